@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# One Makefile for both programs, the shared library and the tests.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+PKG_CONFIG ?= pkg-config
+B ?= build
+
+PKGS := inih libpci libudev libcap libseccomp json-c
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wswitch-enum -Wundef -Wpointer-arith -Wcast-align -Wwrite-strings -Wno-unused-parameter \
+	-Wvla -Wimplicit-fallthrough
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS)
+
+# make check builds everything again under ASan+UBSan, in its own directory.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LAUNCHER_SRC := $(sort $(wildcard launcher/*.c))
+HELPER_SRC := $(sort $(wildcard setup-helper/*.c))
+TEST_SRC := $(sort $(wildcard tests/test-*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(B)/%.o)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+# Objects of each program without its main, so tests can link them.
+LAUNCHER_CORE := $(filter-out $(B)/launcher/main.o,$(LAUNCHER_OBJ))
+HELPER_CORE := $(filter-out $(B)/setup-helper/main.o,$(HELPER_OBJ))
+TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+.PHONY: all check check-build install uninstall clean deps demo bench lab
+all: $(B)/qemu-vm $(B)/vfio-setup
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libqvm.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/qemu-vm: $(LAUNCHER_OBJ) $(B)/libqvm.a
+	$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/vfio-setup: $(HELPER_OBJ) $(B)/libqvm.a
+	$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/%.c $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
+		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
+
+check-build: all $(TESTS)
+
+# The README's test command. Unit tests (Check), then the shell suites in tests/run-*.sh,
+# all against binaries built with ASan+UBSan.
+check: deps
+	$(MAKE) B=build/san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-build
+	B=build/san tests/run-all.sh
+
+bench: deps all
+	B=$(B) tests/bench.sh
+
+deps:
+	@tools/deps.sh
+
+demo: deps all
+	$(B)/qemu-vm run profiles/demo.ini
+
+install: all
+	install -D -m 0755 $(B)/qemu-vm $(DESTDIR)$(BINDIR)/qemu-vm
+	install -D -m 0755 $(B)/vfio-setup $(DESTDIR)$(BINDIR)/vfio-setup
+	install -d $(DESTDIR)$(DATADIR)/qemu-vm
+	cp -r profiles udev limits modprobe $(DESTDIR)$(DATADIR)/qemu-vm/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qemu-vm $(DESTDIR)$(BINDIR)/vfio-setup
+	rm -rf $(DESTDIR)$(DATADIR)/qemu-vm
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Host facts the launcher needs, read-only, every path resolved under a host root. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "pci.h"
+#include "strv.h"
+
+/* ROOT + "/sys/...": a malloc'd path. A root of NULL or "/" gives the path itself. */
+char *host_path(const char *root, const char *path);
+
+struct usb_dev_info {
+	uint16_t vendor, product;
+	unsigned bus, devnum;
+	char port[32]; /* "4.2": sysfs devpath */
+	char name[128];
+};
+
+struct usb_host {
+	struct usb_dev_info *dev;
+	size_t n;
+};
+
+/* Under root "/", through libudev; under any other root, from ROOT/sys/bus/usb/devices. */
+int usb_host_scan(const char *root, struct usb_host *ret);
+void usb_host_free(struct usb_host *h);
+
+struct hugepage_pool {
+	uint64_t size; /* bytes per page */
+	uint64_t total, free;
+};
+
+enum access_state { ACC_MISSING, ACC_DENIED, ACC_OK, ACC_WRONG_TYPE };
+
+struct host_file {
+	char *path;             /* as the guest will see it (no root prefix) */
+	enum access_state state;
+	int err;                /* errno for MISSING/DENIED */
+	uint64_t size;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+struct firmware_pair {
+	char *code, *vars; /* paths as QEMU opens them (no root prefix) */
+	bool secure_boot;
+};
+
+struct host_facts {
+	const char *root;
+	struct pci_host pci;
+	struct usb_host usb;
+	uint64_t memlock;     /* RLIMIT_MEMLOCK soft, UINT64_MAX for unlimited */
+	uint64_t mem_total;
+	struct hugepage_pool huge[4];
+	unsigned n_huge;
+	unsigned n_cpus;      /* from sys/devices/system/cpu/online */
+	struct host_file kvm, vfio;
+	struct firmware_pair firmware;
+	bool has_firmware;
+	char *firmware_error;
+	uid_t uid;            /* who runs the launcher */
+};
+
+/* Reads everything cheap; file-specific facts are asked for with host_stat. */
+int host_facts_read(const char *root, struct host_facts *ret);
+void host_facts_free(struct host_facts *f);
+
+/* Classifies ROOT+path: missing, denied (read+write for rw), wrong type (want: S_IFCHR etc, 0 any). */
+void host_stat(const char *root, const char *path, bool rw, mode_t want_type, struct host_file *ret);
+void host_file_free(struct host_file *f);
+
+/* Firmware descriptors in ROOT/usr/share/qemu/firmware (and /etc, $XDG_CONFIG_HOME overrides),
+ * first uefi/x86_64/q35 pflash one, non-secure-boot preferred. */
+int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error);
+
+/* Who holds a path open (scans ROOT/proc/N/fd): "1234 (Xorg)" or NULL. */
+char *host_who_holds(const char *root, const char *path);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* PCI devices and IOMMU groups of a host, read through libpci's sysfs backend under a root. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "profile.h"
+
+struct pci_dev_info {
+	struct pci_addr addr;
+	uint16_t vendor, device;
+	uint16_t sub_vendor, sub_device;
+	uint32_t class;      /* 24-bit class code: 0x030000 VGA */
+	char *driver;        /* bound driver name, or NULL */
+	int iommu_group;     /* -1 when the device has none */
+	bool is_bridge;      /* class 0x0604 or header type 1 */
+	bool has_parent;
+	struct pci_addr parent; /* the upstream port, when on a bus below a bridge */
+	char name[160];      /* "NVIDIA Corporation GP104 [GeForce GTX 1070]" from pci.ids */
+	char class_name[64]; /* "VGA compatible controller" */
+};
+
+struct pci_host {
+	struct pci_dev_info *dev; /* sorted by address */
+	size_t n;
+};
+
+/* Scans ROOT/sys/bus/pci through libpci (PCI_ACCESS_SYS_BUS_PCI, never AUTO). */
+int pci_host_scan(const char *root, struct pci_host *ret);
+/* The same without names from pci.ids: what the launcher needs, at a fraction of the cost. */
+int pci_host_scan_ids(const char *root, struct pci_host *ret);
+void pci_host_free(struct pci_host *h);
+
+const struct pci_dev_info *pci_host_find(const struct pci_host *h, const struct pci_addr *a);
+const struct pci_dev_info *pci_host_find_id(const struct pci_host *h, const struct pci_id *id);
+
+/* Same domain, bus and slot: the functions of one card. */
+bool pci_addr_same_slot(const struct pci_addr *a, const struct pci_addr *b);
+int pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b);
+bool pci_addr_eq(const struct pci_addr *a, const struct pci_addr *b);
+/* "0000:01:00.0" into buf (at least 13 bytes). */
+const char *pci_addr_fmt(const struct pci_addr *a, char *buf, size_t len);
+
+bool pci_class_is_gpu(uint32_t class);
+bool pci_class_is_bridge(uint32_t class);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Safe file writes shared by both programs: atomic replace, no symlink ever followed. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Largest file the helpers below will read into memory. */
+#define FSUTIL_MAX_FILE (16u * 1024 * 1024)
+
+/* "Leave as it is" for the owner arguments of write_file_atomic_owned(). */
+#define FSUTIL_KEEP_ID ((unsigned)-1)
+
+/* Writes @data to @path atomically: a temporary file in the same directory (O_CLOEXEC|O_EXCL),
+ * fsync, rename over @path, fsync of the directory. A reader sees the old or the new content,
+ * never a mix. An existing symlink at @path is refused with -ELOOP, anything that is not a
+ * regular file with -EISDIR/-EINVAL. @mode is applied exactly (umask does not apply).
+ * Returns 0 or -errno; on failure @path is untouched and no temporary file is left. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Same, and the new file gets @uid/@gid (FSUTIL_KEEP_ID: the creator's). */
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+			    gid_t gid);
+
+/* Copies @src (a regular file, never a symlink) to @dst with write_file_atomic(). */
+int copy_file_atomic(const char *src, const char *dst, mode_t mode);
+
+/* Reads a whole regular file (at most FSUTIL_MAX_FILE bytes) without following a symlink at
+ * @path. The buffer is NUL-terminated (not counted in *ret_len). -ENOENT when missing, -ELOOP
+ * for a symlink, -EFBIG when too large. */
+int read_file_full(const char *path, char **ret, size_t *ret_len);
+
+/* Removes a regular file (never a symlink's target) and fsyncs its directory. -ENOENT when
+ * missing, -ELOOP when @path is a symlink. */
+int remove_file_durable(const char *path);
+
+/* lstat() classification: 0 missing, 1 regular file, -ELOOP symlink, -EINVAL anything else
+ * (-errno for other errors). */
+int file_kind(const char *path);

@@ -34,25 +34,31 @@ LAUNCHER_CORE := $(filter-out $(B)/launcher/main.o,$(LAUNCHER_OBJ))
 HELPER_CORE := $(filter-out $(B)/setup-helper/main.o,$(HELPER_OBJ))
 TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
+PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
+
 .PHONY: all check check-build install uninstall clean deps demo bench lab
-all: $(B)/qemu-vm $(B)/vfio-setup
+all: $(PROGRAMS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libqvm.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(B)/qemu-vm: $(LAUNCHER_OBJ) $(B)/libqvm.a
-	$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/vfio-setup: $(HELPER_OBJ) $(B)/libqvm.a
-	$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/%.c $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
 		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
 
 check-build: all $(TESTS)

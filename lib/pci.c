@@ -75,7 +75,7 @@ static int scan(const char *root, bool names, struct pci_host *ret)
 	pacc->debug = pci_quiet;
 	/* Never PCI_ACCESS_AUTO: it falls back to the real /proc/bus/pci. */
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	pci_set_param(pacc, "sysfs.path", sysfs);
+	pci_set_param(pacc, (char *)"sysfs.path", sysfs);
 	pci_init(pacc);
 	pci_scan_bus(pacc);
 

@@ -38,6 +38,7 @@ struct parse {
 	struct rec *recs;
 	size_t n_recs;
 	struct profile_errors *errs;
+	unsigned *err_lines; /* parallel to errs->msgs, for sorting */
 	struct profile *p;
 };
 
@@ -57,8 +58,13 @@ _printf_(4, 5) static void error_at(struct parse *ps, unsigned line, const char 
 		strv_pushf(&ps->errs->msgs, "%s:%u: %s: %s", ps->file, line, key, msg);
 	else
 		strv_pushf(&ps->errs->msgs, "%s:%u: %s", ps->file, line, msg);
-	if (ps->errs->msgs.n == PROFILE_MAX_ERRORS)
+	ps->err_lines = xrealloc(ps->err_lines, ps->errs->msgs.n * sizeof(unsigned));
+	ps->err_lines[ps->errs->msgs.n - 1] = line;
+	if (ps->errs->msgs.n == PROFILE_MAX_ERRORS) {
 		strv_pushf(&ps->errs->msgs, "%s: too many errors, stopping", ps->file);
+		ps->err_lines = xrealloc(ps->err_lines, ps->errs->msgs.n * sizeof(unsigned));
+		ps->err_lines[ps->errs->msgs.n - 1] = UINT_MAX;
+	}
 }
 
 static bool line_shape_ok(struct parse *ps, const char *s)
@@ -615,6 +621,9 @@ static void sec_vm(struct ctx *c)
 	} else if (streq(k, "firmware")) {
 		if ((i = choose(c, (const char *const[]){ "uefi", "bios", NULL })) >= 0)
 			p->firmware = (enum firmware)i;
+	} else if (streq(k, "accel")) {
+		if ((i = choose(c, (const char *const[]){ "kvm", "tcg", "auto", NULL })) >= 0)
+			p->accel = (enum accel)i;
 	} else if (streq(k, "hyperv")) {
 		get_toggle(c, &p->hyperv);
 	} else if (streq(k, "hide-hypervisor")) {
@@ -969,7 +978,7 @@ static const struct {
 } sectypes[] = {
 	[S_VM] = { "vm", false, (const struct keydef[]){ { "title", 0 }, { "memory", 0 }, { "cpus", 0 },
 		   { "cores", 0 }, { "threads", 0 }, { "sockets", 0 }, { "pin", 0 }, { "hugepages", 0 },
-		   { "firmware", 0 }, { "hyperv", 0 }, { "hide-hypervisor", 0 }, { "hv-vendor-id", 0 },
+		   { "firmware", 0 }, { "accel", 0 }, { "hyperv", 0 }, { "hide-hypervisor", 0 }, { "hv-vendor-id", 0 },
 		   { "qemu", 0 }, { "cpu", 0 }, { "display", 0 }, { "console", 0 }, { NULL, 0 } } },
 	[S_PCI] = { "pci", true, (const struct keydef[]){ { "host", 0 }, { "ids", 0 }, { "romfile", 0 },
 		    { "rombar", 0 }, { "sub-ids", 0 }, { "root-port", 0 }, { "hotplug", 0 },
@@ -1036,6 +1045,7 @@ static int classify_section(struct parse *ps, const struct sec *s, char **ret_na
 static void defaults(struct profile *p)
 {
 	p->memory = 4ULL << 30;
+	p->accel = ACCEL_KVM;
 	p->hyperv = T_ON;
 	p->hide_hypervisor = T_OFF;
 	p->qemu = xstrdup("qemu-system-x86_64");
@@ -1177,7 +1187,11 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 
 	/* Whole-section rules, reported at the section header. */
 	if (pci) {
-		if (pci->has_host == pci->has_ids)
+		bool named = false;
+		for (unsigned i = 0; i < n_seen; i++)
+			named |= streq(seen[i].key, "host") || streq(seen[i].key, "ids");
+		/* A host = or ids = that did not parse was reported already. */
+		if (pci->has_host == pci->has_ids && (!named || (pci->has_host && pci->has_ids)))
 			error_at(ps, s->line, NULL, "[%s] needs exactly one of host = 01:00.0 or ids = vendor:device",
 				 s->name);
 		if (pci->rootport == ROOTPORT_NONE && pci->hotplug != T_AUTO)
@@ -1255,6 +1269,24 @@ static void profile_name_from_path(struct profile *p)
 	p->name = xstrndup(base, len);
 }
 
+/* Errors come out in line order, whichever pass found them (insertion sort: stable, and
+ * there are at most PROFILE_MAX_ERRORS). */
+static void sort_errors(struct parse *ps)
+{
+	char **v = ps->errs->msgs.v;
+	unsigned *l = ps->err_lines;
+
+	for (size_t i = 1; i < ps->errs->msgs.n; i++)
+		for (size_t j = i; j > 0 && l[j - 1] > l[j]; j--) {
+			char *t = v[j];
+			unsigned tl = l[j];
+			v[j] = v[j - 1];
+			l[j] = l[j - 1];
+			v[j - 1] = t;
+			l[j - 1] = tl;
+		}
+}
+
 int profile_load(const char *path, struct profile *ret, struct profile_errors *errs)
 {
 	struct profile p = { 0 };
@@ -1288,6 +1320,8 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 	for (size_t i = 0; i < ps.n_secs; i++)
 		free(ps.secs[i].name);
 	free(ps.secs);
+	sort_errors(&ps);
+	free(ps.err_lines);
 	if (errs->msgs.n) {
 		profile_free(&p);
 		return -EINVAL;

@@ -29,6 +29,7 @@ struct cpuset {
 enum toggle3 { T_AUTO = -1, T_OFF = 0, T_ON = 1 };
 enum hugepages { HUGE_OFF, HUGE_2M, HUGE_1G };
 enum firmware { FW_UEFI, FW_BIOS };
+enum accel { ACCEL_KVM, ACCEL_TCG, ACCEL_AUTO };
 enum display { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_GTK, DISPLAY_SDL };
 enum console { CONSOLE_NONE, CONSOLE_STDIO };
 enum subids { SUBIDS_OFF, SUBIDS_AUTO, SUBIDS_EXPLICIT };
@@ -103,6 +104,7 @@ struct profile {
 	struct loc pin_loc;
 	enum hugepages hugepages;
 	enum firmware firmware;
+	enum accel accel; /* auto: KVM when /dev/kvm is usable, else TCG */
 	enum toggle3 hyperv;
 	enum toggle3 hide_hypervisor;
 	char *hv_vendor_id; /* at most 12 characters */

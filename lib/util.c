@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include "util.h"
 
 void *xmalloc(size_t n)
@@ -77,7 +78,7 @@ int parse_u64(const char *s, int base, uint64_t *ret)
 
 int parse_uint(const char *s, int base, unsigned max, unsigned *ret)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int r = parse_u64(s, base, &v);
 
 	if (r < 0)
@@ -140,4 +141,46 @@ void format_size(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64, bytes);
 	else
 		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+}
+
+char *find_program(const char *name)
+{
+	const char *path = secure_getenv("PATH");
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL;
+
+	if (strempty(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) < 0)
+			return NULL;
+		return xstrdup(name);
+	}
+	copy = xstrdup(strempty(path) ? "/usr/local/bin:/usr/bin:/bin" : path);
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
+		if (access(full, X_OK) == 0)
+			return TAKE_PTR(full);
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -86,3 +87,10 @@ int read_u64_file(const char *path, int base, uint64_t *ret);
 
 /* Formats a byte count the way a user writes it: 16G, 512M, 64K, or bytes. */
 void format_size(uint64_t bytes, char *buf, size_t len);
+
+/* Resolves a program name on $PATH the way execvp would (a name with '/' is taken as is);
+ * returns a malloc'd path or NULL with errno set. No shell is involved anywhere. */
+char *find_program(const char *name);
+
+/* mkdir -p with @mode for each directory created; an existing directory is fine. */
+int mkdir_parents(const char *path, mode_t mode);

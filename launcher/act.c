@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Act: the only stage with side effects — run directory, vars copy, confinement, exec. */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include "commands.h"
+#include "fsutil.h"
+#include "sandbox.h"
+
+static char error[1024];
+
+const char *act_error(void)
+{
+	return error;
+}
+
+_printf_(2, 3) static int fail(int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(error, sizeof(error), fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EIO;
+}
+
+static int prepare_vars(const struct profile *p, const struct vm_facts *f)
+{
+	_cleanup_free_ char *dir = NULL, *template = NULL;
+	char *slash;
+	int r;
+
+	if (p->firmware != FW_UEFI || !f->vars_path || f->vars_exists)
+		return 0;
+	dir = xstrdup(f->vars_path);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	r = mkdir_parents(dir, 0700);
+	if (r < 0)
+		return fail(r, "%s: %s (hint: check that your home directory is writable)", dir, strerror(-r));
+	template = host_path(f->host.root, f->host.firmware.vars);
+	r = copy_file_atomic(template, f->vars_path, 0600);
+	if (r < 0)
+		return fail(r, "copying the UEFI vars template %s to %s: %s", f->host.firmware.vars, f->vars_path,
+			    strerror(-r));
+	return 0;
+}
+
+int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl)
+{
+	_cleanup_free_ char *bin = NULL;
+	int r;
+
+	if (f->run_dir) {
+		r = mkdir_parents(f->run_dir, 0700);
+		if (r < 0)
+			return fail(r, "%s: %s", f->run_dir, strerror(-r));
+	}
+	r = prepare_vars(p, f);
+	if (r < 0)
+		return r;
+	bin = find_program(pl->argv.v[0]);
+	if (!bin)
+		return fail(-errno, "%s: not found on PATH (hint: sudo apt install qemu-system-x86, or set qemu = in [vm])",
+			    pl->argv.v[0]);
+	if (pl->affinity.n) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		for (unsigned i = 0; i < pl->affinity.n; i++)
+			CPU_SET(pl->affinity.cpu[i], &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			return fail(-errno, "pinning to the CPUs of pin =: %s", strerror(errno));
+	}
+	r = sandbox_apply();
+	if (r < 0)
+		return fail(r, "installing the seccomp filter: %s", strerror(-r));
+	fflush(NULL);
+	execv(bin, pl->argv.v);
+	return fail(-errno, "%s: %s", bin, strerror(errno));
+}

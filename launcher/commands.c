@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The launcher's commands: each parses its own options, then runs parse → inspect → plan → act. */
+#include <errno.h>
+#include <getopt.h>
+#include <sys/stat.h>
+#include "commands.h"
+#include "inspect.h"
+#include "sandbox.h"
+
+/* Parses the profile NAME names and prints every error; 0 or -errno. */
+static int load_profile(const struct global *g, const char *name, struct profile *ret)
+{
+	struct profile_errors errs = { 0 };
+	_cleanup_free_ char *path = profile_find(name, g->root);
+	int r;
+
+	if (!path) {
+		if (errno == EINVAL)
+			fprintf(stderr, "qemu-vm: '%s': a profile name has only letters, digits, - and _ "
+					"(or give a path to a .ini file)\n", name);
+		else
+			fprintf(stderr,
+				"qemu-vm: no profile '%s' (looked for $XDG_CONFIG_HOME/qemu-vm/%s.ini and "
+				"/etc/qemu-vm/%s.ini; qemu-vm list shows what there is)\n",
+				name, name, name);
+		return -ENOENT;
+	}
+	r = profile_load(path, ret, &errs);
+	if (r == -EINVAL) {
+		for (size_t i = 0; i < errs.msgs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs.v[i]);
+		fprintf(stderr, "qemu-vm: %zu error%s in %s; nothing was started\n", errs.msgs.n,
+			errs.msgs.n == 1 ? "" : "s", path);
+	} else if (r < 0)
+		fprintf(stderr, "qemu-vm: %s: %s\n", path, strerror(-r));
+	profile_errors_free(&errs);
+	return r;
+}
+
+/* parse → inspect → plan: everything up to the point where something would happen. */
+static int prepare(const struct global *g, const char *name, bool need_caps, struct profile *p,
+		   struct vm_facts *f, struct plan *pl)
+{
+	int r = load_profile(g, name, p);
+
+	if (r < 0)
+		return r;
+	r = inspect(g->root, p, name, f);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: reading the host under '%s': %s\n", g->root, strerror(-r));
+		profile_free(p);
+		return r;
+	}
+	if (need_caps && p->audio == AUDIO_AUTO)
+		f->qemu_has_pipewire = qemu_has_pipewire(p->qemu);
+	plan_build(p, f, pl);
+	return 0;
+}
+
+static void release(struct profile *p, struct vm_facts *f, struct plan *pl)
+{
+	plan_free(pl);
+	vm_facts_free(f);
+	profile_free(p);
+}
+
+static bool refuse_privileged(const struct global *g, const char *cmd)
+{
+	char why[128];
+
+	if (g->allow_root || privilege_check(why, sizeof(why)) == 0)
+		return false;
+	fprintf(stderr,
+		"qemu-vm: refusing to %s while %s: QEMU would get that power too, and a VM is the "
+		"last place it belongs (run as your own user after sudo vfio-setup install; "
+		"--allow-root overrides)\n",
+		cmd, why);
+	return true;
+}
+
+/* One-argument commands share this option loop: only -h. */
+static const char *single_name(int argc, char **argv, const char *usage)
+{
+	if (argc == 2 && argv[1][0] != '-')
+		return argv[1];
+	fprintf(stderr, "usage: qemu-vm %s\n", usage);
+	return NULL;
+}
+
+static void print_checks(const struct plan *pl, FILE *out, bool all)
+{
+	static const char *const tag[] = { "ok  ", "warn", "FAIL" };
+
+	for (size_t i = 0; i < pl->n_checks; i++) {
+		const struct check *c = &pl->checks[i];
+		if (!all && c->level == CHECK_OK)
+			continue;
+		fprintf(out, "%s  %s\n", tag[c->level], c->what);
+		if (c->fix && c->level != CHECK_OK)
+			fprintf(out, "      fix: %s\n", c->fix);
+	}
+}
+
+int cmd_check(const struct global *g, int argc, char **argv)
+{
+	const char *name = single_name(argc, argv, "check NAME");
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	size_t fails = 0, warns = 0;
+
+	if (!name)
+		return 2;
+	if (refuse_privileged(g, "check"))
+		return 1;
+	if (prepare(g, name, true, &p, &f, &pl) < 0)
+		return 1;
+	print_checks(&pl, stdout, true);
+	for (size_t i = 0; i < pl.n_checks; i++) {
+		fails += pl.checks[i].level == CHECK_FAIL;
+		warns += pl.checks[i].level == CHECK_WARN;
+	}
+	if (fails)
+		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s would refuse to start\n", p.name, fails,
+		       fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s", name);
+	else
+		printf("%s: ready, %zu warning%s\n", p.name, warns, warns == 1 ? "" : "s");
+	release(&p, &f, &pl);
+	return fails ? 1 : 0;
+}
+
+int cmd_show(const struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "oneline", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
+	bool oneline = false;
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'o') {
+			fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
+			return 2;
+		}
+		oneline = true;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
+		return 2;
+	}
+	if (prepare(g, argv[optind], true, &p, &f, &pl) < 0)
+		return 1;
+	for (size_t i = 0; i < pl.argv.n; i++) {
+		_cleanup_free_ char *q = shell_quote(pl.argv.v[i]);
+		fputs(q, stdout);
+		fputc(oneline && i + 1 < pl.argv.n ? ' ' : '\n', stdout);
+	}
+	release(&p, &f, &pl);
+	return 0;
+}
+
+int cmd_run(const struct global *g, int argc, char **argv)
+{
+	const char *name = single_name(argc, argv, "run NAME");
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	int r;
+
+	if (!name)
+		return 2;
+	if (refuse_privileged(g, "run a VM"))
+		return 1;
+	if (prepare(g, name, true, &p, &f, &pl) < 0)
+		return 1;
+	if (!plan_ok(&pl)) {
+		print_checks(&pl, stderr, false);
+		fprintf(stderr, "qemu-vm: %s not started (qemu-vm check %s shows every check)\n", p.name, name);
+		release(&p, &f, &pl);
+		return 1;
+	}
+	print_checks(&pl, stderr, false);
+	r = act_exec(&p, &f, &pl); /* returns only on failure */
+	fprintf(stderr, "qemu-vm: %s\n", act_error());
+	release(&p, &f, &pl);
+	return r < 0 ? 1 : 0;
+}
+
+static void list_dir(const char *dir, const char *where, unsigned *count)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *e = names[i]->d_name;
+		size_t len = strlen(e);
+		_cleanup_free_ char *path = NULL;
+		struct profile p;
+		struct profile_errors errs = { 0 };
+
+		if (len > 4 && streq(e + len - 4, ".ini")) {
+			path = xasprintf("%s/%s", dir, e);
+			if (profile_load(path, &p, &errs) == 0) {
+				printf("%-16.*s %-40s %s\n", (int)(len - 4), e, p.title ? p.title : "-", where);
+				profile_free(&p);
+			} else
+				printf("%-16.*s %-40s %s\n", (int)(len - 4), e, "(errors: qemu-vm check)", where);
+			profile_errors_free(&errs);
+			(*count)++;
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+int cmd_list(const struct global *g, int argc, char **argv)
+{
+	_cleanup_free_ char *user = expand_path("$XDG_CONFIG_HOME/qemu-vm");
+	_cleanup_free_ char *sys = host_path(g->root, "/etc/qemu-vm");
+	unsigned count = 0;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: qemu-vm list\n");
+		return 2;
+	}
+	if (user)
+		list_dir(user, user, &count);
+	list_dir(sys, "/etc/qemu-vm", &count);
+	if (!count)
+		fprintf(stderr, "no profiles yet: copy one of the examples to %s/NAME.ini\n",
+			user ? user : "~/.config/qemu-vm");
+	return 0;
+}
+
+static int group_cmp(const void *x, const void *y)
+{
+	const struct pci_dev_info *a = *(const struct pci_dev_info *const *)x;
+	const struct pci_dev_info *b = *(const struct pci_dev_info *const *)y;
+
+	if (a->iommu_group != b->iommu_group)
+		return a->iommu_group < b->iommu_group ? -1 : 1;
+	return pci_addr_cmp(&a->addr, &b->addr);
+}
+
+int cmd_devices(const struct global *g, int argc, char **argv)
+{
+	struct pci_host pci;
+	struct usb_host usb;
+	const struct pci_dev_info **order;
+	int r, group = -2;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: qemu-vm devices\n");
+		return 2;
+	}
+	r = pci_host_scan(g->root, &pci);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: reading PCI devices under '%s': %s\n", g->root, strerror(-r));
+		return 1;
+	}
+	order = xcalloc(pci.n, sizeof(*order));
+	for (size_t i = 0; i < pci.n; i++)
+		order[i] = &pci.dev[i];
+	if (pci.n)
+		qsort(order, pci.n, sizeof(*order), group_cmp);
+	for (size_t i = 0; i < pci.n; i++) {
+		const struct pci_dev_info *d = order[i];
+		char a[16];
+
+		if (d->iommu_group != group) {
+			group = d->iommu_group;
+			if (group < 0)
+				printf("No IOMMU group (the IOMMU is off)\n");
+			else
+				printf("IOMMU group %d\n", group);
+		}
+		pci_addr_fmt(&d->addr, a, sizeof(a));
+		printf("  %s  %-28.28s [%04x]  %04x:%04x  sub %04x:%04x  %-14s %s%s\n", a + 5, d->class_name,
+		       d->class >> 8, d->vendor, d->device, d->sub_vendor, d->sub_device,
+		       d->driver ? d->driver : "-", d->name, pci_class_is_gpu(d->class) ? "  <- GPU" : "");
+	}
+	free(order);
+	pci_host_free(&pci);
+
+	r = usb_host_scan(g->root, &usb);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: reading USB devices: %s\n", strerror(-r));
+		return 1;
+	}
+	printf("USB (port = bus-port for [usb] port =, device = vendor:product)\n");
+	for (size_t i = 0; i < usb.n; i++) {
+		char port[48];
+		snprintf(port, sizeof(port), "%u-%s", usb.dev[i].bus, usb.dev[i].port);
+		printf("  %-10s %04x:%04x  %s\n", port, usb.dev[i].vendor, usb.dev[i].product, usb.dev[i].name);
+	}
+	usb_host_free(&usb);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The launcher's command functions and the options every command shares. */
+#pragma once
+
+#include "inspect.h"
+
+struct global {
+	const char *root; /* --host-root, "/" by default */
+	bool allow_root;
+};
+
+int cmd_run(const struct global *g, int argc, char **argv);
+int cmd_check(const struct global *g, int argc, char **argv);
+int cmd_show(const struct global *g, int argc, char **argv);
+int cmd_list(const struct global *g, int argc, char **argv);
+int cmd_devices(const struct global *g, int argc, char **argv);
+
+/* Act: creates the run directory and the VM's vars copy, confines itself, execs QEMU.
+ * Returns only on failure, with the reason in act_error(). */
+int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl);
+const char *act_error(void);

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Gathers the host facts one profile needs (files it names, device nodes), read-only. */
+#include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include "inspect.h"
+
+/* Only for the hints in messages: $USER as the session set it, else the password database. */
+static const char *user_name(void)
+{
+	static char name[64];
+	const char *u = secure_getenv("USER");
+	struct passwd *pw;
+
+	if (name[0])
+		return name;
+	pw = strempty(u) ? getpwuid(getuid()) : NULL;
+	snprintf(name, sizeof(name), "%s", !strempty(u) ? u : pw ? pw->pw_name : "$USER");
+	return name;
+}
+
+/* Paths of the host (devices, sockets) are read under the host root; the user's own files
+ * (ROMs, tables, images in the home directory) are read where they are. */
+static const char *root_for(const char *root, const char *path)
+{
+	static const char *const host_dirs[] = { "/dev/", "/sys/", "/proc/", "/run/" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(host_dirs); i++)
+		if (startswith(path, host_dirs[i]))
+			return root;
+	return "/";
+}
+
+static uint64_t kvmfr_static_size(const char *root, const char *dev)
+{
+	_cleanup_free_ char *path = host_path(root, "/sys/module/kvmfr/parameters/static_size_mb");
+	_cleanup_free_ char *s = NULL;
+	unsigned idx = 0, i = 0;
+	char *save = NULL;
+
+	/* static_size_mb is a comma-separated list, one size per /dev/kvmfrN. */
+	if (sscanf(dev, "/dev/kvmfr%u", &idx) != 1 || read_small_file(path, &s) < 0)
+		return 0;
+	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save), i++) {
+		uint64_t mb;
+		if (i == idx && parse_u64(t, 10, &mb) == 0)
+			return mb << 20;
+	}
+	return 0;
+}
+
+int inspect(const char *root, const struct profile *p, const char *profile_arg, struct vm_facts *ret)
+{
+	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1 };
+	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
+	int r;
+
+	r = host_facts_read(root, &f.host);
+	if (r < 0)
+		return r;
+	f.user = user_name();
+	if (!strempty(rt) && rt[0] == '/')
+		f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
+	if (data) {
+		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.fd", data, p->name);
+		struct host_file hf;
+
+		/* The VM's own files live in the user's home, never under the host root. */
+		host_stat("/", vars, true, S_IFREG, &hf);
+		f.vars_exists = hf.state == ACC_OK;
+		host_file_free(&hf);
+		f.vars_path = TAKE_PTR(vars);
+	}
+
+	for (unsigned i = 0; i < p->n_pci; i++) {
+		const struct pci_section *s = &p->pci[i];
+		const struct pci_dev_info *d = s->has_host ? pci_host_find(&f.host.pci, &s->host)
+							   : pci_host_find_id(&f.host.pci, &s->ids);
+		if (d && d->iommu_group >= 0) {
+			char node[32];
+			snprintf(node, sizeof(node), "/dev/vfio/%d", d->iommu_group);
+			host_stat(root, node, true, S_IFCHR, &f.vfio_group[i]);
+			if (f.vfio_group[i].state == ACC_OK)
+				f.vfio_holder[i] = host_who_holds(root, node);
+		}
+		if (s->romfile)
+			host_stat(root_for(root, s->romfile), s->romfile, false, S_IFREG, &f.rom[i]);
+	}
+	for (unsigned i = 0; i < p->n_disk; i++)
+		host_stat(root_for(root, p->disk[i].path), p->disk[i].path, !p->disk[i].readonly && !p->disk[i].cdrom, 0, &f.disk[i]);
+	for (size_t i = 0; i < p->acpi_tables.n; i++)
+		host_stat(root_for(root, p->acpi_tables.v[i]), p->acpi_tables.v[i], false, S_IFREG, &f.acpi[i]);
+	for (size_t i = 0; i < p->fwcfg_files.n; i++)
+		host_stat(root_for(root, p->fwcfg_files.v[i]), p->fwcfg_files.v[i], false, S_IFREG, &f.fwcfg[i]);
+	for (unsigned i = 0; i < p->n_usb; i++) {
+		const struct usb_entry *e = &p->usb[i];
+		for (size_t j = 0; j < f.host.usb.n; j++) {
+			const struct usb_dev_info *u = &f.host.usb.dev[j];
+			char node[32];
+
+			if (e->by_port ? !(u->bus == e->bus && streq(u->port, e->port))
+				       : !(u->vendor == e->id.vendor && u->product == e->id.device))
+				continue;
+			snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", u->bus, u->devnum);
+			host_stat(root, node, true, S_IFCHR, &f.usb_node[i]);
+			break;
+		}
+	}
+	if (p->lg) {
+		bool kvmfr = startswith(p->lg_path, "/dev/kvmfr");
+		host_stat(root_for(root, p->lg_path), p->lg_path, true, kvmfr ? S_IFCHR : S_IFREG, &f.lg);
+		if (kvmfr)
+			f.kvmfr_size = kvmfr_static_size(root, p->lg_path);
+	}
+	if (p->audio != AUDIO_NONE) {
+		if (p->audio_server)
+			f.audio_socket_path = xstrdup(p->audio_server);
+		else if (!strempty(rt))
+			f.audio_socket_path = xasprintf("%s/pulse/native", rt);
+		if (f.audio_socket_path)
+			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK, &f.audio_socket);
+	}
+	if (p->keyboard)
+		host_stat(root_for(root, p->keyboard), p->keyboard, true, S_IFCHR, &f.keyboard);
+	if (p->mouse)
+		host_stat(root_for(root, p->mouse), p->mouse, true, S_IFCHR, &f.mouse);
+	*ret = f;
+	return 0;
+}
+
+void vm_facts_free(struct vm_facts *f)
+{
+	host_facts_free(&f->host);
+	free(f->run_dir);
+	free(f->vars_path);
+	free(f->audio_socket_path);
+	for (unsigned i = 0; i < PROFILE_MAX_DEVICES; i++) {
+		host_file_free(&f->rom[i]);
+		host_file_free(&f->vfio_group[i]);
+		free(f->vfio_holder[i]);
+		host_file_free(&f->disk[i]);
+		host_file_free(&f->acpi[i]);
+		host_file_free(&f->fwcfg[i]);
+		host_file_free(&f->usb_node[i]);
+	}
+	host_file_free(&f->lg);
+	host_file_free(&f->audio_socket);
+	host_file_free(&f->keyboard);
+	host_file_free(&f->mouse);
+	*f = (struct vm_facts){ 0 };
+}

@@ -1,0 +1,987 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Builds QEMU's argv and the list of preconditions from a profile and host facts; no I/O. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include "plan.h"
+
+char *qemu_escape(const char *s)
+{
+	size_t n = 0;
+	char *r, *o;
+
+	for (const char *t = s; *t; t++)
+		n += *t == ',' ? 2 : 1;
+	r = o = xmalloc(n + 1);
+	for (const char *t = s; *t; t++) {
+		*o++ = *t;
+		if (*t == ',')
+			*o++ = ',';
+	}
+	*o = '\0';
+	return r;
+}
+
+char *shell_quote(const char *s)
+{
+	size_t n = 2;
+	char *r, *o;
+
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+./:,@%") ==
+			  strlen(s))
+		return xstrdup(s);
+	for (const char *t = s; *t; t++)
+		n += *t == '\'' ? 4 : 1;
+	r = o = xmalloc(n + 1);
+	*o++ = '\'';
+	for (const char *t = s; *t; t++) {
+		if (*t == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else
+			*o++ = *t;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return r;
+}
+
+struct builder {
+	const struct profile *p;
+	const struct vm_facts *f;
+	struct plan *pl;
+};
+
+_printf_(4, 5) static void check(struct builder *b, enum check_level level, const char *fix,
+				 const char *fmt, ...)
+{
+	va_list ap;
+	char *what;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	b->pl->checks = xrealloc(b->pl->checks, (b->pl->n_checks + 1) * sizeof(*b->pl->checks));
+	b->pl->checks[b->pl->n_checks++] = (struct check){ level, what, fix ? xstrdup(fix) : NULL };
+}
+
+static void arg(struct builder *b, const char *s)
+{
+	strv_push(&b->pl->argv, s);
+}
+
+_printf_(2, 3) static void argf(struct builder *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	strv_push_take(&b->pl->argv, s);
+}
+
+static const char *size_str(uint64_t bytes, char *buf, size_t len)
+{
+	format_size(bytes, buf, len);
+	return buf;
+}
+
+static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
+{
+	if (a->domain)
+		snprintf(buf, len, "%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->func);
+	else
+		snprintf(buf, len, "%02x:%02x.%x", a->bus, a->slot, a->func);
+	return buf;
+}
+
+/* A file the profile names: readable (and writable when rw), with file:line in the message. */
+static void check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
+		       const char *key, const char *what)
+{
+	switch (hf->state) {
+	case ACC_OK:
+		check(b, CHECK_OK, NULL, "%s: %s '%s' is there", key, what, hf->path);
+		break;
+	case ACC_MISSING:
+		check(b, CHECK_FAIL, NULL, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
+		      hf->path, strerror(hf->err));
+		break;
+	case ACC_DENIED:
+		check(b, CHECK_FAIL, NULL, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
+		      loc->line, key, what, hf->path, strerror(hf->err), (unsigned)hf->uid,
+		      (unsigned)(hf->mode & 07777));
+		break;
+	case ACC_WRONG_TYPE:
+		check(b, CHECK_FAIL, NULL, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
+		      key, hf->path);
+		break;
+	}
+}
+
+/* ---- machine, CPU, memory ---- */
+
+static const struct hugepage_pool *pool_for(const struct host_facts *h, uint64_t size)
+{
+	for (unsigned i = 0; i < h->n_huge; i++)
+		if (h->huge[i].size == size)
+			return &h->huge[i];
+	return NULL;
+}
+
+static bool use_kvm(const struct builder *b)
+{
+	return b->p->accel == ACCEL_KVM || (b->p->accel == ACCEL_AUTO && b->f->host.kvm.state == ACC_OK);
+}
+
+static void plan_machine(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	char mem[32], cpu[512];
+	int n;
+
+	argf(b, "%s", p->qemu);
+	arg(b, "-name");
+	{
+		_cleanup_free_ char *e = qemu_escape(p->name);
+		_cleanup_free_ char *proc = xstrndup(p->name, 8);
+		_cleanup_free_ char *pe = qemu_escape(proc);
+		argf(b, "guest=%s,process=qemu-vm:%s,debug-threads=on", e, pe);
+	}
+	arg(b, "-nodefaults");
+	arg(b, "-no-user-config");
+	arg(b, "-machine");
+	argf(b, "q35,vmport=off,memory-backend=mem0%s",
+	     f->host.firmware.secure_boot && p->firmware == FW_UEFI ? ",smm=on" : "");
+	arg(b, "-accel");
+	arg(b, use_kvm(b) ? "kvm" : "tcg");
+
+	/* TCG has no host CPU to pass through; max is the closest it offers. */
+	n = snprintf(cpu, sizeof(cpu), "%s", !use_kvm(b) && streq(p->cpu_model, "host") ? "max" : p->cpu_model);
+	/* Hyper-V enlightenments and kvm=off are KVM features. */
+	if (p->hyperv == T_ON && use_kvm(b))
+		n += snprintf(cpu + n, sizeof(cpu) - (size_t)n,
+			      ",hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff,hv-vpindex=on,hv-synic=on,"
+			      "hv-time=on,hv-stimer=on,hv-reset=on,hv-frequencies=on,hv-runtime=on,"
+			      "hv-tlbflush=on,hv-ipi=on");
+	if (p->hide_hypervisor == T_ON && use_kvm(b)) {
+		n += snprintf(cpu + n, sizeof(cpu) - (size_t)n, ",kvm=off");
+		if (p->hyperv == T_ON)
+			snprintf(cpu + n, sizeof(cpu) - (size_t)n, ",hv-vendor-id=%s",
+				 p->hv_vendor_id ? p->hv_vendor_id : "0123456789ab");
+	}
+	arg(b, "-cpu");
+	arg(b, cpu);
+	arg(b, "-smp");
+	if (p->sockets)
+		argf(b, "%u,sockets=%u,cores=%u,threads=%u", p->cpus, p->sockets, p->cores, p->threads);
+	else
+		argf(b, "%u,sockets=1,cores=%u,threads=1", p->cpus, p->cpus);
+
+	size_str(p->memory, mem, sizeof(mem));
+	arg(b, "-m");
+	arg(b, mem);
+	arg(b, "-object");
+	if (p->hugepages == HUGE_OFF)
+		argf(b, "memory-backend-memfd,id=mem0,size=%s,share=on", mem);
+	else
+		argf(b, "memory-backend-memfd,id=mem0,size=%s,share=on,hugetlb=on,hugetlbsize=%s,prealloc=on",
+		     mem, p->hugepages == HUGE_1G ? "1G" : "2M");
+	if (p->hyperv == T_ON) {
+		/* Windows keeps the RTC in local time. */
+		arg(b, "-rtc");
+		arg(b, "base=localtime");
+	}
+	/* As libvirt does for passthrough guests: S3/S4 break most assigned GPUs. */
+	arg(b, "-global");
+	arg(b, "ICH9-LPC.disable_s3=1");
+	arg(b, "-global");
+	arg(b, "ICH9-LPC.disable_s4=1");
+
+	if (p->firmware == FW_UEFI && f->host.has_firmware) {
+		_cleanup_free_ char *code = qemu_escape(f->host.firmware.code);
+		_cleanup_free_ char *vars = qemu_escape(f->vars_path ? f->vars_path : f->host.firmware.vars);
+		if (f->host.firmware.secure_boot) {
+			arg(b, "-global");
+			arg(b, "driver=cfi.pflash01,property=secure,value=on");
+		}
+		arg(b, "-drive");
+		argf(b, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+		arg(b, "-drive");
+		argf(b, "if=pflash,format=raw,unit=1,file=%s", vars);
+	}
+}
+
+static void check_machine(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct host_file *kvm = &f->host.kvm;
+	char need[32], have[32];
+
+	if (p->accel == ACCEL_TCG)
+		check(b, CHECK_OK, NULL, "accel = tcg: no KVM needed (slow)");
+	else if (kvm->state == ACC_OK)
+		check(b, CHECK_OK, NULL, "/dev/kvm: usable");
+	else if (p->accel == ACCEL_AUTO)
+		check(b, CHECK_WARN, NULL, "/dev/kvm: %s; accel = auto falls back to TCG (slow)",
+		      kvm->state == ACC_MISSING ? "missing" : kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
+	else if (kvm->state == ACC_MISSING)
+		check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
+		      "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
+	else {
+		_cleanup_free_ char *fix = xasprintf("sudo usermod -aG kvm %s, then log in again", f->user);
+		check(b, CHECK_FAIL, fix, "/dev/kvm: %s", kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
+	}
+
+	if (p->firmware == FW_UEFI) {
+		if (!f->host.has_firmware)
+			check(b, CHECK_FAIL, "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
+			      "UEFI firmware: %s", f->host.firmware_error ? f->host.firmware_error : "not found");
+		else
+			check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
+			      f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
+			      f->vars_exists ? "" : " (copied from the template on first run)");
+	}
+	if (f->host.mem_total && p->memory + (2ULL << 30) > f->host.mem_total)
+		check(b, CHECK_WARN, NULL, "memory: %s for the guest leaves less than 2G of the host's %s",
+		      size_str(p->memory, need, sizeof(need)), size_str(f->host.mem_total, have, sizeof(have)));
+
+	if (p->hugepages != HUGE_OFF) {
+		uint64_t size = p->hugepages == HUGE_1G ? 1ULL << 30 : 2ULL << 20;
+		const struct hugepage_pool *pool = pool_for(&f->host, size);
+		uint64_t pages = p->memory / size;
+		const char *dir = p->hugepages == HUGE_1G ? "hugepages-1048576kB" : "hugepages-2048kB";
+
+		if (!pool)
+			check(b, CHECK_FAIL, NULL, "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
+			      p->hugepages == HUGE_1G ? "1G" : "2M", dir);
+		else if (pool->free < pages) {
+			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
+							     pool->total + pages - pool->free, dir,
+							     p->hugepages == HUGE_1G ? "  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages N×1G)" : "");
+			check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
+			      pages, p->hugepages == HUGE_1G ? "1G" : "2M", size_str(p->memory, need, sizeof(need)),
+			      pool->free, pool->total);
+		} else
+			check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
+			      pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", size_str(p->memory, need, sizeof(need)));
+	}
+
+	if (p->pin.n) {
+		bool bad = false;
+		for (unsigned i = 0; i < p->pin.n; i++)
+			bad |= f->host.n_cpus && p->pin.cpu[i] >= f->host.n_cpus;
+		if (bad)
+			check(b, CHECK_FAIL, NULL, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
+			      p->pin_loc.line, f->host.n_cpus - 1);
+		else
+			check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
+		b->pl->affinity = p->pin;
+	}
+}
+
+/* ---- PCI passthrough ---- */
+
+struct port {
+	unsigned slot, func;
+	unsigned section;
+	bool mirror;
+	bool hotplug_off;
+};
+
+static bool group_member_ok(const struct pci_dev_info *d)
+{
+	return d->is_bridge || !d->driver || streq(d->driver, "vfio-pci") || streq(d->driver, "pci-stub");
+}
+
+static void describe_dev(const struct pci_dev_info *d, char *buf, size_t len)
+{
+	char a[16];
+
+	snprintf(buf, len, "%s (%04x:%04x, %s)", bdf(&d->addr, a, sizeof(a)), d->vendor, d->device,
+		 d->driver ? d->driver : "no driver");
+}
+
+static const struct pci_dev_info *section_device(const struct builder *b, const struct pci_section *s)
+{
+	if (s->has_host)
+		return pci_host_find(&b->f->host.pci, &s->host);
+	return pci_host_find_id(&b->f->host.pci, &s->ids);
+}
+
+static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info *d)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct pci_section *s = &p->pci[si];
+	const struct host_file *node = &f->vfio_group[si];
+	char a[16], desc[256];
+	_cleanup_free_ char *install = NULL;
+	bool viable = true;
+
+	if (s->romfile)
+		check_file(b, &f->rom[si], &s->romfile_loc, "romfile", "ROM");
+	if (!d) {
+		char want[32];
+		if (s->has_host)
+			bdf(&s->host, want, sizeof(want));
+		else
+			snprintf(want, sizeof(want), "%04x:%04x", s->ids.vendor, s->ids.device);
+		check(b, CHECK_FAIL, "qemu-vm devices  (lists the PCI devices of this host)",
+		      "%s:%u: [pci %s]: no PCI device %s on this host", s->host_loc.file, s->host_loc.line,
+		      s->name, want);
+		return;
+	}
+	bdf(&d->addr, a, sizeof(a));
+	install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot", f->user, a);
+	for (size_t i = 0; i < f->host.pci.n; i++) {
+		const struct pci_dev_info *o = &f->host.pci.dev[i];
+		if (!pci_addr_same_slot(&o->addr, &d->addr))
+			continue;
+		if (!o->driver || !streq(o->driver, "vfio-pci")) {
+			bool skipped = s->skip_functions & (1u << o->addr.func);
+			describe_dev(o, desc, sizeof(desc));
+			if (!skipped || (o->driver && !streq(o->driver, "pci-stub"))) {
+				check(b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s", s->name, desc,
+				      o->driver ? "bound to its host driver" : "on no driver",
+				      skipped ? " (skipped functions must stay off host drivers: the group is shared)" : "");
+				viable = false;
+			}
+		}
+	}
+	if (d->iommu_group < 0) {
+		check(b, CHECK_FAIL, "enable VT-d/AMD-Vi in the firmware setup, then: sudo vfio-setup install (adds intel_iommu=on)",
+		      "[pci %s]: %s has no IOMMU group: the IOMMU is off", s->name, a);
+		return;
+	}
+	for (size_t i = 0; i < f->host.pci.n; i++) {
+		const struct pci_dev_info *o = &f->host.pci.dev[i];
+		if (o->iommu_group != d->iommu_group || pci_addr_same_slot(&o->addr, &d->addr))
+			continue;
+		if (!group_member_ok(o)) {
+			describe_dev(o, desc, sizeof(desc));
+			check(b, CHECK_FAIL, "move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
+			      "[pci %s]: IOMMU group %d is not viable: it also holds %s", s->name, d->iommu_group, desc);
+			viable = false;
+		}
+	}
+	if (viable)
+		check(b, CHECK_OK, NULL, "[pci %s]: %s %04x:%04x on vfio-pci, IOMMU group %d viable", s->name, a,
+		      d->vendor, d->device, d->iommu_group);
+
+	switch (node->state) {
+	case ACC_OK:
+		if (f->vfio_holder[si])
+			check(b, CHECK_FAIL, "stop that process (another VM?) first",
+			      "%s: in use by process %s", node->path, f->vfio_holder[si]);
+		else
+			check(b, CHECK_OK, NULL, "%s: readable and writable", node->path);
+		break;
+	case ACC_MISSING:
+		check(b, CHECK_FAIL, install, "%s: missing (the group's devices are not all on vfio-pci)", node->path);
+		break;
+	case ACC_DENIED: {
+		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s, then log in again", f->user);
+		check(b, CHECK_FAIL, fix, "%s: %s (owner %u, group %u, mode %04o)", node->path, strerror(node->err),
+		      (unsigned)node->uid, (unsigned)node->gid, (unsigned)(node->mode & 07777));
+		break;
+	}
+	case ACC_WRONG_TYPE:
+		check(b, CHECK_FAIL, NULL, "%s: not a character device", node->path);
+		break;
+	}
+
+	if (s->subids == SUBIDS_AUTO && !d->sub_vendor)
+		check(b, CHECK_WARN, NULL, "[pci %s]: sub-ids = auto, but %s has no subsystem IDs; none copied",
+		      s->name, a);
+}
+
+static void check_memlock(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	uint64_t need = p->memory + (1ULL << 30);
+	char n[32], h[32];
+
+	if (!p->n_pci)
+		return;
+	if (f->host.memlock == UINT64_MAX || f->host.memlock >= need) {
+		check(b, CHECK_OK, NULL, "memlock: %s covers guest RAM + 1G",
+		      f->host.memlock == UINT64_MAX ? "unlimited" : size_str(f->host.memlock, h, sizeof(h)));
+		return;
+	}
+	{
+		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --memlock %s, then log in again",
+						     f->user, size_str(need, n, sizeof(n)));
+		check(b, CHECK_FAIL, fix, "memlock: limit %s is below %s (guest RAM + 1G that VFIO pins)",
+		      size_str(f->host.memlock, h, sizeof(h)), n);
+	}
+}
+
+/* Root ports: a mirrored one sits where the host's parent port sits, so the firmware, which
+ * numbers buses in slot order, gives the guest device the host's bus number. */
+static unsigned plan_ports(struct builder *b, struct port *ports, const struct pci_dev_info **devs)
+{
+	const struct profile *p = b->p;
+	unsigned n = 0, next_auto = 0x10;
+
+	for (unsigned si = 0; si < p->n_pci; si++) {
+		const struct pci_section *s = &p->pci[si];
+		const struct pci_dev_info *d = devs[si];
+		struct port port = { .section = si, .hotplug_off = s->hotplug == T_OFF };
+
+		if (s->rootport == ROOTPORT_NONE)
+			continue;
+		if (s->rootport == ROOTPORT_MIRROR && d && d->has_parent && d->parent.bus == 0) {
+			port.slot = d->parent.slot;
+			port.func = d->parent.func;
+			port.mirror = true;
+		} else {
+			if (s->rootport == ROOTPORT_MIRROR && d)
+				check(b, CHECK_FAIL, NULL,
+				      "%s:%u: [pci %s]: root-port = mirror needs a device behind a root port on bus 00; use root-port = auto",
+				      s->loc.file, s->loc.line, s->name);
+			port.slot = next_auto++;
+		}
+		for (unsigned i = 0; i < n; i++)
+			if (ports[i].slot == port.slot && ports[i].func == port.func) {
+				check(b, CHECK_FAIL, NULL, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
+				      s->loc.file, s->loc.line, s->name, port.slot, port.func, p->pci[ports[i].section].name);
+				port.slot = next_auto++;
+				port.mirror = false;
+			}
+		ports[n++] = port;
+	}
+	return n;
+}
+
+static int port_cmp(const void *x, const void *y)
+{
+	const struct port *a = x, *c = y;
+
+	return a->slot != c->slot ? (int)a->slot - (int)c->slot : (int)a->func - (int)c->func;
+}
+
+static void plan_pci(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct pci_dev_info *devs[PROFILE_MAX_DEVICES] = { 0 };
+	struct port ports[PROFILE_MAX_DEVICES];
+	unsigned n_ports;
+
+	for (unsigned si = 0; si < p->n_pci; si++) {
+		devs[si] = section_device(b, &p->pci[si]);
+		check_pci(b, si, devs[si]);
+	}
+	check_memlock(b);
+	n_ports = plan_ports(b, ports, devs);
+	qsort(ports, n_ports, sizeof(*ports), port_cmp);
+
+	for (unsigned i = 0; i < n_ports; i++) {
+		const struct pci_section *s = &p->pci[ports[i].section];
+		const struct pci_dev_info *d = devs[ports[i].section];
+		bool mf = false;
+
+		for (unsigned j = 0; j < n_ports; j++)
+			mf |= j != i && ports[j].slot == ports[i].slot && ports[i].func == 0;
+		arg(b, "-device");
+		argf(b, "pcie-root-port,id=rp.%s,bus=pcie.0,addr=%02x.%x,chassis=%u,port=%u%s%s", s->name,
+		     ports[i].slot, ports[i].func, i + 1, 0x10 + i, mf ? ",multifunction=on" : "",
+		     ports[i].hotplug_off ? ",hotplug=off" : "");
+		/* Bus numbers follow slot order: this port's secondary bus is i + 1. */
+		if (ports[i].mirror && d && d->addr.bus != i + 1)
+			check(b, CHECK_FAIL, NULL,
+			      "%s:%u: [pci %s]: root-port = mirror cannot give the guest bus %02x: %u other root ports sort before it",
+			      s->loc.file, s->loc.line, s->name, d->addr.bus, i);
+		else if (ports[i].mirror && d)
+			check(b, CHECK_OK, NULL, "[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
+			      s->name, ports[i].slot, ports[i].func, d->addr.bus);
+	}
+
+	for (unsigned si = 0; si < p->n_pci; si++) {
+		const struct pci_section *s = &p->pci[si];
+		const struct pci_dev_info *d = devs[si];
+		struct pci_addr base;
+		unsigned funcs = 0;
+
+		if (d)
+			base = d->addr;
+		else if (s->has_host)
+			base = s->host;
+		else
+			continue; /* ids = … that matched nothing: the check says so */
+		base.func = 0;
+		if (d)
+			for (size_t i = 0; i < f->host.pci.n; i++) {
+				const struct pci_dev_info *o = &f->host.pci.dev[i];
+				if (pci_addr_same_slot(&o->addr, &base) && !(s->skip_functions & (1u << o->addr.func)))
+					funcs |= 1u << o->addr.func;
+			}
+		if (!funcs)
+			funcs = 1u << (s->has_host ? s->host.func : 0);
+		for (unsigned fn = 0; fn < 8; fn++) {
+			struct pci_addr a = base;
+			const struct pci_dev_info *o;
+			char opt[1024], host[16];
+			int n;
+
+			if (!(funcs & (1u << fn)))
+				continue;
+			a.func = fn;
+			o = pci_host_find(&f->host.pci, &a);
+			pci_addr_fmt(&a, host, sizeof(host));
+			n = snprintf(opt, sizeof(opt), "vfio-pci,host=%s,id=hostdev.%s.%u", host, s->name, fn);
+			if (s->rootport != ROOTPORT_NONE)
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=rp.%s,addr=00.%x", s->name, fn);
+			if (fn == 0 && (funcs & ~1u))
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",multifunction=on");
+			if (fn == 0 && s->romfile) {
+				_cleanup_free_ char *e = qemu_escape(s->romfile);
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",romfile=%s", e);
+			}
+			if (s->rombar != T_AUTO)
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",rombar=%d", s->rombar == T_ON);
+			if (s->subids == SUBIDS_AUTO && o && o->sub_vendor)
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
+					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", o->sub_vendor,
+					      o->sub_device);
+			else if (s->subids == SUBIDS_EXPLICIT && fn == 0)
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
+					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", s->sub.vendor,
+					      s->sub.device);
+			if (fn == 0 && s->primary)
+				snprintf(opt + n, sizeof(opt) - (size_t)n, ",x-vga=on");
+			arg(b, "-device");
+			arg(b, opt);
+		}
+	}
+}
+
+/* ---- display, disks, network ---- */
+
+static bool passes_gpu(const struct builder *b)
+{
+	for (unsigned si = 0; si < b->p->n_pci; si++) {
+		const struct pci_dev_info *d = section_device(b, &b->p->pci[si]);
+		if (d && pci_class_is_gpu(d->class))
+			return true;
+	}
+	return false;
+}
+
+static void plan_display(struct builder *b)
+{
+	const struct profile *p = b->p;
+	enum display d = p->display;
+
+	if (d == DISPLAY_AUTO)
+		d = passes_gpu(b) || p->console == CONSOLE_STDIO ? DISPLAY_NONE : DISPLAY_GTK;
+	if (d != DISPLAY_NONE) {
+		arg(b, "-device");
+		arg(b, "VGA,id=vga0");
+	}
+	arg(b, "-display");
+	arg(b, d == DISPLAY_NONE ? "none" : d == DISPLAY_GTK ? "gtk" : "sdl");
+	if (p->console == CONSOLE_STDIO) {
+		arg(b, "-serial");
+		arg(b, "mon:stdio");
+	}
+}
+
+static void plan_disks(struct builder *b)
+{
+	const struct profile *p = b->p;
+	static const char *const caches[] = { "none", "writeback", "writethrough", "unsafe", "directsync" };
+	unsigned sata = 0;
+
+	for (unsigned i = 0; i < p->n_disk; i++) {
+		const struct disk_section *d = &p->disk[i];
+		const struct host_file *hf = &b->f->disk[i];
+		bool blk = hf->state != ACC_MISSING && S_ISBLK(hf->mode);
+		_cleanup_free_ char *path = qemu_escape(d->path);
+		const char *fmt, *aio = NULL;
+		size_t len = strlen(d->path);
+
+		if (d->format == FMT_QCOW2 || (d->format == FMT_AUTO && !blk && len > 6 && streq(d->path + len - 6, ".qcow2")))
+			fmt = "qcow2";
+		else
+			fmt = "raw";
+		if (d->aio == AIO_NATIVE || (d->aio == AIO_AUTO && blk && (d->cache == CACHE_NONE || d->cache == CACHE_DIRECTSYNC)))
+			aio = "native";
+		else if (d->aio == AIO_IO_URING)
+			aio = "io_uring";
+		else if (d->aio == AIO_THREADS)
+			aio = "threads";
+		arg(b, "-drive");
+		argf(b, "file=%s,if=none,id=drive.%s,format=%s,cache=%s%s%s%s%s%s", path, d->name, fmt,
+		     caches[d->cache], aio ? ",aio=" : "", aio ? aio : "", d->discard ? ",discard=unmap" : "",
+		     d->readonly || d->cdrom ? ",readonly=on" : "", d->cdrom ? ",media=cdrom" : "");
+		if (d->cdrom) {
+			arg(b, "-device");
+			argf(b, "ide-cd,drive=drive.%s,bus=ide.%u,bootindex=%u", d->name, sata++, i + 1);
+			continue;
+		}
+		switch (d->bus) {
+		case DISK_VIRTIO:
+			arg(b, "-object");
+			argf(b, "iothread,id=io.%s", d->name);
+			arg(b, "-device");
+			argf(b, "virtio-blk-pci,drive=drive.%s,id=disk.%s,iothread=io.%s,bootindex=%u", d->name, d->name,
+			     d->name, i + 1);
+			break;
+		case DISK_NVME:
+			arg(b, "-device");
+			argf(b, "nvme,drive=drive.%s,id=disk.%s,serial=qemu-vm-%s,bootindex=%u", d->name, d->name, d->name,
+			     i + 1);
+			break;
+		case DISK_SATA:
+			arg(b, "-device");
+			argf(b, "ide-hd,drive=drive.%s,id=disk.%s,bus=ide.%u,bootindex=%u", d->name, d->name, sata++, i + 1);
+			break;
+		}
+	}
+}
+
+static void check_disks(struct builder *b)
+{
+	for (unsigned i = 0; i < b->p->n_disk; i++) {
+		const struct disk_section *d = &b->p->disk[i];
+		const struct host_file *hf = &b->f->disk[i];
+		char key[64];
+
+		snprintf(key, sizeof(key), "[disk %s] path", d->name);
+		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
+			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s",
+							     b->f->user, b->f->profile_arg);
+			check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
+			      key, d->path, strerror(hf->err));
+		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
+			check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
+		else
+			check_file(b, hf, &d->path_loc, key, "disk");
+	}
+}
+
+/* A stable locally administered MAC from the profile name (FNV-1a), as quickemu keeps one per VM. */
+static void auto_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *t = name; *t; t++)
+		h = (h ^ (uint8_t)*t) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static void plan_network(struct builder *b)
+{
+	const struct profile *p = b->p;
+	static const char *const models[] = { "virtio-net-pci", "e1000e", "rtl8139" };
+	uint8_t mac[6];
+
+	if (p->net == NET_NONE)
+		return;
+	if (p->mac_auto)
+		auto_mac(p->name, mac);
+	else
+		memcpy(mac, p->mac, sizeof(mac));
+	arg(b, "-netdev");
+	if (p->net == NET_USER)
+		arg(b, "user,id=net0");
+	else
+		argf(b, "bridge,id=net0,br=%s", p->bridge);
+	arg(b, "-device");
+	argf(b, "%s,netdev=net0,id=nic0,mac=%02x:%02x:%02x:%02x:%02x:%02x", models[p->nic], mac[0], mac[1], mac[2],
+	     mac[3], mac[4], mac[5]);
+}
+
+/* ---- Looking Glass, audio, USB, input, ACPI, fw_cfg ---- */
+
+static void plan_lg(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct host_file *lg = &b->f->lg;
+	_cleanup_free_ char *path = NULL;
+	char size[32], have[32];
+	bool kvmfr;
+
+	if (!p->lg)
+		return;
+	kvmfr = startswith(p->lg_path, "/dev/kvmfr");
+	path = qemu_escape(p->lg_path);
+	size_str(p->lg_size, size, sizeof(size));
+	arg(b, "-object");
+	argf(b, "memory-backend-file,id=lg-mem,mem-path=%s,size=%s,share=on", path, size);
+	arg(b, "-device");
+	arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
+
+	if (kvmfr) {
+		_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
+						     " and sudo vfio-setup install --user %s",
+						     p->lg_size >> 20, b->f->user);
+		if (lg->state == ACC_WRONG_TYPE)
+			check(b, CHECK_FAIL, "sudo rm the stale file, then: sudo modprobe kvmfr",
+			      "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
+			      p->lg_loc.file, p->lg_loc.line, p->lg_path);
+		else if (lg->state != ACC_OK)
+			check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
+			      lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
+		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
+			check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
+			      size_str(b->f->kvmfr_size, have, sizeof(have)), size);
+		else
+			check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
+		return;
+	}
+	switch (lg->state) {
+	case ACC_MISSING:
+		check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
+		break;
+	case ACC_DENIED: {
+		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, p->lg_path);
+		check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
+		      (unsigned)lg->uid);
+		break;
+	}
+	case ACC_WRONG_TYPE:
+		check(b, CHECK_FAIL, NULL, "[looking-glass]: %s is not a regular file", p->lg_path);
+		break;
+	case ACC_OK:
+		if (lg->size < p->lg_size)
+			check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
+			      size_str(lg->size, have, sizeof(have)), size);
+		else
+			check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
+		break;
+	}
+}
+
+static void plan_audio(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	enum audio_backend be = p->audio;
+
+	if (be == AUDIO_NONE)
+		return;
+	if (be == AUDIO_AUTO)
+		be = f->qemu_has_pipewire == 1 ? AUDIO_PIPEWIRE : AUDIO_PULSE;
+	if (be == AUDIO_PIPEWIRE) {
+		arg(b, "-audiodev");
+		arg(b, "pipewire,id=snd0");
+		if (f->qemu_has_pipewire == 0)
+			check(b, CHECK_FAIL, "backend = pulseaudio  (PipeWire serves the Pulse socket too)",
+			      "%s:%u: [audio] backend: %s has no pipewire audio driver", p->audio_loc.file,
+			      p->audio_loc.line, p->qemu);
+		else
+			check(b, CHECK_OK, NULL, "[audio]: QEMU's pipewire driver");
+	} else {
+		_cleanup_free_ char *sock = qemu_escape(f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
+		arg(b, "-audiodev");
+		argf(b, "pa,id=snd0,server=unix:%s", sock);
+		if (!f->audio_socket_path)
+			check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
+			      "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
+		else if (f->audio_socket.state == ACC_OK)
+			check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
+		else
+			check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
+			      "[audio]: Pulse socket %s: %s", f->audio_socket_path,
+			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
+								      : strerror(f->audio_socket.err));
+	}
+	arg(b, "-device");
+	arg(b, p->audio_model == AUDIO_ICH9 ? "ich9-intel-hda,id=sound0" : "intel-hda,id=sound0");
+	arg(b, "-device");
+	arg(b, "hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=snd0");
+}
+
+static const struct usb_dev_info *usb_find(const struct usb_host *h, const struct usb_entry *e)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct usb_dev_info *u = &h->dev[i];
+		if (e->by_port ? u->bus == e->bus && streq(u->port, e->port)
+			       : u->vendor == e->id.vendor && u->product == e->id.device)
+			return u;
+	}
+	return NULL;
+}
+
+static void plan_usb(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	bool xhci = p->usb_controller || p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE;
+
+	if (!xhci)
+		return;
+	arg(b, "-device");
+	arg(b, "qemu-xhci,id=xhci,p2=15,p3=15");
+	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
+		arg(b, "-device");
+		argf(b, "%s,id=pointer,bus=xhci.0", p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+	}
+	for (unsigned i = 0; i < p->n_usb; i++) {
+		const struct usb_entry *e = &p->usb[i];
+		const struct usb_dev_info *u = usb_find(&f->host.usb, e);
+		char what[48];
+
+		if (e->by_port)
+			snprintf(what, sizeof(what), "port %u-%s", e->bus, e->port);
+		else
+			snprintf(what, sizeof(what), "%04x:%04x", e->id.vendor, e->id.device);
+		if (!u) {
+			if (p->usb_missing == MISSING_SKIP)
+				check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
+				      e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
+			else
+				check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
+				      "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
+			if (!e->by_port && p->usb_missing == MISSING_SKIP)
+				continue;
+		} else if (f->usb_node[i].state == ACC_OK)
+			check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
+			      u->port);
+		else {
+			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s", f->user,
+							     f->profile_arg);
+			check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
+			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
+		}
+		arg(b, "-device");
+		if (e->by_port)
+			argf(b, "usb-host,id=usb%u,bus=xhci.0,hostbus=%u,hostport=%s", i, e->bus, e->port);
+		else
+			argf(b, "usb-host,id=usb%u,bus=xhci.0,vendorid=0x%04x,productid=0x%04x", i, e->id.vendor,
+			     e->id.device);
+	}
+}
+
+static void plan_input(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct {
+		const char *path, *id;
+		const struct host_file *hf;
+		const struct loc *loc;
+		bool kbd;
+	} in[] = {
+		{ p->keyboard, "kbd", &f->keyboard, &p->keyboard_loc, true },
+		{ p->mouse, "mouse", &f->mouse, &p->mouse_loc, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		_cleanup_free_ char *path = NULL;
+
+		if (!in[i].path)
+			continue;
+		path = qemu_escape(in[i].path);
+		arg(b, "-object");
+		if (in[i].kbd)
+			argf(b, "input-linux,id=%s,evdev=%s,grab_all=%s,repeat=%s,grab-toggle=%s", in[i].id, path,
+			     p->grab_all ? "on" : "off", p->repeat ? "on" : "off", p->toggle ? p->toggle : "ctrl-ctrl");
+		else
+			argf(b, "input-linux,id=%s,evdev=%s%s%s", in[i].id, path, p->toggle ? ",grab-toggle=" : "",
+			     p->toggle ? p->toggle : "");
+		if (in[i].hf->state == ACC_DENIED) {
+			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s", f->user,
+							     f->profile_arg);
+			check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
+			      in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
+		} else if (in[i].hf->state == ACC_MISSING)
+			check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
+			      "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
+			      in[i].kbd ? "keyboard" : "mouse", in[i].path);
+		else
+			check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
+	}
+}
+
+static void plan_tables(struct builder *b)
+{
+	const struct profile *p = b->p;
+
+	for (size_t i = 0; i < p->acpi_tables.n; i++) {
+		_cleanup_free_ char *e = qemu_escape(p->acpi_tables.v[i]);
+		arg(b, "-acpitable");
+		argf(b, "file=%s", e);
+		check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table");
+	}
+	for (size_t i = 0; i < p->fwcfg_names.n; i++) {
+		_cleanup_free_ char *e = qemu_escape(p->fwcfg_files.v[i]);
+		arg(b, "-fw_cfg");
+		argf(b, "name=%s,file=%s", p->fwcfg_names.v[i], e);
+		check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file");
+	}
+}
+
+static void plan_tail(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+
+	if (f->run_dir) {
+		_cleanup_free_ char *e = qemu_escape(f->run_dir);
+		arg(b, "-qmp");
+		argf(b, "unix:%s/qmp.sock,server=on,wait=off", e);
+	} else
+		check(b, CHECK_FAIL, "log in through a session manager (systemd-logind sets it)",
+		      "XDG_RUNTIME_DIR is not set: no place for the QMP socket");
+	arg(b, "-sandbox");
+	/* qemu-bridge-helper is a separate program QEMU spawns for -netdev bridge. */
+	argf(b, "on,obsolete=deny,elevateprivileges=deny,spawn=%s,resourcecontrol=deny",
+	     p->net == NET_BRIDGE ? "allow" : "deny");
+	for (size_t i = 0; i < p->extra_args.n; i++)
+		arg(b, p->extra_args.v[i]);
+}
+
+void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret)
+{
+	struct plan pl = { 0 };
+	struct builder b = { p, f, &pl };
+
+	plan_machine(&b);
+	check_machine(&b);
+	plan_pci(&b);
+	plan_display(&b);
+	plan_disks(&b);
+	check_disks(&b);
+	plan_network(&b);
+	plan_lg(&b);
+	plan_audio(&b);
+	plan_usb(&b);
+	plan_input(&b);
+	plan_tables(&b);
+	plan_tail(&b);
+	*ret = pl;
+}
+
+void plan_free(struct plan *pl)
+{
+	strv_clear(&pl->argv);
+	for (size_t i = 0; i < pl->n_checks; i++) {
+		free(pl->checks[i].what);
+		free(pl->checks[i].fix);
+	}
+	free(pl->checks);
+	*pl = (struct plan){ 0 };
+}
+
+bool plan_ok(const struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n_checks; i++)
+		if (pl->checks[i].level == CHECK_FAIL)
+			return false;
+	return true;
+}

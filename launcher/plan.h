@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The plan: a pure function from a profile and the host's facts to QEMU's argv and the checks. */
+#pragma once
+
+#include "host.h"
+#include "profile.h"
+
+/* Facts about the files and devices one profile names, gathered by inspect.c. */
+struct vm_facts {
+	struct host_facts host;
+	const char *user;        /* for hints */
+	const char *profile_arg; /* what the user typed, for hints */
+	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME, or NULL when unset */
+	char *vars_path;         /* the VM's own copy of the UEFI vars */
+	bool vars_exists;
+	struct host_file rom[PROFILE_MAX_DEVICES];
+	struct host_file vfio_group[PROFILE_MAX_DEVICES]; /* /dev/vfio/N per [pci] section */
+	char *vfio_holder[PROFILE_MAX_DEVICES];           /* "1234 (qemu)" when busy */
+	struct host_file disk[PROFILE_MAX_DEVICES];
+	struct host_file acpi[PROFILE_MAX_DEVICES];
+	struct host_file fwcfg[PROFILE_MAX_DEVICES];
+	struct host_file usb_node[PROFILE_MAX_DEVICES];   /* /dev/bus/usb/BBB/DDD of a present device */
+	struct host_file lg, audio_socket, keyboard, mouse;
+	uint64_t kvmfr_size;     /* from the kvmfr module's static_size_mb, 0 if unknown */
+	char *audio_socket_path; /* resolved server socket, or NULL */
+	int qemu_has_pipewire;   /* -1 unknown, 0, 1 */
+};
+
+enum check_level { CHECK_OK, CHECK_WARN, CHECK_FAIL };
+
+struct check {
+	enum check_level level;
+	char *what; /* "/dev/kvm: usable" */
+	char *fix;  /* the one command that fixes it, or NULL */
+};
+
+struct plan {
+	struct strv argv;
+	struct check *checks;
+	size_t n_checks;
+	struct cpuset affinity; /* CPUs QEMU is confined to; n == 0 for none */
+};
+
+void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret);
+void plan_free(struct plan *pl);
+bool plan_ok(const struct plan *pl);
+
+/* Doubles every comma, as QEMU's option parser wants inside a value. */
+char *qemu_escape(const char *s);
+/* A word as a POSIX shell would read it back, quoted only when needed. */
+char *shell_quote(const char *s);

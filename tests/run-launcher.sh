@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The launcher as a user meets it: refusal as root, run as an ordinary user up to the exec of
+# a stub QEMU (argv, no_new_privs, seccomp, affinity, files it creates), and nothing started
+# when a check fails.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+QVM=$PWD/$B/qemu-vm
+T=$(mktemp -d /tmp/qvm-launcher.XXXXXX)
+chmod 755 "$T"
+pass=0 fail=0
+user=""
+cleanup() {
+	[ -n "$user" ] && userdel -r "$user" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+expect() { # expect DESCRIPTION COMMAND...: the command must succeed
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+cp tests/launcher/stub-qemu "$T/stub-qemu"
+mkdir -p "$T/home/.config/qemu-vm"
+sed "s|^cpu = qemu64.*|cpu = qemu64\nqemu = $T/stub-qemu\npin = 0|" profiles/demo.ini > "$T/home/.config/qemu-vm/demo.ini"
+printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" \
+	> "$T/home/.config/qemu-vm/broken.ini"
+
+# Runs the launcher as the test user (or as ourselves when not root) in the test home.
+as_user() {
+	local envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
+		PATH=/usr/bin:/bin)
+	if [ -n "$user" ]; then
+		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
+			env -i "${envs[@]}" "$@"
+	else
+		env -i "${envs[@]}" "$@"
+	fi
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	out=$(HOME="$T/home" "$QVM" check demo 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "refusing to check while running as root" <<<"$out" &&
+		grep -q -- "--allow-root overrides" <<<"$out"; then
+		ok "root is refused, with the reason and the override"
+	else
+		bad "root is refused (rc=$rc): $out"
+	fi
+	out=$(HOME="$T/home" "$QVM" run demo 2>&1)
+	[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && ok "run as root starts nothing" || bad "run as root: $out"
+	user=qvmtest$$
+	if ! useradd --system --no-create-home --home-dir "$T/home" --shell /usr/sbin/nologin "$user"; then
+		echo "SKIP: cannot create a test user"
+		exit 77
+	fi
+	chown -R "$user:" "$T/home"
+	mkdir -p "$T/run" && chown "$user:" "$T/run" && chmod 700 "$T/run"
+else
+	echo "note: not root: the refusal of root and the user switch are not tested in this run"
+	mkdir -p "$T/run" && chmod 700 "$T/run"
+fi
+
+# An ordinary uid that holds a capability is refused too (ambient caps survive exec).
+if [ -n "$user" ]; then
+	out=$(setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=+net_admin \
+		--ambient-caps=+net_admin env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
+	[ $? -eq 1 ] && grep -q "effective capability cap_net_admin" <<<"$out" && [ ! -e "$T/home/out.argv" ] &&
+		ok "a user with an effective capability is refused" || bad "capability refusal: $out"
+fi
+
+# run: the argv QEMU receives is exactly what show prints, word for word.
+as_user "$QVM" show demo > "$T/show.txt"
+as_user "$QVM" run demo > "$T/run.out" 2>&1
+rc=$?
+expect "run exits with QEMU's status (0)" test $rc -eq 0
+if [ -e "$T/home/out.argv" ]; then
+	python3 - "$T/show.txt" "$T/home/out.argv" <<'PY' && ok "QEMU got the argv show prints, word for word" || bad "argv differs from show"
+import shlex, sys
+shown = [shlex.split(l)[0] for l in open(sys.argv[1]) if l.strip()]
+got = open(sys.argv[2]).read().split("\n")[:-1]
+# argv[0] is resolved on PATH by the launcher: the stub's own path in both.
+sys.exit(0 if shown[1:] == got and len(got) > 20 else 1)
+PY
+	expect "QEMU runs with no_new_privs" grep -q '^NoNewPrivs:[[:space:]]*1' "$T/home/out.status"
+	expect "QEMU inherits the seccomp filter" grep -q '^Seccomp:[[:space:]]*2' "$T/home/out.status"
+	expect "QEMU is confined to the CPUs of pin =" grep -q '^Cpus_allowed_list:[[:space:]]*0$' "$T/home/out.status"
+	[ -n "$user" ] && expect "QEMU runs as the user" test "$(cat "$T/home/out.uid")" = "$(id -u "$user")"
+else
+	bad "the stub QEMU was not started: $(cat "$T/run.out")"
+fi
+vars="$T/home/.local/share/qemu-vm/demo/OVMF_VARS.fd"
+expect "the VM's UEFI vars were copied from the template" test -s "$vars"
+expect "… readable only by the user" test "$(stat -c %a "$vars")" = 600
+expect "the run directory is private" test "$(stat -c %a "$T/run/qemu-vm/demo")" = 700
+grep -q "qmp.sock" "$T/show.txt" && grep -q "$T/run/qemu-vm/demo/qmp.sock" "$T/show.txt" &&
+	ok "QMP socket under XDG_RUNTIME_DIR" || bad "QMP socket path"
+
+# A failing check: nothing is started, the failure and its file:line are printed.
+rm -f "$T/home/out.argv"
+out=$(as_user "$QVM" run broken 2>&1)
+rc=$?
+expect "run with a failing check exits 1" test $rc -eq 1
+expect "… and starts nothing" test ! -e "$T/home/out.argv"
+grep -q "broken.ini:5: \[acpi\] table: table '$T/home/missing.aml': No such file or directory" <<<"$out" &&
+	ok "… and names the file and line" || bad "failure message: $out"
+
+# A profile error: nothing started either, exit 1.
+printf '[vm]\nmemory = lots\nqemu = %s\n' "$T/stub-qemu" > "$T/home/.config/qemu-vm/typo.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/typo.ini"
+out=$(as_user "$QVM" run typo 2>&1)
+[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && grep -q "typo.ini:2: memory: expected a size like 16G or 512M, got 'lots'" <<<"$out" &&
+	ok "a profile error starts nothing" || bad "profile error: $out"
+
+# list shows the profiles with their titles.
+out=$(as_user "$QVM" list 2>&1)
+grep -q '^demo .*qemu-vm demo' <<<"$out" && grep -q '^typo .*errors' <<<"$out" && ok "list" || bad "list: $out"
+
+echo "launcher: $pass passed, $fail failed"
+[ $fail -eq 0 ]

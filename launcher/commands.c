@@ -256,7 +256,10 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 		return 2;
 	}
 	r = pci_host_scan(g->root, &pci);
-	if (r < 0) {
+	if (r == -ENOENT) {
+		printf("No PCI devices (no /sys/bus/pci under '%s')\n", g->root);
+		pci = (struct pci_host){ 0 };
+	} else if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading PCI devices under '%s': %s\n", g->root, strerror(-r));
 		return 1;
 	}

@@ -268,7 +268,8 @@ void host_stat(const char *root, const char *path, bool rw, mode_t want_type, st
 		ret->state = ACC_WRONG_TYPE;
 		return;
 	}
-	if (faccessat(AT_FDCWD, full, rw ? R_OK | W_OK : R_OK, AT_EACCESS) < 0) {
+	/* access(), not faccessat(): umockdev wraps the former only, and the launcher is never setuid. */
+	if (access(full, rw ? R_OK | W_OK : R_OK) < 0) {
 		ret->state = ACC_DENIED;
 		ret->err = errno;
 		return;

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for the pure plan: escaping, quoting, and argv/checks from hand-made host facts. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include "plan.h"
+
+static char *write_tmp(const char *content)
+{
+	char *path = xstrdup("/tmp/qemu-vm-plan-XXXXXX.ini");
+	int fd = mkstemps(path, 4);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+	return path;
+}
+
+static void load(const char *content, struct profile *p)
+{
+	_cleanup_free_ char *path = write_tmp(content);
+	struct profile_errors e = { 0 };
+	int r = profile_load(path, p, &e);
+
+	for (size_t i = 0; i < e.msgs.n; i++)
+		fprintf(stderr, "%s\n", e.msgs.v[i]);
+	unlink(path);
+	ck_assert_int_eq(r, 0);
+}
+
+static struct pci_dev_info dev(unsigned bus, unsigned slot, unsigned fn, uint16_t v, uint16_t d,
+			       uint32_t class, const char *driver, int group)
+{
+	struct pci_dev_info i = { .addr = { 0, bus, slot, fn }, .vendor = v, .device = d, .class = class,
+				  .driver = driver ? xstrdup(driver) : NULL, .iommu_group = group };
+
+	i.is_bridge = pci_class_is_bridge(class);
+	if (bus) {
+		i.has_parent = true;
+		i.parent = (struct pci_addr){ 0, 0, 1, 0 };
+	}
+	return i;
+}
+
+/* The laptop of the seed case: GPU 01:00.0 + audio 01:00.1 behind 00:01.0, all in group 1. */
+static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
+{
+	*f = (struct vm_facts){ .user = "alice", .profile_arg = "laptop", .qemu_has_pipewire = -1 };
+	f->host.root = "/";
+	f->host.pci.n = 4;
+	f->host.pci.dev = xcalloc(4, sizeof(struct pci_dev_info));
+	f->host.pci.dev[0] = dev(0, 0, 0, 0x8086, 0x5910, 0x060000, NULL, 0);
+	f->host.pci.dev[1] = dev(0, 1, 0, 0x8086, 0x1901, 0x060400, "pcieport", 1);
+	f->host.pci.dev[2] = dev(1, 0, 0, 0x10de, 0x1c8d, 0x030000, gpu_driver, 1);
+	f->host.pci.dev[2].sub_vendor = 0x1025;
+	f->host.pci.dev[2].sub_device = 0x118b;
+	f->host.pci.dev[3] = dev(1, 0, 1, 0x10de, 0x0fb9, 0x040300, "vfio-pci", 1);
+	f->host.pci.dev[3].sub_vendor = 0x1025;
+	f->host.pci.dev[3].sub_device = 0x118b;
+	f->host.memlock = 9ULL << 30;
+	f->host.kvm = (struct host_file){ .path = xstrdup("/dev/kvm"), .state = ACC_OK };
+	f->host.has_firmware = true;
+	f->host.firmware.code = xstrdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
+	f->host.firmware.vars = xstrdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
+	f->vars_path = xstrdup("/home/alice/.local/share/qemu-vm/laptop/OVMF_VARS.fd");
+	f->run_dir = xstrdup("/run/user/1000/qemu-vm/laptop");
+	f->vfio_group[0] = (struct host_file){ .path = xstrdup("/dev/vfio/1"), .state = ACC_OK };
+}
+
+static void free_facts(struct vm_facts *f)
+{
+	for (size_t i = 0; i < f->host.pci.n; i++)
+		free(f->host.pci.dev[i].driver);
+	free(f->host.pci.dev);
+	free(f->host.kvm.path);
+	free(f->host.firmware.code);
+	free(f->host.firmware.vars);
+	free(f->vars_path);
+	free(f->run_dir);
+	free(f->vfio_group[0].path);
+	for (int i = 0; i < PROFILE_MAX_DEVICES; i++) {
+		free(f->rom[i].path);
+		free(f->acpi[i].path);
+		free(f->fwcfg[i].path);
+	}
+}
+
+/* Index of the word after option @opt whose value starts with @prefix, or -1. */
+static int find_arg(const struct plan *pl, const char *opt, const char *prefix)
+{
+	for (size_t i = 0; i + 1 < pl->argv.n; i++)
+		if (streq(pl->argv.v[i], opt) && startswith(pl->argv.v[i + 1], prefix))
+			return (int)i + 1;
+	return -1;
+}
+
+static const struct check *find_check(const struct plan *pl, enum check_level level, const char *part)
+{
+	for (size_t i = 0; i < pl->n_checks; i++)
+		if (pl->checks[i].level == level && strstr(pl->checks[i].what, part))
+			return &pl->checks[i];
+	return NULL;
+}
+
+START_TEST(escaping)
+{
+	_cleanup_free_ char *a = qemu_escape("a,b=c.rom");
+	_cleanup_free_ char *b = qemu_escape(",,");
+	_cleanup_free_ char *c = qemu_escape("plain");
+	_cleanup_free_ char *q1 = shell_quote("plain-word_1.0");
+	_cleanup_free_ char *q2 = shell_quote("it's here");
+	_cleanup_free_ char *q3 = shell_quote("");
+	_cleanup_free_ char *q4 = shell_quote("$HOME;rm");
+
+	ck_assert_str_eq(a, "a,,b=c.rom");
+	ck_assert_str_eq(b, ",,,,");
+	ck_assert_str_eq(c, "plain");
+	ck_assert_str_eq(q1, "plain-word_1.0");
+	ck_assert_str_eq(q2, "'it'\\''s here'");
+	ck_assert_str_eq(q3, "''");
+	ck_assert_str_eq(q4, "'$HOME;rm'");
+}
+END_TEST
+
+START_TEST(optimus_mirror)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	int i;
+
+	load("[vm]\nmemory = 6G\nhide-hypervisor = on\n"
+	     "[pci gpu]\nhost = 01:00.0\nsub-ids = auto\nroot-port = mirror\nhotplug = off\nskip-functions = 1\n"
+	     "romfile = /tmp/a,b=c.rom\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.rom[0] = (struct host_file){ .path = xstrdup("/tmp/a,b=c.rom"), .state = ACC_OK };
+	plan_build(&p, &f, &pl);
+
+	i = find_arg(&pl, "-device", "pcie-root-port");
+	ck_assert_int_gt(i, 0);
+	ck_assert_str_eq(pl.argv.v[i], "pcie-root-port,id=rp.gpu,bus=pcie.0,addr=01.0,chassis=1,port=16,hotplug=off");
+	i = find_arg(&pl, "-device", "vfio-pci");
+	ck_assert_str_eq(pl.argv.v[i], "vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,"
+				       "romfile=/tmp/a,,b=c.rom,x-pci-sub-vendor-id=0x1025,x-pci-sub-device-id=0x118b");
+	ck_assert_int_eq(find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.1"), -1); /* skipped */
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_OK, "root port at 00:01.0 gives the guest bus 01"));
+	ck_assert_int_gt(find_arg(&pl, "-cpu", "host,hv-relaxed=on"), 0);
+	ck_assert_ptr_nonnull(strstr(pl.argv.v[find_arg(&pl, "-cpu", "host")], ",kvm=off,hv-vendor-id=0123456789ab"));
+	ck_assert_int_gt(find_arg(&pl, "-display", "none"), 0); /* a GPU is passed */
+	ck_assert(plan_ok(&pl));
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+START_TEST(whole_card_multifunction)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	load("[vm]\nmemory = 4G\n[pci gpu]\nids = 10de:1c8d\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	plan_build(&p, &f, &pl);
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.0")],
+			 "vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,multifunction=on");
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.1")],
+			 "vfio-pci,host=0000:01:00.1,id=hostdev.gpu.1,bus=rp.gpu,addr=00.1");
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-device", "pcie-root-port")],
+			 "pcie-root-port,id=rp.gpu,bus=pcie.0,addr=10.0,chassis=1,port=16");
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+START_TEST(gpu_on_host_driver)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	const struct check *c;
+
+	load("[vm]\nmemory = 16G\n[pci gpu]\nhost = 01:00.0\nskip-functions = 1\n", &p);
+	laptop_facts(&f, "nvidia");
+	f.host.pci.dev[3].driver = (free(f.host.pci.dev[3].driver), xstrdup("snd_hda_intel"));
+	f.host.memlock = 64 << 10;
+	plan_build(&p, &f, &pl);
+	ck_assert(!plan_ok(&pl));
+	c = find_check(&pl, CHECK_FAIL, "01:00.0 (10de:1c8d, nvidia) is bound to its host driver");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->fix, "sudo vfio-setup install --user alice --device 01:00.0, then reboot");
+	/* The skipped audio function shares the group: on a host driver it breaks viability. */
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, "01:00.1 (10de:0fb9, snd_hda_intel)"));
+	c = find_check(&pl, CHECK_FAIL, "memlock: limit 64K is below 17G");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->fix, "sudo vfio-setup install --user alice --memlock 17G, then log in again");
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+START_TEST(looking_glass_and_tables)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	load("[vm]\nmemory = 2G\n[looking-glass]\nresolution = 3840x2160\npath = /dev/shm/lg,x\n"
+	     "[acpi]\ntable = /tmp/-lead ing.aml\n[fw_cfg]\nopt/com.lion328/nvidia-rom = /tmp/r,om\n"
+	     "[qemu]\narg = -no-reboot\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.lg = (struct host_file){ .path = xstrdup("/dev/shm/lg,x"), .state = ACC_MISSING, .err = ENOENT };
+	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/-lead ing.aml"), .state = ACC_MISSING, .err = ENOENT };
+	f.fwcfg[0] = (struct host_file){ .path = xstrdup("/tmp/r,om"), .state = ACC_MISSING, .err = ENOENT };
+	plan_build(&p, &f, &pl);
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-object", "memory-backend-file")],
+			 "memory-backend-file,id=lg-mem,mem-path=/dev/shm/lg,,x,size=128M,share=on");
+	ck_assert_int_gt(find_arg(&pl, "-device", "ivshmem-plain,id=lg,memdev=lg-mem"), 0);
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-acpitable", "file=")], "file=/tmp/-lead ing.aml");
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-fw_cfg", "name=")],
+			 "name=opt/com.lion328/nvidia-rom,file=/tmp/r,,om");
+	ck_assert_str_eq(pl.argv.v[pl.argv.n - 1], "-no-reboot");
+	/* Missing table and fw_cfg file: failures that name file:line. */
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, ".ini:7: [acpi] table: table '/tmp/-lead ing.aml'"));
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, ".ini:9: opt/com.lion328/nvidia-rom: fw_cfg file"));
+	free(f.lg.path);
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+START_TEST(hugepages_short)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	const struct check *c;
+
+	load("[vm]\nmemory = 16G\nhugepages = 1G\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	f.host.n_huge = 1;
+	f.host.huge[0] = (struct hugepage_pool){ .size = 1ULL << 30, .total = 4, .free = 2 };
+	plan_build(&p, &f, &pl);
+	c = find_check(&pl, CHECK_FAIL, "hugepages: need 16 free 1G pages for 16G, 2 free of 4");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(startswith(c->fix, "echo 18 | sudo tee /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"));
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-object", "memory-backend-memfd")],
+			 "memory-backend-memfd,id=mem0,size=16G,share=on,hugetlb=on,hugetlbsize=1G,prealloc=on");
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+START_TEST(tcg_fallback)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	load("[vm]\nmemory = 1G\naccel = auto\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	f.host.kvm.state = ACC_MISSING;
+	plan_build(&p, &f, &pl);
+	ck_assert_int_gt(find_arg(&pl, "-accel", "tcg"), 0);
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-cpu", "")], "max"); /* no hv-* under TCG */
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_WARN, "falls back to TCG"));
+	ck_assert(plan_ok(&pl));
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, escaping);
+	tcase_add_test(tc, optimus_mirror);
+	tcase_add_test(tc, whole_card_multifunction);
+	tcase_add_test(tc, gpu_on_host_driver);
+	tcase_add_test(tc, looking_glass_and_tables);
+	tcase_add_test(tc, hugepages_short);
+	tcase_add_test(tc, tcg_fallback);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

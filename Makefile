@@ -75,8 +75,12 @@ bench: deps all
 deps:
 	@tools/deps.sh
 
+# As the calling user; root gets --allow-root and is told so.
 demo: deps all
-	$(B)/qemu-vm run profiles/demo.ini
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		echo "demo: running as root with --allow-root; as an ordinary user it needs nothing more"; \
+		exec $(B)/qemu-vm --allow-root run profiles/demo.ini; \
+	fi; exec $(B)/qemu-vm run profiles/demo.ini
 
 install: all
 	install -D -m 0755 $(B)/qemu-vm $(DESTDIR)$(BINDIR)/qemu-vm

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What vfio-setup reads about the host before planning: CPU vendor, kernel, boot chain. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "fsutil.h"
+#include "setup.h"
+
+extern char **environ;
+
+void setup_log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vfio-setup: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void setup_log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void crash_hook_before_write(void)
+{
+	static long left = -2;
+
+	if (left == -2) {
+		const char *s = secure_getenv("VFIO_SETUP_TEST_CRASH_AFTER");
+		uint64_t v;
+
+		left = s && parse_u64(s, 10, &v) >= 0 && v < 100000 ? (long)v : -1;
+	}
+	if (left < 0)
+		return;
+	if (left == 0) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+	left--;
+}
+
+char *under_root(const struct setup_opts *o, const char *path)
+{
+	if (streq(o->root, "/"))
+		return xstrdup(path);
+	return xasprintf("%s%s", o->root, path);
+}
+
+const char *cpu_vendor_name(enum cpu_vendor v)
+{
+	switch (v) {
+	case CPU_INTEL:
+		return "Intel";
+	case CPU_AMD:
+		return "AMD";
+	case CPU_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+static bool rexists(const struct setup_opts *o, const char *path, mode_t type)
+{
+	_cleanup_free_ char *p = under_root(o, path);
+	struct stat st;
+
+	return lstat(p, &st) == 0 && (!type || (st.st_mode & S_IFMT) == type);
+}
+
+static bool rprogram(const struct setup_opts *o, const char *name)
+{
+	static const char *const dirs[] = { "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = xasprintf("%s%s", dirs[i], name);
+		_cleanup_free_ char *rp = under_root(o, p);
+		struct stat st;
+
+		/* /bin may be a symlink to /usr/bin: stat, not lstat, for programs. */
+		if (stat(rp, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
+static void read_cpu_vendor(const struct setup_opts *o, struct setup_facts *f)
+{
+	_cleanup_free_ char *p = under_root(o, "/proc/cpuinfo");
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	char line[512];
+
+	while (fp && fgets(line, sizeof(line), fp)) {
+		if (!startswith(line, "vendor_id"))
+			continue;
+		if (strstr(line, "GenuineIntel"))
+			f->cpu = CPU_INTEL;
+		else if (strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine"))
+			f->cpu = CPU_AMD;
+		break;
+	}
+}
+
+static void read_kernel(const struct setup_opts *o, struct setup_facts *f)
+{
+	if (o->kernel)
+		f->kernel = xstrdup(o->kernel);
+	else if (o->root_given) {
+		_cleanup_free_ char *p = under_root(o, "/proc/sys/kernel/osrelease");
+		if (read_small_file(p, &f->kernel) < 0)
+			f->kernel = NULL;
+	} else {
+		struct utsname u;
+		if (uname(&u) == 0)
+			f->kernel = xstrdup(u.release);
+	}
+	if (f->kernel && sscanf(f->kernel, "%u.%u", &f->kmajor, &f->kminor) != 2)
+		f->kmajor = f->kminor = 0;
+}
+
+static void read_meminfo(const struct setup_opts *o, struct setup_facts *f)
+{
+	_cleanup_free_ char *p = under_root(o, "/proc/meminfo");
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	char line[256];
+	unsigned long long kb;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1 && kb < (1ull << 44))
+			f->mem_total = kb * 1024;
+}
+
+static void find_initramfs(const struct setup_opts *o, struct setup_facts *f)
+{
+	struct {
+		const char *name;
+		bool found;
+	} g[] = {
+		{ "mkinitcpio", rprogram(o, "mkinitcpio") || rexists(o, "/etc/mkinitcpio.conf", S_IFREG) },
+		{ "dracut", rprogram(o, "dracut") },
+		{ "initramfs-tools", rprogram(o, "mkinitramfs") },
+		{ "booster", rprogram(o, "booster") },
+	};
+	unsigned n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
+		if (o->initramfs && streq(o->initramfs, g[i].name))
+			f->initramfs = g[i].name;
+		n += g[i].found;
+	}
+	if (!o->initramfs) {
+		for (size_t i = 0; i < ARRAY_SIZE(g); i++)
+			if (g[i].found)
+				f->initramfs = g[i].name;
+		if (n > 1) {
+			f->initramfs = NULL;
+			f->initramfs_error = xstrdup("several initramfs generators are installed "
+						     "(hint: pick one with --initramfs mkinitcpio|"
+						     "dracut|initramfs-tools|booster)");
+		}
+	}
+	f->mkinitcpio_dropin = rexists(o, "/etc/mkinitcpio.conf.d", S_IFDIR);
+}
+
+static void find_loader_entries(const struct setup_opts *o, struct setup_facts *f)
+{
+	static const char *const dirs[] = { "/boot/loader/entries", "/efi/loader/entries",
+					     "/boot/efi/loader/entries" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = under_root(o, dirs[i]);
+		struct dirent **names = NULL;
+		int n = scandir(p, &names, NULL, alphasort);
+
+		for (int j = 0; j < n; j++) {
+			size_t l = strlen(names[j]->d_name);
+			if (names[j]->d_name[0] != '.' && l > 5 &&
+			    streq(names[j]->d_name + l - 5, ".conf"))
+				strv_pushf(&f->loader_entries, "%s/%s", dirs[i], names[j]->d_name);
+			free(names[j]);
+		}
+		free(names);
+	}
+}
+
+static void find_bootloader(const struct setup_opts *o, struct setup_facts *f)
+{
+	bool sdboot = rexists(o, "/boot/loader/loader.conf", S_IFREG) ||
+		      rexists(o, "/efi/loader/loader.conf", S_IFREG) ||
+		      rexists(o, "/boot/efi/loader/loader.conf", S_IFREG);
+	bool kinstall = rprogram(o, "kernel-install");
+	bool grub = rexists(o, "/etc/default/grub", S_IFREG);
+
+	if (rprogram(o, "update-grub"))
+		f->grub_mkconfig = xstrdup("update-grub");
+	else if (rprogram(o, "grub2-mkconfig"))
+		f->grub_mkconfig = xstrdup("grub2-mkconfig");
+	else if (rprogram(o, "grub-mkconfig"))
+		f->grub_mkconfig = xstrdup("grub-mkconfig");
+	else
+		grub = false;
+	find_loader_entries(o, f);
+
+	if (o->bootloader) {
+		if (streq(o->bootloader, "grub"))
+			f->bootloader = "grub";
+		else if (streq(o->bootloader, "kernel-install"))
+			f->bootloader = "kernel-install";
+		else if (streq(o->bootloader, "loader-entries"))
+			f->bootloader = "loader-entries";
+	} else if (sdboot && kinstall && rexists(o, "/etc/kernel/cmdline", S_IFREG))
+		f->bootloader = "kernel-install";
+	else if (grub)
+		f->bootloader = "grub";
+	else if (sdboot && kinstall)
+		f->bootloader = "kernel-install";
+	else if (f->loader_entries.n)
+		f->bootloader = "loader-entries";
+}
+
+int setup_facts_read(const struct setup_opts *o, struct setup_facts *ret)
+{
+	struct setup_facts f = { 0 };
+	_cleanup_free_ char *p = under_root(o, "/proc/cmdline");
+
+	read_cpu_vendor(o, &f);
+	read_kernel(o, &f);
+	read_meminfo(o, &f);
+	find_initramfs(o, &f);
+	find_bootloader(o, &f);
+	if (read_small_file(p, &f.proc_cmdline) < 0)
+		f.proc_cmdline = NULL;
+	*ret = f;
+	return 0;
+}
+
+void setup_facts_free(struct setup_facts *f)
+{
+	free(f->kernel);
+	free(f->initramfs_error);
+	free(f->grub_mkconfig);
+	free(f->proc_cmdline);
+	strv_clear(&f->loader_entries);
+	*f = (struct setup_facts){ 0 };
+}
+
+int valid_user_name(const char *s)
+{
+	/* The portable subset shadow-utils accepts: [a-z_][a-z0-9_-]*[$]?, at most 32. */
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return -EINVAL;
+	for (size_t i = 1; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
+		      s[i] == '-' || (s[i] == '$' && i == n - 1)))
+			return -EINVAL;
+	return 0;
+}
+
+int valid_module_or_param(const char *s)
+{
+	if (strempty(s) || strlen(s) > 256)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("_-.,:=", *s)))
+			return -EINVAL;
+	return 0;
+}
+
+int valid_udev_value(const char *s)
+{
+	/* by-id names, UUIDs, serials: no quotes, no globs, nothing that ends the match. */
+	if (strempty(s) || strlen(s) > 200)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("_-.:+@=/", *s)))
+			return -EINVAL;
+	return 0;
+}
+
+/* Looks @name up in a colon-separated database file (first field). */
+static int db_has(const struct setup_opts *o, const char *file, const char *name)
+{
+	_cleanup_free_ char *p = under_root(o, file);
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	char line[4096];
+	size_t n = strlen(name);
+
+	if (!fp)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, name, n) == 0 && line[n] == ':')
+			return 1;
+	return 0;
+}
+
+int user_exists(const struct setup_opts *o, const char *name)
+{
+	if (o->root_given)
+		return db_has(o, "/etc/passwd", name);
+	return getpwnam(name) ? 1 : 0;
+}
+
+int group_exists(const struct setup_opts *o, const char *name)
+{
+	if (o->root_given)
+		return db_has(o, "/etc/group", name);
+	return getgrnam(name) ? 1 : 0;
+}
+
+int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root)
+{
+	_cleanup_free_ char *path = NULL;
+	pid_t pid;
+	int status, r;
+
+	if (o->root_given && !ok_under_root)
+		return -EPERM;
+	path = find_program(argv[0]);
+	if (!path)
+		return -errno;
+	fflush(NULL);
+	r = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, environ);
+	if (r != 0)
+		return -r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

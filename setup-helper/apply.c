@@ -190,6 +190,9 @@ static int put_file(const struct setup_opts *o, const char *abs, bool exists, co
 	int r;
 
 	crash_hook_before_write();
+	/* An unprivileged --root run (an image build) cannot give files away: it owns the tree. */
+	if (o->root_given && geteuid() != 0)
+		uid = geteuid(), gid = getegid();
 	if (!exists) {
 		r = remove_file_durable(abs);
 		return r == -ENOENT ? 0 : r;

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vfio-setup install/uninstall on Arch, Fedora and Debian seed trees: expected trees, idempotence,
+# byte-identical uninstall, drift and symlink refusal, pinned dry runs, and real tools reading
+# the written files (modprobe -C, bash, pam_limits field rules).
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+VS=$PWD/$B/vfio-setup
+. tests/setup/args.sh
+[ -x "$VS" ] || { echo "SKIP: $VS not built (make B=$B)"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: the expected trees record owner 0:0; run as root"; exit 77; }
+
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+for s in debian arch fedora; do
+	T=$W/$s
+	args=$(seed_args "$s")
+
+	# --dry-run: the pinned diff, and nothing written.
+	seed_copy "$s" "$T"
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$T" $args --dry-run >"$W/out" 2>&1 &&
+		diff -u "tests/setup/pinned/$s-dry-run.txt" "$W/out" && diff -r "tests/setup/seeds/$s" "$T" >/dev/null; then
+		ok "$s: dry run pinned, nothing written"
+	else fail "$s: dry run"; fi
+
+	# install: the expected tree; edited files keep their mode.
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$T" $args >"$W/out" 2>&1 && diff -r "tests/setup/expected/$s" "$T"; then
+		ok "$s: install gives the expected tree"
+	else fail "$s: install"; cat "$W/out"; fi
+	if [ "$s" = arch ] && [ "$(stat -c %a "$T/etc/default/grub")" != 600 ]; then fail "$s: mode of grub not kept"; fi
+
+	# install again: nothing changes, and it says so.
+	cp -a "$T" "$W/before"
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$T" $args >"$W/out" 2>&1 && grep -q "^nothing to change" "$W/out" &&
+		diff -r "$W/before" "$T" >/dev/null; then
+		ok "$s: second install changes nothing"
+	else fail "$s: second install"; cat "$W/out"; fi
+	rm -rf "$W/before"
+
+	# status: files in place, reboot pending (the seed's running cmdline lacks the new words).
+	"$VS" status --root "$T" >"$W/out" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && grep -q ": ok$" "$W/out" && grep -q "^pending: the running kernel" "$W/out" &&
+		! grep -q "CHANGED" "$W/out"; then
+		ok "$s: status shows the install and the pending reboot"
+	else fail "$s: status rc=$rc"; cat "$W/out"; fi
+
+	# Real tools read what was written.
+	if modprobe -C "$T/etc/modprobe.d" --showconfig >"$W/mp" 2>/dev/null; then
+		grep -q "^options kvm ignore_msrs=1 report_ignored_msrs=0" "$W/mp" || fail "$s: modprobe: kvm options"
+		grep -q "^options vfio_pci ids=" "$W/mp" || fail "$s: modprobe: vfio_pci ids"
+		grep -Eq "^softdep (nvidia|amdgpu) pre: vfio-pci" "$W/mp" || fail "$s: modprobe: softdep"
+		ok "$s: modprobe -C --showconfig has the options and softdeps"
+	else fail "$s: modprobe -C failed"; fi
+	awk '!/^[[:space:]]*(#|$)/ {
+		if (NF != 4 || $1 !~ /^@[a-z_][a-z0-9_-]*$/ || ($2 != "soft" && $2 != "hard" && $2 != "-") ||
+		    $3 != "memlock" || ($4 !~ /^[0-9]+$/ && $4 != "unlimited")) bad = 1; n++ }
+		END { exit (bad || n != 2) }' "$T/etc/security/limits.d/95-qemu-vm-memlock.conf" &&
+		ok "$s: limits file follows the pam_limits field rules" || fail "$s: limits file"
+	case $s in
+	arch)
+		m=$(bash -c 'source "$1"; echo "${MODULES[*]}"' _ "$T/etc/mkinitcpio.conf")
+		[ "$m" = "vfio_pci vfio vfio_iommu_type1 btrfs crc32c" ] &&
+			ok "$s: sourced mkinitcpio.conf: MODULES=($m)" || fail "$s: MODULES=($m)"
+		g=$(bash -c 'source "$1"; echo "$GRUB_CMDLINE_LINUX_DEFAULT"' _ "$T/etc/default/grub")
+		[ "$g" = "loglevel=3 quiet iommu=pt default_hugepagesz=1G hugepagesz=1G hugepages=8" ] &&
+			ok "$s: sourced grub: $g" || fail "$s: grub: $g"
+		;;
+	debian)
+		g=$(bash -c 'source "$1" 2>/dev/null; echo "$GRUB_CMDLINE_LINUX_DEFAULT"' _ "$T/etc/default/grub")
+		[ "$g" = "quiet intel_iommu=on iommu=pt" ] && ok "$s: sourced grub: $g" || fail "$s: grub: $g"
+		# 6.1 still has a separate vfio_virqfd module.
+		grep -qx vfio_virqfd "$T/etc/initramfs-tools/modules" || fail "$s: vfio_virqfd on 6.1"
+		;;
+	fedora)
+		grep -q "vfio_virqfd" "$T/etc/dracut.conf.d/qemu-vm-vfio.conf" && fail "$s: vfio_virqfd on 6.5"
+		;;
+	esac
+
+	# A user edit after install: uninstall (and install) refuse, name the file, show the diff.
+	cp -a "$T/etc/modprobe.d/qemu-vm-kvm.conf" "$W/kvm.conf"
+	echo "# my own change" >>"$T/etc/modprobe.d/qemu-vm-kvm.conf"
+	cp -a "$T" "$W/before"
+	if ! "$VS" uninstall --root "$T" >"$W/out" 2>&1 && grep -q "qemu-vm-kvm.conf' was changed" "$W/out" &&
+		grep -q "^+# my own change" "$W/out" && diff -r "$W/before" "$T" >/dev/null; then
+		ok "$s: uninstall refuses a file changed by hand, names it, shows the diff"
+	else fail "$s: drift refusal"; cat "$W/out"; fi
+	# shellcheck disable=SC2086
+	if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 && diff -r "$W/before" "$T" >/dev/null; then
+		ok "$s: install refuses it too"
+	else fail "$s: install over drift"; fi
+	rm -rf "$W/before"
+	cp -a "$W/kvm.conf" "$T/etc/modprobe.d/qemu-vm-kvm.conf"
+
+	# uninstall: byte for byte the seed again (and modes).
+	if "$VS" uninstall --root "$T" >"$W/out" 2>&1 && diff -r "tests/setup/seeds/$s" "$T"; then
+		ok "$s: uninstall restores the seed tree exactly"
+	else fail "$s: uninstall"; cat "$W/out"; fi
+	if [ "$s" = arch ] && [ "$(stat -c %a "$T/etc/default/grub")" != 600 ]; then fail "$s: mode not restored"; fi
+
+	# --force: a changed file is replaced by the original anyway.
+	seed_copy "$s" "$T"
+	# shellcheck disable=SC2086
+	"$VS" install --root "$T" $args >/dev/null 2>&1
+	echo "# mine" >>"$T/etc/udev/rules.d/65-qemu-vm.rules"
+	if "$VS" uninstall --root "$T" --force >"$W/out" 2>&1 && diff -r "tests/setup/seeds/$s" "$T"; then
+		ok "$s: uninstall --force restores over a change"
+	else fail "$s: uninstall --force"; cat "$W/out"; fi
+
+	# A symlink at a target is refused, never followed.
+	seed_copy "$s" "$T"
+	mkdir -p "$T/etc/modprobe.d"
+	echo "untouched" >"$W/victim"
+	ln -s "$W/victim" "$T/etc/modprobe.d/qemu-vm-kvm.conf"
+	# shellcheck disable=SC2086
+	if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 && grep -q "symlink" "$W/out" &&
+		[ "$(cat "$W/victim")" = untouched ] && [ -L "$T/etc/modprobe.d/qemu-vm-kvm.conf" ] &&
+		[ ! -e "$T/var/lib/vfio-setup" ]; then
+		ok "$s: a symlinked target is refused before anything is written"
+	else fail "$s: symlink"; cat "$W/out"; fi
+done
+
+# Invalid input is refused before anything is written.
+seed_copy debian "$W/bad"
+for a in "--ids 10de:zzzz" "--user Bad;Name" "--device 1:2:3" "--memlock lots" "--hugepages 8x3G" "--group a\"b"; do
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$W/bad" $a >"$W/out" 2>&1 || ! diff -r tests/setup/seeds/debian "$W/bad" >/dev/null; then
+		fail "accepted: $a"
+	fi
+done
+ok "invalid IDs, names, sizes refused"
+
+# Without the capabilities it needs, install names them (as nobody: nothing could be written).
+if setpriv --reuid=65534 --regid=65534 --clear-groups "$VS" install --ids 10de:1b81 >"$W/out" 2>&1; then
+	fail "install without capabilities ran"
+elif grep -q "cap_dac_override" "$W/out"; then ok "install without privileges names the capabilities"
+else fail "capability message"; cat "$W/out"; fi
+
+# --root works for an unprivileged user (an image build, a test).
+if useradd --system --no-create-home --shell /usr/sbin/nologin vfiosetuptest 2>/dev/null; then
+	U=$W/unpriv
+	seed_copy debian "$U"
+	chown -R vfiosetuptest: "$U"
+	chmod 755 "$W"
+	# shellcheck disable=SC2046
+	if runuser -u vfiosetuptest -- "$VS" install --root "$U" $(seed_args debian) >"$W/out" 2>&1 &&
+		diff -r "tests/setup/expected/debian/etc" "$U/etc" &&
+		runuser -u vfiosetuptest -- "$VS" uninstall --root "$U" >"$W/out" 2>&1 &&
+		diff -r tests/setup/seeds/debian "$U"; then
+		ok "--root as an unprivileged user: install and uninstall"
+	else fail "--root unprivileged"; cat "$W/out"; fi
+	userdel vfiosetuptest
+else
+	echo "note: could not create a test user; the unprivileged --root case was not run"
+fi
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+exit 0

@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The install arguments each seed tree is tested with (sourced by the setup suites).
+# shellcheck shell=bash
+seed_args() {
+	case $1 in
+	debian) echo "--ids 10de:1b81,10de:10f0 --user alice --memlock 17G" ;;
+	arch) echo "--profile tests/setup/profiles/arch-gaming.ini --profile tests/setup/profiles/small.ini --hugepages 8x1G" ;;
+	fedora) echo "--ids 10de:1c8d,10de:0fb9 --user bob --hugepages 1024x2M" ;;
+	esac
+}
+
+# Copies seed $1 to $2 and sets what git does not keep: modes of edited files.
+seed_copy() {
+	rm -rf "$2"
+	cp -a "tests/setup/seeds/$1" "$2"
+	if [ "$1" = arch ]; then chmod 600 "$2/etc/default/grub"; fi
+}

@@ -252,7 +252,7 @@ int setup_cmd_scan(const struct setup_opts *o)
 		}
 	}
 	if (o->json) {
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
 								  JSON_C_TO_STRING_SPACED));
 		json_object_put(root);
 	}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Crash safety: vfio-setup install and uninstall are killed with SIGKILL before each write in
+# turn (test-only hook VFIO_SETUP_TEST_CRASH_AFTER=N). Every target must hold its old or its new
+# content, and a following install or uninstall must complete: the expected tree, or the seed.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+VS=$PWD/$B/vfio-setup
+. tests/setup/args.sh
+[ -x "$VS" ] || { echo "SKIP: $VS not built (make B=$B)"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: the expected trees record owner 0:0; run as root"; exit 77; }
+
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# Every file under etc/ and boot/ of $1 is the seed's or the expected one's (or absent in both
+# senses); nothing else appeared.
+old_or_new() {
+	local s=$1 t=$2 f rel
+	while IFS= read -r f; do
+		rel=${f#"$t"/}
+		if cmp -s "$f" "tests/setup/seeds/$s/$rel" || cmp -s "$f" "tests/setup/expected/$s/$rel"; then continue; fi
+		echo "  $rel is neither the old nor the new content"
+		return 1
+	done < <(find "$t/etc" "$t/boot" -type f 2>/dev/null)
+	return 0
+}
+
+# Runs vfio-setup with the crash hook at $n in a subshell (so bash does not report the kill)
+# and prints its exit status.
+run_killable() {
+	(VFIO_SETUP_TEST_CRASH_AFTER=$n exec "$VS" "$@" >/dev/null 2>&1)
+	echo $?
+}
+
+for s in debian arch fedora; do
+	args=$(seed_args "$s")
+	n=0 kills=0
+	while :; do
+		T=$W/$s-$n
+		seed_copy "$s" "$T"
+		# shellcheck disable=SC2086
+		rc=$(run_killable install --root "$T" $args)
+		[ $rc = 0 ] && break
+		[ $rc = 137 ] || { fail "$s: install with a crash after $n writes exited $rc"; break; }
+		kills=$((kills + 1))
+		old_or_new "$s" "$T" || fail "$s: after a kill at write $n"
+		# Then uninstall completes: the seed again.
+		cp -a "$T" "$T.u"
+		if ! "$VS" uninstall --root "$T.u" >"$W/out" 2>&1 || ! diff -r "tests/setup/seeds/$s" "$T.u" >/dev/null; then
+			fail "$s: uninstall after a kill at write $n"
+			cat "$W/out"
+			diff -r "tests/setup/seeds/$s" "$T.u"
+		fi
+		# Or install completes: the expected tree, and uninstall after it the seed.
+		# shellcheck disable=SC2086
+		if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 || ! diff -r "tests/setup/expected/$s" "$T" >/dev/null; then
+			fail "$s: install after a kill at write $n"
+			cat "$W/out"
+		fi
+		rm -rf "$T" "$T.u"
+		n=$((n + 1))
+		[ $n -lt 200 ] || { fail "$s: the crash hook never let install finish"; break; }
+	done
+	rm -rf "$W/$s-$n"
+	echo "ok: $s: install killed at each of its $kills writes, then finished or undone"
+
+	# uninstall killed at each write, then finished.
+	n=0 kills=0
+	while :; do
+		T=$W/$s-u$n
+		seed_copy "$s" "$T"
+		# shellcheck disable=SC2086
+		"$VS" install --root "$T" $args >/dev/null 2>&1
+		rc=$(run_killable uninstall --root "$T")
+		if [ $rc = 0 ]; then rm -rf "$T"; break; fi
+		[ $rc = 137 ] || { fail "$s: uninstall with a crash after $n writes exited $rc"; break; }
+		kills=$((kills + 1))
+		old_or_new "$s" "$T" || fail "$s: after an uninstall killed at write $n"
+		if ! "$VS" uninstall --root "$T" >"$W/out" 2>&1 || ! diff -r "tests/setup/seeds/$s" "$T" >/dev/null; then
+			fail "$s: uninstall after a kill at write $n"
+			cat "$W/out"
+			diff -r "tests/setup/seeds/$s" "$T"
+		fi
+		rm -rf "$T"
+		n=$((n + 1))
+		[ $n -lt 200 ] || { fail "$s: the crash hook never let uninstall finish"; break; }
+	done
+	echo "ok: $s: uninstall killed at each of its $kills writes, then finished"
+done
+
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+exit 0

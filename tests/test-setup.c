@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for vfio-setup's pure parts: SHA-256, unified diffs, file edits, templates, manifest. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include "edit.h"
+#include "manifest.h"
+#include "sha256.h"
+#include "template.h"
+#include "udiff.h"
+
+/* Digests from sha256sum(1). */
+START_TEST(sha256_vectors)
+{
+	static const struct {
+		const char *in;
+		const char *hex;
+	} v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char hex[SHA256_HEX_LEN], buf[1000];
+	struct sha256 s;
+	uint8_t d[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		sha256_hex(v[i].in, strlen(v[i].in), hex);
+		ck_assert_str_eq(hex, v[i].hex);
+	}
+	memset(buf, 'a', sizeof(buf));
+	sha256_hex(buf, sizeof(buf), hex);
+	ck_assert_str_eq(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+	/* 119 bytes: the padding spills into a second block; fed in uneven pieces. */
+	for (int i = 0; i < 119; i++)
+		buf[i] = (char)(32 + i % 90);
+	sha256_init(&s);
+	sha256_update(&s, buf, 1);
+	sha256_update(&s, buf + 1, 63);
+	sha256_update(&s, buf + 64, 55);
+	sha256_final(&s, d);
+	sha256_hex(buf, 119, hex);
+	ck_assert_str_eq(hex, "fe5ca07c1e790c104096ea916e9de56a25224536c18cc521da06932474176bab");
+	ck_assert_uint_eq(d[0], 0xfe);
+	ck_assert_uint_eq(d[31], 0xab);
+}
+END_TEST
+
+static char *diff_str(const char *a, const char *b)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	ck_assert_int_eq(udiff(f, "a/x", a, a ? strlen(a) : 0, "b/x", b, b ? strlen(b) : 0), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Expected outputs are GNU diff -u's for the same inputs. */
+START_TEST(udiff_like_gnu)
+{
+	_cleanup_free_ char *same = diff_str("a\nb\n", "a\nb\n");
+	_cleanup_free_ char *created = diff_str(NULL, "x\ny\n");
+	_cleanup_free_ char *removed = diff_str("x\n", NULL);
+	_cleanup_free_ char *mid = diff_str("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n",
+					    "1\n2\n3\n4\n5\nsix\n7\n8\n9\n10\n11\n12\n13\n");
+	_cleanup_free_ char *nonl = diff_str("a\nb", "a\nc\n");
+
+	ck_assert_str_eq(same, "");
+	ck_assert_str_eq(created, "--- /dev/null\n+++ b/x\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+	ck_assert_str_eq(removed, "--- a/x\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n");
+	ck_assert_str_eq(mid, "--- a/x\n+++ b/x\n@@ -3,10 +3,11 @@\n 3\n 4\n 5\n-6\n+six\n 7\n 8\n"
+			      " 9\n 10\n 11\n 12\n+13\n");
+	ck_assert_str_eq(nonl, "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of "
+			       "file\n+c\n");
+}
+END_TEST
+
+static struct strv words(const char *a, const char *b, const char *c)
+{
+	struct strv s = { 0 };
+	strv_push(&s, a);
+	if (b)
+		strv_push(&s, b);
+	if (c)
+		strv_push(&s, c);
+	return s;
+}
+
+START_TEST(edit_cmdlines)
+{
+	struct strv p = words("intel_iommu=on", "iommu=pt", NULL);
+	_cleanup_free_ char *m = cmdline_merge("ro quiet intel_iommu=off splash", &p);
+	_cleanup_free_ char *g1 = NULL, *g2 = NULL, *g3 = NULL, *k = NULL, *l = NULL, *err = NULL;
+
+	ck_assert_str_eq(m, "ro quiet intel_iommu=on splash iommu=pt");
+	ck_assert_int_eq(edit_grub_default("A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet' # keep\nB=2\n", &p,
+					   &g1, &err), 0);
+	ck_assert_str_eq(g1, "A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet intel_iommu=on iommu=pt' # keep\nB=2\n");
+	ck_assert_int_eq(edit_grub_default("GRUB_CMDLINE_LINUX=quiet", &p, &g2, &err), 0);
+	ck_assert_str_eq(g2, "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"");
+	ck_assert_int_eq(edit_grub_default("GRUB_TIMEOUT=5\n", &p, &g3, &err), 0);
+	ck_assert_str_eq(g3, "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"intel_iommu=on iommu=pt\"\n");
+	ck_assert_int_eq(edit_kernel_cmdline("root=/dev/sda1 ro\n", &p, &k, &err), 0);
+	ck_assert_str_eq(k, "root=/dev/sda1 ro intel_iommu=on iommu=pt\n");
+	ck_assert_int_eq(edit_loader_entry("title T\noptions  root=x rw\nlinux /v\n", &p, &l, &err), 0);
+	ck_assert_str_eq(l, "title T\noptions root=x rw intel_iommu=on iommu=pt\nlinux /v\n");
+	strv_clear(&p);
+}
+END_TEST
+
+START_TEST(edit_module_lists)
+{
+	struct strv mods = words("vfio_pci", "vfio", "vfio_iommu_type1");
+	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL, *err = NULL;
+
+	ck_assert_int_eq(edit_mkinitcpio("# c\nMODULES=(vfio btrfs)\nHOOKS=(base)\n", &mods, &a, &err), 0);
+	ck_assert_str_eq(a, "# c\nMODULES=(vfio_pci vfio vfio_iommu_type1 btrfs)\nHOOKS=(base)\n");
+	ck_assert_int_eq(edit_mkinitcpio("HOOKS=(base)", &mods, &b, &err), 0);
+	ck_assert_str_eq(b, "HOOKS=(base)\nMODULES=(vfio_pci vfio vfio_iommu_type1)\n");
+	ck_assert_int_eq(edit_mkinitcpio("MODULES=(a\nb)\n", &mods, &c, &err), -EINVAL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(edit_module_lines("dm_crypt\nvfio\n", &mods, &d, &err), 0);
+	ck_assert_str_eq(d, "dm_crypt\nvfio\n# vfio-setup: vfio-pci loads early and claims the guest's "
+			    "devices\nvfio_pci\nvfio_iommu_type1\n");
+	ck_assert_int_eq(edit_booster("compress: zstd\nmodules_force_load: kvm, vfio\n", &mods, &e,
+				      &err), 0);
+	ck_assert_str_eq(e, "compress: zstd\nmodules_force_load: kvm,vfio,vfio_pci,vfio_iommu_type1\n");
+	strv_clear(&mods);
+}
+END_TEST
+
+START_TEST(template_render)
+{
+	struct tmpl_vars v = { 0 };
+	_cleanup_free_ char *out = NULL, *err = NULL, *bad = NULL;
+	struct strv *it;
+
+	tmpl_set(&v, "G", "kvm");
+	tmpl_set(&v, "ON", "1");
+	tmpl_set(&v, "OFF", "");
+	it = tmpl_add_item(&v, "usb");
+	strv_push(it, "ID=046d");
+	it = tmpl_add_item(&v, "usb");
+	strv_push(it, "ID=1209");
+	ck_assert_int_eq(tmpl_render("# {{G}}\n{{#usb}}id={{ID}} g={{G}}\n{{#none}}x\n{{?ON}}on\n"
+				     "{{?OFF}}off\n",
+				     &v, &out, &err),
+			 0);
+	ck_assert_str_eq(out, "# kvm\nid=046d g=kvm\nid=1209 g=kvm\non\n");
+	ck_assert_int_eq(tmpl_render("{{NOPE}}\n", &v, &bad, &err), -EINVAL);
+	free(err);
+	err = NULL;
+	tmpl_set(&v, "Q", "a\"b");
+	ck_assert_int_eq(tmpl_render("x={{Q}}\n", &v, &bad, &err), -EINVAL);
+	tmpl_vars_free(&v);
+}
+END_TEST
+
+START_TEST(manifest_roundtrip)
+{
+	char path[] = "/tmp/test-manifest.XXXXXX";
+	int fd = mkstemp(path);
+	struct manifest m = { 0 }, r = { 0 };
+	struct mf_file *f;
+	_cleanup_free_ char *text = NULL, *text2 = NULL, *err = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	m.group = xstrdup("qemu-vm");
+	m.group_state = GROUP_CREATED;
+	strv_push(&m.users_added, "alice");
+	strv_push(&m.params, "iommu=pt");
+	strv_push(&m.dirs, "/etc/udev/rules.d");
+	f = manifest_add(&m, "/etc/default/grub");
+	sha256_hex("a", 1, f->orig);
+	sha256_hex("b", 1, f->installed);
+	f->mode = 0600;
+	text = manifest_format(&m);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(manifest_read(path, &r, &err), 0);
+	text2 = manifest_format(&r);
+	ck_assert_str_eq(text, text2);
+	ck_assert_uint_eq(manifest_find(&r, "/etc/default/grub")->mode, 0600);
+	unlink(path);
+	manifest_free(&m);
+	manifest_free(&r);
+
+	ck_assert(manifest_path_ok("/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf"));
+	ck_assert(!manifest_path_ok("/etc/../root/.ssh/authorized_keys"));
+	ck_assert(!manifest_path_ok("/usr/bin/sudo"));
+	ck_assert(!manifest_path_ok("/etc/x y"));
+	ck_assert(!manifest_path_ok("/etc/.hidden"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("setup");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, sha256_vectors);
+	tcase_add_test(tc, udiff_like_gnu);
+	tcase_add_test(tc, edit_cmdlines);
+	tcase_add_test(tc, edit_module_lists);
+	tcase_add_test(tc, template_render);
+	tcase_add_test(tc, manifest_roundtrip);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

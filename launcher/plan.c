@@ -261,9 +261,11 @@ static void check_machine(struct builder *b)
 			check(b, CHECK_FAIL, NULL, "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
 			      p->hugepages == HUGE_1G ? "1G" : "2M", dir);
 		else if (pool->free < pages) {
+			_cleanup_free_ char *boot = p->hugepages == HUGE_1G
+				? xasprintf("  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages %" PRIu64 "x1G)", pages)
+				: xstrdup("");
 			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
-							     pool->total + pages - pool->free, dir,
-							     p->hugepages == HUGE_1G ? "  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages N×1G)" : "");
+							     pool->total + pages - pool->free, dir, boot);
 			check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
 			      pages, p->hugepages == HUGE_1G ? "1G" : "2M", size_str(p->memory, need, sizeof(need)),
 			      pool->free, pool->total);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Golden files: each example profile's argv (show) and check output against the fake hosts,
+# compared with diff -u. UPDATE=1 rewrites them (read the diff before committing).
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+T=$(mktemp -d /tmp/qvm-golden.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake hosts"; exit 1; }
+
+# The user's own files the profiles name (ROM, SSDT, images) live in a home of the test's.
+mkdir -p "$T/home/vm"
+for f in gtx1050.rom ssdt-battery.aml win10.qcow2 minimal.qcow2; do echo "$f" > "$T/home/vm/$f"; done
+run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
+	local host=$1
+	shift
+	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR=/run/user/1000 XDG_CACHE_HOME="$T/cache" \
+		PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		"$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
+	echo "exit $?"
+}
+
+pass=0 fail=0
+compare() { # compare GOLDEN: stdin against tests/golden/GOLDEN
+	local golden=tests/golden/$1
+	sed "s|$T|@T@|g" > "$T/out"
+	if [ "${UPDATE:-}" = 1 ]; then
+		cp "$T/out" "$golden"
+		echo "updated $golden"
+	elif diff -u "$golden" "$T/out"; then
+		echo "ok   $1"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $1"
+		fail=$((fail + 1))
+	fi
+}
+
+for pair in desktop@desktop laptop@laptop minimal@desktop demo@desktop desktop@broken laptop@broken; do
+	profile=${pair%@*} host=${pair#*@}
+	compare "$pair.argv" < <(run "$host" show "profiles/$profile.ini")
+	compare "$pair.check" < <(run "$host" check "profiles/$profile.ini")
+done
+compare "devices@desktop.txt" < <(run desktop devices)
+compare "devices@laptop.txt" < <(run laptop devices)
+
+echo "golden: $pass passed, $fail failed"
+[ $fail -eq 0 ]

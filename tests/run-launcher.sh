@@ -120,5 +120,23 @@ out=$(as_user "$QVM" run typo 2>&1)
 out=$(as_user "$QVM" list 2>&1)
 grep -q '^demo .*qemu-vm demo' <<<"$out" && grep -q '^typo .*errors' <<<"$out" && ok "list" || bad "list: $out"
 
+# audio = auto: QEMU is asked once per binary (path, size, mtime), the answer cached.
+cat > "$T/probe-qemu" <<'SH'
+#!/bin/sh
+echo probed >> "$HOME/probes"
+printf 'Available audio drivers:\nnone\npa\npipewire\n'
+SH
+chmod 755 "$T/probe-qemu"
+printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pw.ini"
+as_user "$QVM" show pw > "$T/pw1.txt" 2>&1
+as_user "$QVM" show pw > "$T/pw2.txt" 2>&1
+grep -qx 'pipewire,id=snd0' "$T/pw1.txt" && ok "audio = auto picks pipewire when QEMU has it" || bad "pipewire: $(cat "$T/pw1.txt")"
+expect "… asking QEMU once for two launches" test "$(wc -l < "$T/home/probes")" -eq 1
+expect "… cached under XDG_CACHE_HOME" grep -q "^$T/probe-qemu	" "$T/home/.cache/qemu-vm/qemu-caps"
+touch -d '2001-01-01' "$T/probe-qemu"
+as_user "$QVM" show pw > /dev/null 2>&1
+expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
+
 echo "launcher: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -309,6 +309,13 @@ static void describe_dev(const struct pci_dev_info *d, char *buf, size_t len)
 		 d->driver ? d->driver : "no driver");
 }
 
+/* A [pci] section names a card: function 0 brings every function of its slot (a GPU and its
+ * HDMI audio); any other function (00:1f.6 of a chipset) comes alone. */
+static bool in_card(const struct pci_addr *card, const struct pci_addr *o)
+{
+	return card->func == 0 ? pci_addr_same_slot(o, card) : pci_addr_eq(o, card);
+}
+
 static const struct pci_dev_info *section_device(const struct builder *b, const struct pci_section *s)
 {
 	if (s->has_host)
@@ -343,7 +350,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot", f->user, a);
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
-		if (!pci_addr_same_slot(&o->addr, &d->addr))
+		if (!in_card(&d->addr, &o->addr))
 			continue;
 		if (!o->driver || !streq(o->driver, "vfio-pci")) {
 			bool skipped = s->skip_functions & (1u << o->addr.func);
@@ -363,7 +370,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	}
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
-		if (o->iommu_group != d->iommu_group || pci_addr_same_slot(&o->addr, &d->addr))
+		if (o->iommu_group != d->iommu_group || in_card(&d->addr, &o->addr))
 			continue;
 		if (!group_member_ok(o)) {
 			describe_dev(o, desc, sizeof(desc));
@@ -475,6 +482,7 @@ static void plan_pci(struct builder *b)
 	const struct vm_facts *f = b->f;
 	const struct pci_dev_info *devs[PROFILE_MAX_DEVICES] = { 0 };
 	struct port ports[PROFILE_MAX_DEVICES];
+	unsigned none_slot[PROFILE_MAX_DEVICES] = { 0 };
 	unsigned n_ports;
 
 	for (unsigned si = 0; si < p->n_pci; si++) {
@@ -484,6 +492,20 @@ static void plan_pci(struct builder *b)
 	check_memlock(b);
 	n_ports = plan_ports(b, ports, devs);
 	qsort(ports, n_ports, sizeof(*ports), port_cmp);
+	/* root-port = none: straight on pcie.0, in a slot of its own from 0x08 (all functions of a
+	 * card must share one slot, so QEMU's automatic placement will not do). */
+	for (unsigned si = 0, next = 0x08; si < p->n_pci; si++) {
+		bool taken;
+
+		if (p->pci[si].rootport != ROOTPORT_NONE)
+			continue;
+		do {
+			taken = false;
+			for (unsigned i = 0; i < n_ports; i++)
+				taken |= ports[i].slot == next;
+		} while (taken && ++next);
+		none_slot[si] = next++;
+	}
 
 	for (unsigned i = 0; i < n_ports; i++) {
 		const struct pci_section *s = &p->pci[ports[i].section];
@@ -518,19 +540,21 @@ static void plan_pci(struct builder *b)
 			base = s->host;
 		else
 			continue; /* ids = … that matched nothing: the check says so */
-		base.func = 0;
 		if (d)
 			for (size_t i = 0; i < f->host.pci.n; i++) {
 				const struct pci_dev_info *o = &f->host.pci.dev[i];
-				if (pci_addr_same_slot(&o->addr, &base) && !(s->skip_functions & (1u << o->addr.func)))
+				if (in_card(&base, &o->addr) && !(s->skip_functions & (1u << o->addr.func)))
 					funcs |= 1u << o->addr.func;
 			}
 		if (!funcs)
-			funcs = 1u << (s->has_host ? s->host.func : 0);
+			funcs = 1u << base.func;
 		for (unsigned fn = 0; fn < 8; fn++) {
 			struct pci_addr a = base;
 			const struct pci_dev_info *o;
 			char opt[1024], host[16];
+			/* A lone function becomes function 0 in the guest, or the guest never finds it. */
+			unsigned gfn = base.func == 0 ? fn : 0;
+			bool first = gfn == 0;
 			int n;
 
 			if (!(funcs & (1u << fn)))
@@ -540,10 +564,12 @@ static void plan_pci(struct builder *b)
 			pci_addr_fmt(&a, host, sizeof(host));
 			n = snprintf(opt, sizeof(opt), "vfio-pci,host=%s,id=hostdev.%s.%u", host, s->name, fn);
 			if (s->rootport != ROOTPORT_NONE)
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=rp.%s,addr=00.%x", s->name, fn);
-			if (fn == 0 && (funcs & ~1u))
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=rp.%s,addr=00.%x", s->name, gfn);
+			else
+				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=pcie.0,addr=%02x.%x", none_slot[si], gfn);
+			if (first && (funcs & (funcs - 1)))
 				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",multifunction=on");
-			if (fn == 0 && s->romfile) {
+			if (first && s->romfile) {
 				_cleanup_free_ char *e = qemu_escape(s->romfile);
 				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",romfile=%s", e);
 			}
@@ -553,11 +579,11 @@ static void plan_pci(struct builder *b)
 				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
 					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", o->sub_vendor,
 					      o->sub_device);
-			else if (s->subids == SUBIDS_EXPLICIT && fn == 0)
+			else if (s->subids == SUBIDS_EXPLICIT && first)
 				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
 					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", s->sub.vendor,
 					      s->sub.device);
-			if (fn == 0 && s->primary)
+			if (first && s->primary)
 				snprintf(opt + n, sizeof(opt) - (size_t)n, ",x-vga=on");
 			arg(b, "-device");
 			arg(b, opt);
@@ -582,9 +608,14 @@ static void plan_display(struct builder *b)
 	const struct profile *p = b->p;
 	enum display d = p->display;
 
+	bool primary = false;
+
+	for (unsigned si = 0; si < p->n_pci; si++)
+		primary |= p->pci[si].primary;
 	if (d == DISPLAY_AUTO)
 		d = passes_gpu(b) || p->console == CONSOLE_STDIO ? DISPLAY_NONE : DISPLAY_GTK;
-	if (d != DISPLAY_NONE) {
+	/* x-vga=on makes the passed GPU the legacy VGA device: an emulated one would clash. */
+	if (d != DISPLAY_NONE && !primary) {
 		arg(b, "-device");
 		arg(b, "VGA,id=vga0");
 	}

@@ -11,7 +11,7 @@ tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake
 
 # The user's own files the profiles name (ROM, SSDT, images) live in a home of the test's.
 mkdir -p "$T/home/vm"
-for f in gtx1050.rom ssdt-battery.aml win10.qcow2 minimal.qcow2; do echo "$f" > "$T/home/vm/$f"; done
+for f in gtx1050.rom ssdt-battery.aml win10.qcow2 minimal.qcow2 data,1.qcow2 virtio-win.iso; do echo "$f" > "$T/home/vm/$f"; done
 run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 	local host=$1
 	shift
@@ -42,6 +42,8 @@ for pair in desktop@desktop laptop@laptop minimal@desktop demo@desktop desktop@b
 	compare "$pair.argv" < <(run "$host" show "profiles/$profile.ini")
 	compare "$pair.check" < <(run "$host" check "profiles/$profile.ini")
 done
+compare "everything@desktop.argv" < <(run desktop show tests/golden/profiles/everything.ini)
+compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/everything.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

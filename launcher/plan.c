@@ -59,8 +59,7 @@ _printf_(4, 5) static void check(struct builder *b, enum check_level level, cons
 	char *what;
 
 	va_start(ap, fmt);
-	if (vasprintf(&what, fmt, ap) < 0)
-		abort();
+	what = xvasprintf(fmt, ap);
 	va_end(ap);
 	b->pl->checks = xrealloc(b->pl->checks, (b->pl->n_checks + 1) * sizeof(*b->pl->checks));
 	b->pl->checks[b->pl->n_checks++] = (struct check){ level, what, fix ? xstrdup(fix) : NULL };
@@ -74,13 +73,10 @@ static void arg(struct builder *b, const char *s)
 _printf_(2, 3) static void argf(struct builder *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	strv_push_take(&b->pl->argv, xvasprintf(fmt, ap));
 	va_end(ap);
-	strv_push_take(&b->pl->argv, s);
 }
 
 static const char *size_str(uint64_t bytes, char *buf, size_t len)

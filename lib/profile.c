@@ -51,8 +51,7 @@ _printf_(4, 5) static void error_at(struct parse *ps, unsigned line, const char 
 	if (ps->errs->msgs.n >= PROFILE_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (key)
 		strv_pushf(&ps->errs->msgs, "%s:%u: %s: %s", ps->file, line, key, msg);
@@ -463,8 +462,7 @@ _printf_(2, 3) static void bad(struct ctx *c, const char *fmt, ...)
 	_cleanup_free_ char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	error_at(c->ps, c->r->line, c->r->key, "%s", msg);
 }

@@ -21,13 +21,10 @@ void strv_push(struct strv *s, const char *str)
 void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *r;
 
 	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		abort();
+	strv_push_take(s, xvasprintf(fmt, ap));
 	va_end(ap);
-	strv_push_take(s, r);
 }
 
 void strv_clear(struct strv *s)

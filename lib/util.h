@@ -2,6 +2,7 @@
 /* Small helpers every file uses: cleanup attributes, string tests, checked number parsing. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Checked parsing: the whole string must be consumed. */
 int parse_u64(const char *s, int base, uint64_t *ret);

@@ -16,13 +16,10 @@ static void add_error(struct strv *errors, const char *fmt, ...) _printf_(2, 3);
 static void add_error(struct strv *errors, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	strv_push_take(errors, xvasprintf(fmt, ap));
 	va_end(ap);
-	strv_push_take(errors, s);
 }
 
 static bool usable_template_file(const char *path)

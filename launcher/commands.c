@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "commands.h"
 #include "inspect.h"
+#include "qmp.h"
 #include "sandbox.h"
 
 /* Parses the profile NAME names and prints every error; 0 or -errno. */
@@ -299,5 +300,84 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 		printf("  %-10s %04x:%04x  %s\n", port, usb.dev[i].vendor, usb.dev[i].product, usb.dev[i].name);
 	}
 	usb_host_free(&usb);
+	return 0;
+}
+
+/* The profile name from what the user typed: NAME, or a path's basename without .ini. */
+static char *vm_name(const char *arg)
+{
+	const char *base = strrchr(arg, '/');
+	size_t len;
+
+	base = base ? base + 1 : arg;
+	len = strlen(base);
+	if (len > 4 && streq(base + len - 4, ".ini"))
+		len -= 4;
+	return xstrndup(base, len);
+}
+
+int cmd_stop(const struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *name = NULL, *sock = NULL, *err = NULL;
+	unsigned timeout = 60;
+	bool force = false;
+	struct qmp q;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c != 't' || parse_uint(optarg, 10, 3600, &timeout) < 0) {
+			fprintf(stderr, "usage: qemu-vm stop [--force] [--timeout SECONDS] NAME\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: qemu-vm stop [--force] [--timeout SECONDS] NAME\n");
+		return 2;
+	}
+	if (strempty(rt)) {
+		fprintf(stderr, "qemu-vm: XDG_RUNTIME_DIR is not set: cannot find the VM's QMP socket\n");
+		return 1;
+	}
+	name = vm_name(argv[optind]);
+	sock = xasprintf("%s/qemu-vm/%s/qmp.sock", rt, name);
+	r = qmp_open(sock, &q);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s)\n", name, sock);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: %s: %s\n", sock, strerror(-r));
+		return 1;
+	}
+	/* ACPI power button first, as libvirt's shutdown does; quit only when asked to. */
+	r = qmp_execute(&q, "system_powerdown", NULL, NULL, &err);
+	if (r == 0) {
+		printf("%s: ACPI power button pressed, waiting up to %u s\n", name, timeout);
+		fflush(stdout);
+		r = qmp_wait_closed(&q, (int)timeout * 1000);
+	}
+	if (r < 0 && force) {
+		_cleanup_free_ char *err2 = NULL;
+		printf("%s: the guest did not power off; quitting QEMU\n", name);
+		r = qmp_execute(&q, "quit", NULL, NULL, &err2);
+		if (r == 0 || r == -ECONNRESET)
+			r = qmp_wait_closed(&q, 10000);
+	}
+	qmp_close(&q);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: %s still runs after %u s%s%s (qemu-vm stop --force %s quits QEMU)\n", name,
+			timeout, err ? ": " : "", err ? err : "", name);
+		return 1;
+	}
+	printf("%s: stopped\n", name);
 	return 0;
 }

@@ -12,6 +12,7 @@ static const struct command {
 	{ "run", cmd_run, "NAME", "check, then start the VM" },
 	{ "check", cmd_check, "NAME", "every precondition, each with its fix" },
 	{ "show", cmd_show, "[--oneline] NAME", "the QEMU command line, shell-quoted; nothing started" },
+	{ "stop", cmd_stop, "[--force] NAME", "ACPI power button; --force quits QEMU after the timeout" },
 	{ "list", cmd_list, "", "the profiles found" },
 	{ "devices", cmd_devices, "", "PCI devices by IOMMU group, and USB devices" },
 };

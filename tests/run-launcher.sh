@@ -138,5 +138,28 @@ touch -d '2001-01-01' "$T/probe-qemu"
 as_user "$QVM" show pw > /dev/null 2>&1
 expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
 
+# stop: ACPI powerdown over QMP, --force quits after the timeout. A paused QEMU (no guest to
+# honour the power button) stands in for a VM that ignores it.
+if command -v qemu-system-x86_64 >/dev/null; then
+	mkdir -p "$T/run/qemu-vm/vm1"
+	qemu-system-x86_64 -machine q35 -accel tcg -display none -nodefaults -S \
+		-qmp "unix:$T/run/qemu-vm/vm1/qmp.sock,server=on,wait=off" &
+	qpid=$!
+	for _ in $(seq 50); do [ -S "$T/run/qemu-vm/vm1/qmp.sock" ] && break; sleep 0.1; done
+	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop --timeout 1 vm1 2>&1)
+	[ $? -eq 1 ] && grep -q "still runs after 1 s" <<<"$out" && kill -0 $qpid 2>/dev/null &&
+		ok "stop: a guest that ignores the power button keeps running, and the message says --force" ||
+		bad "stop without --force: $out"
+	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop --force --timeout 1 vm1 2>&1)
+	rc=$?
+	wait $qpid 2>/dev/null
+	[ $rc -eq 0 ] && ! kill -0 $qpid 2>/dev/null && ok "stop --force: QEMU is gone" || bad "stop --force: $out"
+	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop vm1 2>&1)
+	[ $? -eq 1 ] && grep -q "vm1 is not running" <<<"$out" && ok "stop: a VM that is not running is said so" ||
+		bad "stop when not running: $out"
+else
+	echo "note: qemu-system-x86_64 not installed: stop is not tested"
+fi
+
 echo "launcher: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -33,6 +33,8 @@ struct parse {
 	const char *file;
 	unsigned line;
 	bool eof;
+	char *buf; /* getline's: a line may be any length and hold NUL bytes */
+	size_t buf_size;
 	struct sec *secs;
 	size_t n_secs;
 	struct rec *recs;
@@ -101,26 +103,26 @@ static bool line_shape_ok(struct parse *ps, const char *s)
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *ps = stream;
-	char buf[PROFILE_MAX_FILE > 8192 ? 8192 : PROFILE_MAX_FILE];
+	ssize_t n;
 	size_t len;
 	char *s;
 
 	for (;;) {
-		if (ps->eof || !fgets(buf, sizeof(buf), ps->f)) {
+		if (ps->eof || (n = getline(&ps->buf, &ps->buf_size, ps->f)) < 0) {
 			ps->eof = true;
 			return NULL;
 		}
 		ps->line++;
-		len = strlen(buf);
-		if (len == sizeof(buf) - 1 && buf[len - 1] != '\n') {
-			/* Far too long: swallow the rest of the line. */
-			int c;
-			while ((c = fgetc(ps->f)) != EOF && c != '\n')
-				len++;
+		s = ps->buf;
+		len = (size_t)n;
+		while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+			s[--len] = '\0';
+		/* A UTF-8 byte order mark, as some Windows editors write. */
+		if (ps->line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+			s += 3;
+			len -= 3;
 		}
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-			buf[--len] = '\0';
-		if (memchr(buf, '\0', len)) {
+		if (memchr(s, '\0', len)) {
 			error_at(ps, ps->line, NULL, "line holds a NUL byte");
 			continue;
 		}
@@ -129,7 +131,7 @@ static char *reader(char *str, int num, void *stream)
 				 len, num - 3);
 			continue;
 		}
-		s = buf + strspn(buf, " \t");
+		s += strspn(s, " \t");
 		if (!line_shape_ok(ps, s))
 			continue;
 		if (*s == '[') {
@@ -1304,6 +1306,7 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 	defaults(&p);
 	r = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(ps.f);
+	free(ps.buf);
 	if (r < 0) {
 		profile_free(&p);
 		return -ENOMEM;

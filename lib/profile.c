@@ -68,6 +68,15 @@ _printf_(4, 5) static void error_at(struct parse *ps, unsigned line, const char 
 	}
 }
 
+/* Records a section header; a NULL name marks a broken one, whose keys are then dropped. */
+static void push_sec(struct parse *ps, char *name)
+{
+	ps->secs = xrealloc(ps->secs, (ps->n_secs + 1) * sizeof(*ps->secs));
+	ps->secs[ps->n_secs++] = (struct sec){ .name = name, .line = ps->line };
+}
+
+/* Checks a line the way inih will split it; false (and an error) when inih would drop it or
+ * split it somewhere the user did not mean. */
 static bool line_shape_ok(struct parse *ps, const char *s)
 {
 	const char *eq;
@@ -78,8 +87,10 @@ static bool line_shape_ok(struct parse *ps, const char *s)
 		const char *end = strchr(s, ']');
 		if (!end) {
 			error_at(ps, ps->line, NULL, "section header: expected '[name]', got '%s'", s);
+			push_sec(ps, NULL);
 			return false;
 		}
+		push_sec(ps, xstrndup(s + 1, (size_t)(end - s - 1)));
 		for (const char *t = end + 1; *t; t++) {
 			if (*t == ';' || *t == '#')
 				break;
@@ -91,7 +102,14 @@ static bool line_shape_ok(struct parse *ps, const char *s)
 		}
 		return true;
 	}
-	eq = strpbrk(s, "=:");
+	/* inih ends a key at the first '=' or ':', or at a ';' after a blank (a comment). */
+	eq = strchr(s, '=');
+	for (const char *t = s; eq && t < eq; t++)
+		if (*t == ':' || (*t == ';' && isspace((unsigned char)t[-1]))) {
+			error_at(ps, ps->line, NULL,
+				 "expected 'key = value' with no '%c' in the key, got '%s'", *t, s);
+			return false;
+		}
 	if (!eq || eq == s) {
 		error_at(ps, ps->line, NULL, "expected 'key = value' or '[section]', got '%s'", s);
 		return false;
@@ -131,15 +149,11 @@ static char *reader(char *str, int num, void *stream)
 				 len, num - 3);
 			continue;
 		}
-		s += strspn(s, " \t");
+		/* All leading blanks: inih would read an indented line as a continuation. */
+		while (isspace((unsigned char)*s))
+			s++;
 		if (!line_shape_ok(ps, s))
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			char *name = xstrndup(s + 1, (size_t)(end - s - 1));
-			ps->secs = xrealloc(ps->secs, (ps->n_secs + 1) * sizeof(*ps->secs));
-			ps->secs[ps->n_secs++] = (struct sec){ .name = name, .line = ps->line };
-		}
 		snprintf(str, (size_t)num, "%s\n", s);
 		return str;
 	}
@@ -1233,8 +1247,11 @@ static void validate(struct parse *ps)
 
 	for (size_t si = 0; si < ps->n_secs; si++) {
 		char *devname = NULL;
-		int type = classify_section(ps, &ps->secs[si], &devname);
+		int type;
 
+		if (!ps->secs[si].name)
+			continue; /* a broken header, reported by the reader */
+		type = classify_section(ps, &ps->secs[si], &devname);
 		if (type < 0)
 			continue;
 		if (!sectypes[type].named) {

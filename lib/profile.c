@@ -1309,14 +1309,25 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 	struct profile p = { 0 };
 	struct parse ps = { .file = path, .errs = errs, .p = &p };
 	struct stat st;
-	int r;
+	int r = 0;
 
 	ps.f = fopen(path, "re");
 	if (!ps.f)
 		return -errno;
-	if (fstat(fileno(ps.f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PROFILE_MAX_FILE) {
+	/* -EINVAL means "see @errs": a file that is no profile at all must not come back as
+	 * -EINVAL with no message (the caller would report "0 errors"). */
+	if (fstat(fileno(ps.f), &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = -EISDIR;
+	else if (!S_ISREG(st.st_mode)) {
+		strv_pushf(&errs->msgs, "%s: not a regular file", path);
+		r = -EINVAL;
+	} else if (st.st_size > PROFILE_MAX_FILE)
+		r = -EFBIG;
+	if (r < 0) {
 		fclose(ps.f);
-		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+		return r;
 	}
 	p.path = xstrdup(path);
 	profile_name_from_path(&p);

@@ -401,7 +401,11 @@ char *expand_path(const char *s)
 	size_t o = 0;
 	const char *p = s;
 
-	if (s[0] == '~' && (s[1] == '/' || s[1] == '\0')) {
+	if (s[0] == '~' && s[1] != '/' && s[1] != '\0') {
+		errno = EINVAL; /* ~user: not expanded, and not a file name anyone means */
+		return NULL;
+	}
+	if (s[0] == '~') {
 		const char *home = secure_getenv("HOME");
 		if (strempty(home)) {
 			errno = ENOENT;
@@ -549,7 +553,9 @@ static char *get_path(struct ctx *c)
 	}
 	e = expand_path(v);
 	if (!e) {
-		if (errno == EINVAL)
+		if (errno == EINVAL && v[0] == '~' && v[1] != '/' && v[1] != '\0')
+			bad(c, "expected ~/path or a full path (~user is not expanded), got '%s'", v);
+		else if (errno == EINVAL)
 			bad(c, "expected a path using only ~, $HOME and $XDG_* variables, got '%s'", v);
 		else if (errno == ENAMETOOLONG)
 			bad(c, "path is longer than %d characters", PATH_MAX - 1);
@@ -565,20 +571,18 @@ static char *get_path(struct ctx *c)
 	if (e[0] != '/') {
 		_cleanup_free_ char *dir = xstrdup(c->p->path);
 		char *slash = strrchr(dir, '/');
-		char *abs;
+		char cwd[PATH_MAX];
 
 		if (slash)
 			*slash = '\0';
-		abs = slash ? xasprintf("%s/%s", dir, e) : NULL;
-		if (!abs) {
-			char cwd[PATH_MAX];
-			if (!getcwd(cwd, sizeof(cwd))) {
-				bad(c, "cannot make '%s' absolute: %s", v, strerror(errno));
-				return NULL;
-			}
-			abs = xasprintf("%s/%s", cwd, e);
+		if (dir[0] == '/' || slash == dir) /* an absolute profile path, maybe "/x.ini" */
+			return xasprintf("%s/%s", dir, e);
+		/* A profile given as a relative path: QEMU may run elsewhere, so add the cwd. */
+		if (!getcwd(cwd, sizeof(cwd))) {
+			bad(c, "cannot make '%s' absolute: %s", v, strerror(errno));
+			return NULL;
 		}
-		return abs;
+		return slash ? xasprintf("%s/%s/%s", cwd, dir, e) : xasprintf("%s/%s", cwd, e);
 	}
 	return TAKE_PTR(e);
 }

@@ -1081,29 +1081,78 @@ static void defaults(struct profile *p)
 	p->mac_auto = true;
 }
 
-static void vm_rules(struct parse *ps, const struct sec *s)
+/* The keys a section set, each with the line of its first setting. */
+struct seen_key {
+	const char *key;
+	unsigned line;
+};
+
+static unsigned seen_line(const struct seen_key *seen, unsigned n_seen, const char *key)
+{
+	for (unsigned i = 0; i < n_seen; i++)
+		if (streq(seen[i].key, key))
+			return seen[i].line;
+	return 0;
+}
+
+/* cpus comes from cpus =, else from pin, else from the topology keys, else 2. */
+static void vm_topology(struct parse *ps, const struct sec *s, const struct seen_key *seen, unsigned n_seen)
+{
+	struct profile *p = ps->p;
+	unsigned so = p->sockets ? p->sockets : 1, t = p->threads ? p->threads : 1, co = p->cores;
+	unsigned line = s->line;
+	const char *key = NULL;
+	char have[96];
+
+	if (!p->cpus && p->pin.n)
+		p->cpus = p->pin.n;
+	if (!p->cores && !p->threads && !p->sockets) {
+		if (!p->cpus)
+			p->cpus = 2;
+		return;
+	}
+	/* Report at the last topology key written: that is where the arithmetic ends. */
+	if (p->sockets && seen_line(seen, n_seen, "sockets") > 0)
+		line = seen_line(seen, n_seen, "sockets"), key = "sockets";
+	if (p->cores && seen_line(seen, n_seen, "cores") > (key ? line : 0))
+		line = seen_line(seen, n_seen, "cores"), key = "cores";
+	if (p->threads && seen_line(seen, n_seen, "threads") > (key ? line : 0))
+		line = seen_line(seen, n_seen, "threads"), key = "threads";
+	if (seen_line(seen, n_seen, "cpus"))
+		snprintf(have, sizeof(have), "cpus = %u on line %u", p->cpus, seen_line(seen, n_seen, "cpus"));
+	else
+		snprintf(have, sizeof(have), "pin on line %u has %u CPUs", p->pin_loc.line, p->cpus);
+
+	if (!p->cpus) {
+		co = co ? co : 1;
+		p->cpus = so * co * t;
+		if (p->cpus > 255)
+			error_at(ps, line, key, "sockets × cores × threads = %u × %u × %u = %u vCPUs; at most 255",
+				 so, co, t, p->cpus);
+	} else if (!co) {
+		co = p->cpus / (so * t);
+		if (co == 0 || so * co * t != p->cpus)
+			error_at(ps, line, key, "sockets × threads = %u × %u does not divide the vCPUs: %s", so, t,
+				 have);
+	} else if (so * co * t != p->cpus)
+		error_at(ps, line, key, "sockets × cores × threads = %u × %u × %u = %u, but %s", so, co, t,
+			 so * co * t, have);
+	p->sockets = so;
+	p->cores = co ? co : 1;
+	p->threads = t;
+}
+
+static void vm_rules(struct parse *ps, const struct sec *s, const struct seen_key *seen, unsigned n_seen)
 {
 	struct profile *p = ps->p;
 
-	if (!p->cpus)
-		p->cpus = p->pin.n ? p->pin.n : 2;
-	if (p->cores || p->threads || p->sockets) {
-		unsigned so = p->sockets ? p->sockets : 1, t = p->threads ? p->threads : 1;
-		unsigned co = p->cores ? p->cores : p->cpus / (so * t);
-
-		if (co == 0 || so * co * t != p->cpus)
-			error_at(ps, s->line, NULL,
-				 "[vm]: sockets × cores × threads = %u × %u × %u does not make cpus = %u", so, co,
-				 t, p->cpus);
-		p->sockets = so;
-		p->cores = co;
-		p->threads = t;
-	}
+	vm_topology(ps, s, seen, n_seen);
 	if (p->pin.n && p->pin.n != p->cpus)
 		error_at(ps, p->pin_loc.line, "pin", "expected %u host CPUs (one per vCPU), got %u", p->cpus,
 			 p->pin.n);
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
-		error_at(ps, s->line, NULL, "[vm]: hv-vendor-id is only used with hide-hypervisor = on");
+		error_at(ps, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
+			 "only used with hide-hypervisor = on");
 }
 
 static void validate_section(struct parse *ps, size_t si, int type, char *devname)
@@ -1112,10 +1161,7 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 	struct pci_section *pci = NULL;
 	struct disk_section *disk = NULL;
 	const struct sec *s = &ps->secs[si];
-	struct {
-		const char *key;
-		unsigned line;
-	} seen[64];
+	struct seen_key seen[64];
 	unsigned n_seen = 0;
 
 	if (type == S_PCI || type == S_DISK) {
@@ -1176,17 +1222,14 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 			}
 		}
 		if (!kd || !kd->repeat) {
-			unsigned first = 0;
-			for (unsigned i = 0; i < n_seen; i++)
-				if (streq(seen[i].key, r->key))
-					first = seen[i].line;
+			unsigned first = seen_line(seen, n_seen, r->key);
 			if (first) {
 				bad(&c, "set again; it was already set on line %u (only device, port, table and arg may repeat)",
 				    first);
 				continue;
 			}
 			if (n_seen < ARRAY_SIZE(seen))
-				seen[n_seen++] = (typeof(seen[0])){ r->key, r->line };
+				seen[n_seen++] = (struct seen_key){ r->key, r->line };
 		}
 		switch ((enum sectype)type) {
 		case S_VM: sec_vm(&c); break;
@@ -1203,26 +1246,34 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 		}
 	}
 
-	/* Whole-section rules, reported at the section header. */
+	/* Whole-section rules: at the key that breaks them, else at the section header. A key
+	 * whose value did not parse was reported already and is not reported again here. */
 	if (pci) {
-		bool named = false;
-		for (unsigned i = 0; i < n_seen; i++)
-			named |= streq(seen[i].key, "host") || streq(seen[i].key, "ids");
-		/* A host = or ids = that did not parse was reported already. */
-		if (pci->has_host == pci->has_ids && (!named || (pci->has_host && pci->has_ids)))
+		unsigned host = seen_line(seen, n_seen, "host"), ids = seen_line(seen, n_seen, "ids");
+		unsigned hotplug = seen_line(seen, n_seen, "hotplug");
+
+		if (!host && !ids)
 			error_at(ps, s->line, NULL, "[%s] needs exactly one of host = 01:00.0 or ids = vendor:device",
 				 s->name);
+		else if (host && ids)
+			error_at(ps, host > ids ? host : ids, host > ids ? "host" : "ids",
+				 "[%s] takes host or ids, not both (%s is on line %u)", s->name,
+				 host > ids ? "ids" : "host", host > ids ? ids : host);
 		if (pci->rootport == ROOTPORT_NONE && pci->hotplug != T_AUTO)
-			error_at(ps, s->line, NULL, "[%s]: hotplug applies to a root port; root-port = none has none",
-				 s->name);
+			error_at(ps, hotplug, "hotplug", "applies to a root port, and root-port = none (line %u) has none",
+				 seen_line(seen, n_seen, "root-port"));
 	}
-	if (disk && !disk->path)
+	if (disk && !seen_line(seen, n_seen, "path"))
 		error_at(ps, s->line, NULL, "[%s] needs path = a block device or image file", s->name);
 	if (type == S_VM)
-		vm_rules(ps, s);
+		vm_rules(ps, s, seen, n_seen);
 	if (type == S_LG) {
+		unsigned res = seen_line(seen, n_seen, "resolution"), size = seen_line(seen, n_seen, "size");
+
 		if (p->lg_width && p->lg_size)
-			error_at(ps, s->line, NULL, "[looking-glass] takes resolution or size, not both");
+			error_at(ps, res > size ? res : size, res > size ? "resolution" : "size",
+				 "[looking-glass] takes resolution or size, not both (%s is on line %u)",
+				 res > size ? "size" : "resolution", res > size ? size : res);
 		else if (p->lg_width)
 			p->lg_size = lg_size_for(p->lg_width, p->lg_height);
 		if (!p->lg_path)
@@ -1230,12 +1281,14 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 	}
 	if (type == S_NETWORK) {
 		if (p->net != NET_BRIDGE && p->bridge)
-			error_at(ps, s->line, NULL, "[network]: bridge is only used with mode = bridge");
+			error_at(ps, seen_line(seen, n_seen, "bridge"), "bridge", "only used with mode = bridge");
 		if (p->net == NET_BRIDGE && !p->bridge)
 			p->bridge = xstrdup("br0");
 	}
-	if (type == S_INPUT && p->toggle && !p->keyboard && !p->mouse)
-		error_at(ps, s->line, NULL, "[input]: toggle needs keyboard = or mouse =");
+	if (type == S_INPUT && p->toggle && !seen_line(seen, n_seen, "keyboard") &&
+	    !seen_line(seen, n_seen, "mouse"))
+		error_at(ps, seen_line(seen, n_seen, "toggle"), "toggle",
+			 "needs keyboard = or mouse = (it switches their grab between host and guest)");
 }
 
 static void validate(struct parse *ps)

@@ -186,8 +186,10 @@ int parse_size(const char *s, uint64_t *ret)
 		return -EINVAL;
 	errno = 0;
 	n = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (end == s)
 		return -EINVAL;
+	if (errno == ERANGE)
+		n = ULLONG_MAX; /* still -ERANGE below when the unit is right */
 	switch (toupper((unsigned char)*end)) {
 	case 'K': mult = 1ULL << 10; break;
 	case 'M': mult = 1ULL << 20; break;
@@ -202,7 +204,7 @@ int parse_size(const char *s, uint64_t *ret)
 		end++;
 	if (*end)
 		return -EINVAL;
-	if (n > UINT64_MAX / mult)
+	if (n == ULLONG_MAX || n > UINT64_MAX / mult)
 		return -ERANGE;
 	v = n * mult;
 	*ret = v;
@@ -480,11 +482,16 @@ _printf_(2, 3) static void bad(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	_cleanup_free_ char *msg = NULL;
+	const char *hash = c->r->value;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	error_at(c->ps, c->r->line, c->r->key, "%s", msg);
+	/* inih only knows ';' comments: a shell-style '# …' stays in the value. */
+	while ((hash = strchr(hash, '#')) && (hash == c->r->value || !isspace((unsigned char)hash[-1])))
+		hash++;
+	error_at(c->ps, c->r->line, c->r->key, "%s%s", msg,
+		 hash ? " (a comment after a value starts with ';', not '#')" : "");
 }
 
 static void expected(struct ctx *c, const char *what)
@@ -540,6 +547,28 @@ static bool get_uint(struct ctx *c, unsigned min, unsigned max, unsigned *ret)
 	return true;
 }
 
+/* Says which variable @s needs and the environment lacks (expand_path said ENOENT). */
+static char *unset_variable(const char *s)
+{
+	_cleanup_free_ char *home = NULL;
+
+	if (s[0] == '~' && !(home = expand_path("$HOME")))
+		return xstrdup("$HOME");
+	for (const char *d = strchr(s, '$'); d; d = strchr(d + 1, '$')) {
+		bool brace = d[1] == '{';
+		const char *name = d + 1 + brace;
+		size_t nlen = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+		_cleanup_free_ char *one = xasprintf("$%.*s", (int)nlen, name);
+		_cleanup_free_ char *val = expand_path(one);
+
+		if (!val && startswith(one, "$XDG_") && !streq(one, "$XDG_RUNTIME_DIR"))
+			return xasprintf("%s or $HOME, and neither is set", one); /* falls back to $HOME */
+		if (!val)
+			return xasprintf("%s, which is not set", one);
+	}
+	return xstrdup("a variable that is not set");
+}
+
 /* A path: expanded, made absolute against the profile's directory, free of control
  * characters (they would change the structure of a QEMU option or a log line). */
 static char *get_path(struct ctx *c)
@@ -559,8 +588,10 @@ static char *get_path(struct ctx *c)
 			bad(c, "expected a path using only ~, $HOME and $XDG_* variables, got '%s'", v);
 		else if (errno == ENAMETOOLONG)
 			bad(c, "path is longer than %d characters", PATH_MAX - 1);
-		else
-			bad(c, "'%s' uses a variable that is not set in the environment", v);
+		else {
+			_cleanup_free_ char *var = unset_variable(v);
+			bad(c, "'%s' needs %s in the environment", v, var);
+		}
 		return NULL;
 	}
 	for (const char *t = e; *t; t++)
@@ -612,9 +643,10 @@ static void sec_vm(struct ctx *c)
 			set_str(&p->title, xstrdup(v));
 	} else if (streq(k, "memory")) {
 		uint64_t m;
-		if (parse_size(v, &m) < 0)
+		int r = parse_size(v, &m);
+		if (r < 0 && r != -ERANGE)
 			expected(c, "a size like 16G or 512M");
-		else if (m < (128ULL << 20) || m > (4ULL << 40))
+		else if (r < 0 || m < (128ULL << 20) || m > (4ULL << 40))
 			bad(c, "expected a size from 128M to 4T, got '%s'", v);
 		else if (m % (2ULL << 20))
 			bad(c, "expected a multiple of 2M, got '%s'", v);
@@ -680,7 +712,8 @@ static void sec_pci(struct ctx *c, struct pci_section *d)
 
 	if (streq(k, "host")) {
 		if (parse_pci_addr(v, &d->host) < 0)
-			expected(c, "a PCI address like 01:00.0 or 0000:01:00.0");
+			expected(c, "a PCI address like 01:00.0 or 0000:01:00.0 (bus:slot.function in hex; "
+				    "slot 00-1f, function 0-7)");
 		else {
 			d->has_host = true;
 			d->host_loc = c->loc;
@@ -718,8 +751,12 @@ static void sec_pci(struct ctx *c, struct pci_section *d)
 			return;
 		}
 		for (unsigned j = 0; j < s.n; j++) {
-			if (s.cpu[j] == 0 || s.cpu[j] > 7) {
+			if (s.cpu[j] == 0) {
 				expected(c, "a list of functions 1-7 like 1 or 1,2 (function 0 is the device itself)");
+				return;
+			}
+			if (s.cpu[j] > 7) {
+				expected(c, "a list of functions 1-7 like 1 or 1,2 (a PCI device has functions 0-7)");
 				return;
 			}
 			d->skip_functions |= (uint8_t)(1u << s.cpu[j]);
@@ -777,9 +814,10 @@ static void sec_lg(struct ctx *c)
 		}
 	} else if (streq(k, "size")) {
 		uint64_t s;
-		if (parse_size(v, &s) < 0)
+		int r = parse_size(v, &s);
+		if (r < 0 && r != -ERANGE)
 			expected(c, "a size like 64M");
-		else if (s < (1ULL << 20) || s > (2ULL << 30) || (s & (s - 1)))
+		else if (r < 0 || s < (1ULL << 20) || s > (2ULL << 30) || (s & (s - 1)))
 			bad(c, "expected a power of two from 1M to 2G (ivshmem needs one), got '%s'", v);
 		else
 			p->lg_size = s;
@@ -830,7 +868,8 @@ static void sec_usb(struct ctx *c)
 	} else if (streq(k, "port")) {
 		e.by_port = true;
 		if (parse_usb_port(v, &e.bus, e.port, sizeof(e.port)) < 0) {
-			expected(c, "bus-port like 1-4 or 3-1.2 (see qemu-vm devices)");
+			expected(c, "bus-port like 1-4 or 3-1.2: bus 1-255, ports 1-31, at most 7 deep "
+				    "(qemu-vm devices lists them)");
 			return;
 		}
 	} else
@@ -881,7 +920,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
 			return -EINVAL;
 	if (b[0] & 1)
-		return -EINVAL; /* multicast */
+		return -EDOM; /* multicast */
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
 	return 0;
@@ -900,9 +939,13 @@ static void sec_network(struct ctx *c)
 		if ((i = choose(c, (const char *const[]){ "virtio", "e1000e", "rtl8139", NULL })) >= 0)
 			p->nic = (enum netmodel)i;
 	} else if (streq(k, "mac")) {
+		int r = streq(v, "auto") ? 0 : parse_mac(v, p->mac);
+
 		if (streq(v, "auto"))
 			p->mac_auto = true;
-		else if (parse_mac(v, p->mac) < 0)
+		else if (r == -EDOM)
+			expected(c, "auto or a unicast MAC like 52:54:00:12:34:56 (an odd first byte means multicast)");
+		else if (r < 0)
 			expected(c, "auto or a unicast MAC like 52:54:00:12:34:56");
 		else
 			p->mac_auto = false;
@@ -947,8 +990,12 @@ static void sec_fwcfg(struct ctx *c)
 	char *path;
 
 	/* QEMU: user items live under opt/ and the name field of fw_cfg files is 56 bytes. */
-	if (!startswith(k, "opt/") || strlen(k) > 55 || strlen(k) < 5) {
-		bad(c, "expected a name under opt/ of at most 55 characters, like opt/com.example/rom");
+	if (!startswith(k, "opt/") || strlen(k) < 5) {
+		bad(c, "expected a name under opt/, like opt/com.example/rom");
+		return;
+	}
+	if (strlen(k) > 55) {
+		bad(c, "name is %zu characters long; QEMU takes at most 55", strlen(k));
 		return;
 	}
 	for (const char *t = k; *t; t++)
@@ -1165,13 +1212,17 @@ static void validate_section(struct parse *ps, size_t si, int type, char *devnam
 	unsigned n_seen = 0;
 
 	if (type == S_PCI || type == S_DISK) {
-		bool dup = false;
-		for (unsigned i = 0; i < p->n_pci; i++)
-			dup |= streq(p->pci[i].name, devname);
-		for (unsigned i = 0; i < p->n_disk; i++)
-			dup |= streq(p->disk[i].name, devname);
-		if (dup) {
-			error_at(ps, s->line, NULL, "[%s]: the name '%s' is used twice", s->name, devname);
+		const char *kind = NULL;
+		unsigned first = 0;
+		for (unsigned i = 0; i < p->n_pci && !kind; i++)
+			if (streq(p->pci[i].name, devname))
+				kind = "pci", first = p->pci[i].loc.line;
+		for (unsigned i = 0; i < p->n_disk && !kind; i++)
+			if (streq(p->disk[i].name, devname))
+				kind = "disk", first = p->disk[i].loc.line;
+		if (kind) {
+			error_at(ps, s->line, NULL, "[%s]: the name '%s' is already used by [%s %s] on line %u",
+				 s->name, devname, kind, devname, first);
 			free(devname);
 			return;
 		}

@@ -553,7 +553,7 @@ static char *unset_variable(const char *s)
 	_cleanup_free_ char *home = NULL;
 
 	if (s[0] == '~' && !(home = expand_path("$HOME")))
-		return xstrdup("$HOME");
+		return xstrdup("$HOME, which is not set");
 	for (const char *d = strchr(s, '$'); d; d = strchr(d + 1, '$')) {
 		bool brace = d[1] == '{';
 		const char *name = d + 1 + brace;

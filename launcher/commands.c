@@ -19,6 +19,8 @@ static int load_profile(const struct global *g, const char *name, struct profile
 		if (errno == EINVAL)
 			fprintf(stderr, "qemu-vm: '%s': a profile name has only letters, digits, - and _ "
 					"(or give a path to a .ini file)\n", name);
+		else if (strchr(name, '/') || (strlen(name) > 4 && streq(name + strlen(name) - 4, ".ini")))
+			fprintf(stderr, "qemu-vm: %s: %s\n", name, strerror(errno));
 		else
 			fprintf(stderr,
 				"qemu-vm: no profile '%s' (looked for $XDG_CONFIG_HOME/qemu-vm/%s.ini and "
@@ -30,8 +32,9 @@ static int load_profile(const struct global *g, const char *name, struct profile
 	if (r == -EINVAL) {
 		for (size_t i = 0; i < errs.msgs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs.v[i]);
-		fprintf(stderr, "qemu-vm: %zu error%s in %s; nothing was started\n", errs.msgs.n,
-			errs.msgs.n == 1 ? "" : "s", path);
+		size_t n = errs.msgs.n > PROFILE_MAX_ERRORS ? PROFILE_MAX_ERRORS : errs.msgs.n;
+		fprintf(stderr, "qemu-vm: %s%zu error%s in %s; nothing was started\n",
+			errs.msgs.n > PROFILE_MAX_ERRORS ? "more than " : "", n, n == 1 ? "" : "s", path);
 	} else if (r < 0)
 		fprintf(stderr, "qemu-vm: %s: %s\n", path, strerror(-r));
 	profile_errors_free(&errs);

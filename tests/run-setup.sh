@@ -162,5 +162,24 @@ else
 	echo "note: could not create a test user; the unprivileged --root case was not run"
 fi
 
+# A root with a user database: the group is made and the user added by the distribution's own
+# tools (groupadd/usermod --root), and uninstall takes the group away again.
+G=$W/groups
+seed_copy debian "$G"
+mkdir -p "$G/etc"
+printf 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n' > "$G/etc/passwd"
+printf 'root:x:0:\nalice:x:1000:\n' > "$G/etc/group"
+printf 'root:*:19000::::::\nalice:!:19000::::::\n' > "$G/etc/shadow"
+printf 'root:*::\nalice:!::\n' > "$G/etc/gshadow"
+chmod 600 "$G/etc/shadow" "$G/etc/gshadow"
+cp "$G/etc/group" "$W/group.before"
+# shellcheck disable=SC2046
+if "$VS" install --root "$G" --user alice $(seed_args debian) >"$W/out" 2>&1 &&
+	grep -q '^qemu-vm:x:[0-9]*:alice$' "$G/etc/group" &&
+	"$VS" uninstall --root "$G" >>"$W/out" 2>&1 && ! grep -q '^qemu-vm:' "$G/etc/group" &&
+	grep -q '^alice:x:1000:$' "$G/etc/group"; then
+	ok "groupadd/usermod --root: group 'qemu-vm' with alice, gone after uninstall"
+else fail "group and membership under --root"; cat "$W/out"; cat "$G/etc/group"; fi
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -47,16 +47,39 @@ static int prepare_vars(const struct profile *p, const struct vm_facts *f)
 	return 0;
 }
 
+/* /tmp/qemu-vm-UID: anyone could have made it first, so it must be ours and private. */
+static int private_dir(const char *run_dir)
+{
+	_cleanup_free_ char *base = xstrdup(run_dir);
+	char *end = strstr(base, "/qemu-vm/");
+	struct stat st;
+
+	if (!end)
+		return fail(-EINVAL, "%s: unexpected run directory", run_dir);
+	*end = '\0';
+	if (mkdir(base, 0700) < 0 && errno != EEXIST)
+		return fail(-errno, "%s: %s", base, strerror(errno));
+	if (lstat(base, &st) < 0)
+		return fail(-errno, "%s: %s", base, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+		return fail(-EPERM, "%s is not a private directory of yours (hint: set XDG_RUNTIME_DIR, or remove it)",
+			    base);
+	return 0;
+}
+
 int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl)
 {
 	_cleanup_free_ char *bin = NULL;
 	int r;
 
-	if (f->run_dir) {
-		r = mkdir_parents(f->run_dir, 0700);
+	if (f->runtime_fallback) {
+		r = private_dir(f->run_dir);
 		if (r < 0)
-			return fail(r, "%s: %s", f->run_dir, strerror(-r));
+			return r;
 	}
+	r = mkdir_parents(f->run_dir, 0700);
+	if (r < 0)
+		return fail(r, "%s: %s", f->run_dir, strerror(-r));
 	r = prepare_vars(p, f);
 	if (r < 0)
 		return r;

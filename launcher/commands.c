@@ -326,8 +326,8 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
-	_cleanup_free_ char *name = NULL, *sock = NULL, *err = NULL;
+	_cleanup_free_ char *name = NULL, *sock = NULL, *err = NULL, *rt = NULL;
+	bool fallback;
 	unsigned timeout = 60;
 	bool force = false;
 	struct qmp q;
@@ -346,10 +346,7 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm stop [--force] [--timeout SECONDS] NAME\n");
 		return 2;
 	}
-	if (strempty(rt)) {
-		fprintf(stderr, "qemu-vm: XDG_RUNTIME_DIR is not set: cannot find the VM's QMP socket\n");
-		return 1;
-	}
+	rt = runtime_base(&fallback);
 	name = vm_name(argv[optind]);
 	sock = xasprintf("%s/qemu-vm/%s/qmp.sock", rt, name);
 	r = qmp_open(sock, &q);

@@ -49,10 +49,20 @@ static uint64_t kvmfr_static_size(const char *root, const char *dev)
 	return 0;
 }
 
+char *runtime_base(bool *ret_fallback)
+{
+	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+
+	*ret_fallback = strempty(rt) || rt[0] != '/';
+	if (!*ret_fallback)
+		return xstrdup(rt);
+	return xasprintf("/tmp/qemu-vm-%u", (unsigned)getuid());
+}
+
 int inspect(const char *root, const struct profile *p, const char *profile_arg, struct vm_facts *ret)
 {
 	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1 };
-	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *rt = runtime_base(&f.runtime_fallback);
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
 
@@ -60,8 +70,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (r < 0)
 		return r;
 	f.user = user_name();
-	if (!strempty(rt) && rt[0] == '/')
-		f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
+	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	if (data) {
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.fd", data, p->name);
 		struct host_file hf;
@@ -116,7 +125,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (p->audio != AUDIO_NONE) {
 		if (p->audio_server)
 			f.audio_socket_path = xstrdup(p->audio_server);
-		else if (!strempty(rt))
+		else if (!f.runtime_fallback)
 			f.audio_socket_path = xasprintf("%s/pulse/native", rt);
 		if (f.audio_socket_path)
 			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK, &f.audio_socket);

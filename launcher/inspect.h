@@ -4,6 +4,10 @@
 
 #include "plan.h"
 
+/* Where the VM's sockets go: $XDG_RUNTIME_DIR, else /tmp/qemu-vm-UID (*ret_fallback set; act
+ * creates it 0700 and refuses one it does not own). */
+char *runtime_base(bool *ret_fallback);
+
 int inspect(const char *root, const struct profile *p, const char *profile_arg, struct vm_facts *ret);
 void vm_facts_free(struct vm_facts *f);
 

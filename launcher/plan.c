@@ -960,13 +960,13 @@ static void plan_tail(struct builder *b)
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
 
-	if (f->run_dir) {
-		_cleanup_free_ char *e = qemu_escape(f->run_dir);
-		arg(b, "-qmp");
-		argf(b, "unix:%s/qmp.sock,server=on,wait=off", e);
-	} else
-		check(b, CHECK_FAIL, "log in through a session manager (systemd-logind sets it)",
-		      "XDG_RUNTIME_DIR is not set: no place for the QMP socket");
+	_cleanup_free_ char *e = qemu_escape(f->run_dir);
+
+	arg(b, "-qmp");
+	argf(b, "unix:%s/qmp.sock,server=on,wait=off", e);
+	if (f->runtime_fallback)
+		check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
+		      f->run_dir);
 	arg(b, "-sandbox");
 	/* qemu-bridge-helper is a separate program QEMU spawns for -netdev bridge. */
 	argf(b, "on,obsolete=deny,elevateprivileges=deny,spawn=%s,resourcecontrol=deny",

@@ -10,7 +10,8 @@ struct vm_facts {
 	struct host_facts host;
 	const char *user;        /* for hints */
 	const char *profile_arg; /* what the user typed, for hints */
-	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME, or NULL when unset */
+	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
+	bool runtime_fallback;   /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */
 	char *vars_path;         /* the VM's own copy of the UEFI vars */
 	bool vars_exists;
 	struct host_file rom[PROFILE_MAX_DEVICES];

@@ -100,6 +100,27 @@ expect "the run directory is private" test "$(stat -c %a "$T/run/qemu-vm/demo")"
 grep -q "qmp.sock" "$T/show.txt" && grep -q "$T/run/qemu-vm/demo/qmp.sock" "$T/show.txt" &&
 	ok "QMP socket under XDG_RUNTIME_DIR" || bad "QMP socket path"
 
+# No XDG_RUNTIME_DIR (a plain su or ssh session): the sockets go to /tmp/qemu-vm-UID, which
+# must be the user's own and private; one planted by somebody else is refused.
+if [ -n "$user" ]; then
+	uid=$(id -u "$user")
+	rm -rf "/tmp/qemu-vm-$uid"
+	mkdir -m 777 "/tmp/qemu-vm-$uid"
+	out=$(setpriv --reuid "$user" --regid "$user" --init-groups env -i HOME="$T/home" STUB_QEMU_OUT="$T/home/out" \
+		PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
+	[ $? -eq 1 ] && grep -q "/tmp/qemu-vm-$uid is not a private directory of yours" <<<"$out" &&
+		ok "a planted /tmp/qemu-vm-UID is refused" || bad "planted runtime dir: $out"
+	rm -rf "/tmp/qemu-vm-$uid"
+	out=$(setpriv --reuid "$user" --regid "$user" --init-groups env -i HOME="$T/home" STUB_QEMU_OUT="$T/home/out" \
+		PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
+	[ $? -eq 0 ] && grep -q "XDG_RUNTIME_DIR is not set" <<<"$out" &&
+		[ "$(stat -c '%U %a' "/tmp/qemu-vm-$uid")" = "$user 700" ] &&
+		grep -qx "unix:/tmp/qemu-vm-$uid/qemu-vm/demo/qmp.sock,server=on,wait=off" "$T/home/out.argv" &&
+		ok "without XDG_RUNTIME_DIR the QMP socket goes to a private /tmp/qemu-vm-UID, with a warning" ||
+		bad "runtime fallback: $out"
+	rm -rf "/tmp/qemu-vm-$uid"
+fi
+
 # A failing check: nothing is started, the failure and its file:line are printed.
 rm -f "$T/home/out.argv"
 out=$(as_user "$QVM" run broken 2>&1)

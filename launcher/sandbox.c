@@ -46,11 +46,6 @@ int sandbox_apply(void)
 	return r;
 }
 
-int sandbox_denied_count(void)
-{
-	return (int)ARRAY_SIZE(denied);
-}
-
 int privilege_check(char *why, size_t len)
 {
 	cap_t caps;

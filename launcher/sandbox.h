@@ -6,7 +6,6 @@
 
 /* Sets no_new_privs and loads the seccomp deny list; QEMU inherits both across exec. */
 int sandbox_apply(void);
-int sandbox_denied_count(void);
 
 /* 0 when the process is an ordinary user: not uid/euid 0 and no effective capability.
  * Otherwise -EPERM and a reason in @why. */

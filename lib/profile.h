@@ -10,7 +10,6 @@
 #define PROFILE_MAX_DEVICES 64
 #define PROFILE_MAX_ERRORS 200
 #define PROFILE_MAX_FILE (1024 * 1024)
-#define PROFILE_MAX_LINE 200 /* Debian's inih INI_MAX_LINE */
 #define CPUSET_MAX 1024
 
 struct pci_addr {

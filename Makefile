@@ -72,6 +72,10 @@ check: deps
 bench: deps all
 	B=$(B) tests/bench.sh
 
+# The VFIO lab: a Debian guest with a virtual IOMMU runs vfio-setup and qemu-vm (lab/run.sh).
+lab: all
+	B=$(B) lab/run.sh
+
 deps:
 	@tools/deps.sh
 

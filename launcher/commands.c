@@ -238,16 +238,6 @@ int cmd_list(const struct global *g, int argc, char **argv)
 	return 0;
 }
 
-static int group_cmp(const void *x, const void *y)
-{
-	const struct pci_dev_info *a = *(const struct pci_dev_info *const *)x;
-	const struct pci_dev_info *b = *(const struct pci_dev_info *const *)y;
-
-	if (a->iommu_group != b->iommu_group)
-		return a->iommu_group < b->iommu_group ? -1 : 1;
-	return pci_addr_cmp(&a->addr, &b->addr);
-}
-
 int cmd_devices(const struct global *g, int argc, char **argv)
 {
 	struct pci_host pci;
@@ -267,11 +257,7 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "qemu-vm: reading PCI devices under '%s': %s\n", g->root, strerror(-r));
 		return 1;
 	}
-	order = xcalloc(pci.n, sizeof(*order));
-	for (size_t i = 0; i < pci.n; i++)
-		order[i] = &pci.dev[i];
-	if (pci.n)
-		qsort(order, pci.n, sizeof(*order), group_cmp);
+	order = pci_host_by_group(&pci);
 	for (size_t i = 0; i < pci.n; i++) {
 		const struct pci_dev_info *d = order[i];
 		char a[16];

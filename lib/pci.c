@@ -171,6 +171,27 @@ const char *pci_addr_fmt(const struct pci_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+static int group_cmp(const void *x, const void *y)
+{
+	const struct pci_dev_info *a = *(const struct pci_dev_info *const *)x;
+	const struct pci_dev_info *b = *(const struct pci_dev_info *const *)y;
+
+	if (a->iommu_group != b->iommu_group)
+		return a->iommu_group < b->iommu_group ? -1 : 1;
+	return pci_addr_cmp(&a->addr, &b->addr);
+}
+
+const struct pci_dev_info **pci_host_by_group(const struct pci_host *h)
+{
+	const struct pci_dev_info **order = xcalloc(h->n, sizeof(*order));
+
+	for (size_t i = 0; i < h->n; i++)
+		order[i] = &h->dev[i];
+	if (h->n)
+		qsort(order, h->n, sizeof(*order), group_cmp);
+	return order;
+}
+
 const struct pci_dev_info *pci_host_find(const struct pci_host *h, const struct pci_addr *a)
 {
 	struct pci_dev_info key = { .addr = *a };

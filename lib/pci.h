@@ -31,6 +31,9 @@ int pci_host_scan(const char *root, struct pci_host *ret);
 int pci_host_scan_ids(const char *root, struct pci_host *ret);
 void pci_host_free(struct pci_host *h);
 
+/* The devices ordered by IOMMU group, then address (no group first): a malloc'd array of h->n. */
+const struct pci_dev_info **pci_host_by_group(const struct pci_host *h);
+
 const struct pci_dev_info *pci_host_find(const struct pci_host *h, const struct pci_addr *a);
 const struct pci_dev_info *pci_host_find_id(const struct pci_host *h, const struct pci_id *id);
 

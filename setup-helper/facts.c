@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include "host.h"
 #include "fsutil.h"
 #include "setup.h"
 
@@ -59,9 +60,7 @@ void crash_hook_before_write(void)
 
 char *under_root(const struct setup_opts *o, const char *path)
 {
-	if (streq(o->root, "/"))
-		return xstrdup(path);
-	return xasprintf("%s%s", o->root, path);
+	return host_path(o->root, path);
 }
 
 const char *cpu_vendor_name(enum cpu_vendor v)

@@ -96,16 +96,6 @@ static bool boot_vga(const struct setup_opts *o, const struct pci_dev_info *d)
 	return read_u64_file(p, 10, &v) >= 0 && v == 1;
 }
 
-static int group_cmp(const void *a, const void *b)
-{
-	const struct pci_dev_info *x = *(const struct pci_dev_info *const *)a;
-	const struct pci_dev_info *y = *(const struct pci_dev_info *const *)b;
-
-	if (x->iommu_group != y->iommu_group)
-		return x->iommu_group < y->iommu_group ? -1 : 1;
-	return pci_addr_cmp(&x->addr, &y->addr);
-}
-
 static json_object *dev_json(const struct setup_opts *o, const struct pci_dev_info *d)
 {
 	json_object *j = json_object_new_object();
@@ -144,10 +134,7 @@ int setup_cmd_scan(const struct setup_opts *o)
 		setup_facts_free(&f);
 		return 1;
 	}
-	order = xcalloc(h.n, sizeof(*order));
-	for (size_t i = 0; i < h.n; i++)
-		order[i] = &h.dev[i];
-	qsort(order, h.n, sizeof(*order), group_cmp);
+	order = pci_host_by_group(&h);
 
 	if (o->json) {
 		json_object *io = json_object_new_object();

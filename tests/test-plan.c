@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for the pure plan: escaping, quoting, and argv/checks from hand-made host facts. */
-#include <check.h>
+#include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -297,11 +297,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite());
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for lib/fsutil.c: atomic writes, symlink refusal, exact modes, reads. */
-#include <check.h>
+#include "check-main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -123,8 +123,6 @@ int main(void)
 {
 	Suite *s = suite_create("fsutil");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, write_new_and_replace);
@@ -132,9 +130,5 @@ int main(void)
 	tcase_add_test(tc, directory_refused);
 	tcase_add_test(tc, copy_and_remove);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for vfio-setup's pure parts: SHA-256, unified diffs, file edits, templates, manifest. */
-#include <check.h>
+#include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include "edit.h"
@@ -200,8 +200,6 @@ int main(void)
 {
 	Suite *s = suite_create("setup");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, sha256_vectors);
 	tcase_add_test(tc, udiff_like_gnu);
@@ -210,9 +208,5 @@ int main(void)
 	tcase_add_test(tc, template_render);
 	tcase_add_test(tc, manifest_roundtrip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

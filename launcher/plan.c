@@ -305,13 +305,6 @@ static void describe_dev(const struct pci_dev_info *d, char *buf, size_t len)
 		 d->driver ? d->driver : "no driver");
 }
 
-/* A [pci] section names a card: function 0 brings every function of its slot (a GPU and its
- * HDMI audio); any other function (00:1f.6 of a chipset) comes alone. */
-static bool in_card(const struct pci_addr *card, const struct pci_addr *o)
-{
-	return card->func == 0 ? pci_addr_same_slot(o, card) : pci_addr_eq(o, card);
-}
-
 static const struct pci_dev_info *section_device(const struct builder *b, const struct pci_section *s)
 {
 	if (s->has_host)
@@ -346,7 +339,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot", f->user, a);
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
-		if (!in_card(&d->addr, &o->addr))
+		if (!pci_addr_in_card(&d->addr, &o->addr))
 			continue;
 		if (!o->driver || !streq(o->driver, "vfio-pci")) {
 			bool skipped = s->skip_functions & (1u << o->addr.func);
@@ -366,7 +359,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	}
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
-		if (o->iommu_group != d->iommu_group || in_card(&d->addr, &o->addr))
+		if (o->iommu_group != d->iommu_group || pci_addr_in_card(&d->addr, &o->addr))
 			continue;
 		if (!group_member_ok(o)) {
 			describe_dev(o, desc, sizeof(desc));
@@ -539,7 +532,7 @@ static void plan_pci(struct builder *b)
 		if (d)
 			for (size_t i = 0; i < f->host.pci.n; i++) {
 				const struct pci_dev_info *o = &f->host.pci.dev[i];
-				if (in_card(&base, &o->addr) && !(s->skip_functions & (1u << o->addr.func)))
+				if (pci_addr_in_card(&base, &o->addr) && !(s->skip_functions & (1u << o->addr.func)))
 					funcs |= 1u << o->addr.func;
 			}
 		if (!funcs)

@@ -160,6 +160,11 @@ bool pci_addr_eq(const struct pci_addr *a, const struct pci_addr *b)
 	return pci_addr_cmp(a, b) == 0;
 }
 
+bool pci_addr_in_card(const struct pci_addr *card, const struct pci_addr *a)
+{
+	return card->func == 0 ? pci_addr_same_slot(a, card) : pci_addr_eq(a, card);
+}
+
 bool pci_addr_same_slot(const struct pci_addr *a, const struct pci_addr *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
@@ -207,6 +212,21 @@ const struct pci_dev_info *pci_host_find_id(const struct pci_host *h, const stru
 		if (h->dev[i].vendor == id->vendor && h->dev[i].device == id->device)
 			return &h->dev[i];
 	return NULL;
+}
+
+char *pci_driver_module(const char *root, const char *driver)
+{
+	_cleanup_free_ char *rel = xasprintf("/sys/bus/pci/drivers/%s/module", driver);
+	_cleanup_free_ char *path = host_path(root, rel);
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *base;
+
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return xstrdup(base ? base + 1 : target);
 }
 
 bool pci_class_is_gpu(uint32_t class)

@@ -39,10 +39,17 @@ const struct pci_dev_info *pci_host_find_id(const struct pci_host *h, const stru
 
 /* Same domain, bus and slot: the functions of one card. */
 bool pci_addr_same_slot(const struct pci_addr *a, const struct pci_addr *b);
+/* The functions a device address stands for, "the card": function 0 brings every function of
+ * its slot (a GPU and its HDMI audio); any other function (00:1f.6 of a chipset) stands alone. */
+bool pci_addr_in_card(const struct pci_addr *card, const struct pci_addr *a);
 int pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b);
 bool pci_addr_eq(const struct pci_addr *a, const struct pci_addr *b);
 /* "0000:01:00.0" into buf (at least 13 bytes). */
 const char *pci_addr_fmt(const struct pci_addr *a, char *buf, size_t len);
+
+/* The kernel module behind a PCI driver (bochs-drm → bochs), from ROOT/sys/bus/pci/drivers/
+ * DRIVER/module; NULL for a driver built into the kernel. */
+char *pci_driver_module(const char *root, const char *driver);
 
 bool pci_class_is_gpu(uint32_t class);
 bool pci_class_is_bridge(uint32_t class);

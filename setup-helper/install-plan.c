@@ -122,7 +122,7 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 	push_unique(&p->ids, buf);
 }
 
-/* --device BDF (or a profile's host =): every function of that card, after checking that its
+/* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
  * IOMMU group holds nothing else but bridges. */
 static void select_device(const struct setup_opts *o, struct inputs *in, struct setup_plan *p,
 			  const struct pci_addr *a, const char *what, struct strv *errors)
@@ -150,7 +150,7 @@ static void select_device(const struct setup_opts *o, struct inputs *in, struct 
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
-		if (pci_addr_same_slot(&x->addr, &d->addr) && !x->is_bridge) {
+		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
 			add_id(p, x->vendor, x->device);
 			push_unique(&in->devices, xb);
 		} else if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group && !x->is_bridge)
@@ -324,8 +324,9 @@ static int parse_hugepages(const char *s, uint64_t *ret_count, uint64_t *ret_siz
 	return 0;
 }
 
-/* Drivers vfio-pci must load before, from the class (or vendor) of each ID. */
-static void add_softdeps(struct inputs *in, struct setup_plan *p)
+/* Drivers vfio-pci must load before: those the devices are bound to now (their modules), and
+ * from the class and vendor of each ID the usual ones, for cards not yet bound to anything. */
+static void add_softdeps(const struct setup_opts *o, struct inputs *in, struct setup_plan *p)
 {
 	bool nvidia = false, amd = false, audio = false;
 
@@ -356,6 +357,18 @@ static void add_softdeps(struct inputs *in, struct setup_plan *p)
 		strv_push(&p->softdeps, "radeon");
 	if (audio)
 		strv_push(&p->softdeps, "snd_hda_intel");
+	for (size_t i = 0; in->scanned && in->scan_error >= 0 && i < in->pci.n; i++) {
+		const struct pci_dev_info *d = &in->pci.dev[i];
+		char id[16];
+		_cleanup_free_ char *mod = NULL;
+
+		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+		if (!d->driver || streq(d->driver, "vfio-pci") || !strv_contains(&p->ids, id))
+			continue;
+		mod = pci_driver_module(o->root, d->driver);
+		if (mod && !strv_contains(&p->softdeps, mod))
+			strv_push(&p->softdeps, mod);
+	}
 }
 
 /* IDs vfio-pci would take that also belong to devices staying with the host. */
@@ -546,7 +559,7 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 	if (p.ids.n)
 		(void)ensure_scan(o, &in); /* classes for the softdeps; fine when it fails */
 	check_id_collisions(&in, &p, errors);
-	add_softdeps(&in, &p);
+	add_softdeps(o, &in, &p);
 
 	if (!o->memlock || streq(o->memlock, "auto")) {
 		if (in.max_memory)

@@ -77,7 +77,7 @@ static bool gpu_viable(const struct pci_host *h, const struct pci_dev_info *g,
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pci_dev_info *d = &h->dev[i];
 		if (d->iommu_group != g->iommu_group || d->is_bridge ||
-		    pci_addr_same_slot(&d->addr, &g->addr))
+		    pci_addr_in_card(&g->addr, &d->addr))
 			continue;
 		*ret_blocker = d;
 		return false;

@@ -58,5 +58,12 @@ if ! "$VS" install --root "$W/hosts/bench" --device 3d:00.0 --dry-run >"$W/out" 
 	ok "bench: an ID shared with other cards is refused"
 else fail "bench: id collision"; cat "$W/out"; fi
 
+# A lone function (the chipset's NIC, 00:1f.6) comes alone, and vfio-pci is made to load before
+# the module its driver comes from (e1000e), not only before the usual GPU drivers.
+if "$VS" install --root "$W/hosts/desktop" --device 00:1f.6 --kernel 6.1.0-18-amd64 --dry-run >"$W/out" 2>&1 &&
+	grep -qx '+options vfio-pci ids=8086:15b8' "$W/out" && grep -qx '+softdep e1000e pre: vfio-pci' "$W/out"; then
+	ok "desktop: --device 00:1f.6 takes that function only, softdep on its driver's module"
+else fail "lone function / softdep"; cat "$W/out"; fi
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -107,6 +107,14 @@ def parse_bdf(s):
             parse_hex(slot, 5, "device"), parse_hex(func, 3, "function"))
 
 
+# PCI driver name → its module, where the two differ; None: built into Debian's kernel.
+DRIVER_MODULES = {
+    "bochs-drm": "bochs", "i801_smbus": "i2c_i801", "mei_me": "mei_me", "pcieport": None,
+    "proc_thermal": "processor_thermal_device_pci_legacy", "skl_uncore": None, "vfio-pci": "vfio_pci",
+    "xhci_hcd": "xhci_pci",
+}
+
+
 def bdf_str(a):
     return "%04x:%02x:%02x.%d" % a
 
@@ -486,6 +494,11 @@ class Host:
                 b.write(f"{g}/type", "DMA\n")
         for drv in sorted(drivers):
             b.mkdir(f"sys/bus/pci/drivers/{drv}")
+            # drivers/NAME/module names the module (softdep lines need it); built-in ones have none.
+            mod = DRIVER_MODULES.get(drv, drv)
+            if mod:
+                b.mkdir(f"sys/module/{mod}")
+                b.link(f"sys/bus/pci/drivers/{drv}/module", f"sys/module/{mod}")
 
     def build_usb(self, b):
         b.mkdir("sys/bus/usb/devices")

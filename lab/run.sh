@@ -229,14 +229,19 @@ qemu_base+=(
 	-device pcie-root-port,id=rp.edu,bus=pcie.0,addr=02.0,chassis=2,port=0x11
 	-device edu,id=edu,bus=rp.edu,addr=00.0
 	-device pcie-root-port,id=rp.nic,bus=pcie.0,addr=03.0,chassis=3,port=0x12
-	-device e1000e,id=nic,bus=rp.nic,addr=00.0,subsys_ven=0x17aa,subsys=0x2233
+	-netdev user,id=net0,restrict=on
+	-device e1000e,id=nic,netdev=net0,bus=rp.nic,addr=00.0,subsys_ven=0x17aa,subsys=0x2233
 )
+
+# An interrupted run takes its L1 with it.
+pid=""
+trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; exit 130' INT TERM
 
 # boot N KERNEL INITRD CMDLINE LIMIT: runs one boot of L1 to its end; 0 when it reached
 # userspace and its session finished.
 boot() {
 	local n=$1 kernel=$2 initrd=$3 cmdline=$4 limit=$(($5 * scale * 1000)) up_limit=$((240 * scale * 1000))
-	local console=$L/console-boot$n.log t0 pid up="" el st
+	local console=$L/console-boot$n.log t0 up="" el st
 	echo "$n" >"$share/boot"
 	t0=$(ms)
 	"${qemu_base[@]}" -kernel "$kernel" -initrd "$initrd" -append "$cmdline" \

@@ -55,7 +55,11 @@ skip_rest() {
 
 finish() {
 	local total=$(((${EPOCHREALTIME/./} - t_run) / 1000))
-	echo "lab: total $(secs "$total") s; console logs in $L/console-boot*.log, results in $L/out/"
+	if [ -e "$L/console-boot1.log" ]; then
+		echo "lab: total $(secs "$total") s; L1's console in $L/console-boot*.log, its results in $L/out/"
+	else
+		echo "lab: total $(secs "$total") s"
+	fi
 	if [ "${LAB_STRICT:-0}" = 1 ] && [ "$skip" -gt 0 ] && [ "$fail" -eq 0 ]; then
 		echo "lab: LAB_STRICT=1: skipped steps count as a failure"
 		fail=$((fail + 1))

@@ -109,9 +109,12 @@ runtime_dir() {
 prepare() {
 	# sudo make install, as the README says; then what a Debian install with GRUB has already:
 	# a grub.cfg (GRUB's own postinst runs update-grub).
-	run install -m 0755 "$lab/bin/qemu-vm" "$lab/bin/vfio-setup" /usr/local/bin/ || return 1
-	run mkdir -p /usr/local/share/qemu-vm || return 1
-	run cp -r "$lab/share/qemu-vm/." /usr/local/share/qemu-vm/ || return 1
+	run install -m 0755 "$lab/bin/qemu-vm" "$lab/bin/vfio-setup" /usr/local/bin/ &&
+		run mkdir -p /usr/local/share/qemu-vm &&
+		run cp -r "$lab/share/qemu-vm/." /usr/local/share/qemu-vm/ ||
+		{ fail "could not copy the programs and templates from the share to /usr/local"; return 1; }
+	run /usr/local/bin/qemu-vm --help >/dev/null ||
+		{ fail "qemu-vm does not run in L1 (built against other libraries?)"; return 1; }
 	run update-grub || { fail "update-grub failed before anything was installed"; return 1; }
 	# labuser's own files: the profile, the SSDT compiled with iasl, the fw_cfg blob.
 	install -d -o "$user" -g "$user" "$home/lab" "$home/.config" "$home/.config/qemu-vm"

@@ -305,11 +305,18 @@ run_vm() {
 	fi
 	# The host's subsystem IDs, as the nested guest must see them.
 	sub_ids=$(printf '%04x:%04x' "$(cat /sys/bus/pci/devices/$gpu/subsystem_vendor)" "$(cat /sys/bus/pci/devices/$gpu/subsystem_device)")
-	edu_sub=$(printf '%04x:%04x' "$(cat /sys/bus/pci/devices/$edu/subsystem_vendor)" "$(cat /sys/bus/pci/devices/$edu/subsystem_device)")
+	# edu's profile sets sub-ids = 1025:118b: unlike the GPU's copied IDs, which equal what the
+	# device reports anyway, the nested guest sees these only when QEMU's override works.
+	edu_sub=1025:118b
+	[ "$edu_sub" != "$(printf '%04x:%04x' "$(cat /sys/bus/pci/devices/$edu/subsystem_vendor)" "$(cat /sys/bus/pci/devices/$edu/subsystem_device)")" ] ||
+		{ fail "edu's own subsystem IDs are $edu_sub: the override test proves nothing"; r=1; }
 	if [ $r -eq 0 ]; then
 		grep -E 'vfio-pci|pcie-root-port|acpitable|fw_cfg|ivshmem' "$logs/argv.txt"
 		if ! grep -q "vfio-pci,host=0000:01:00.0,.*x-pci-sub-vendor-id=0x${sub_ids%:*},x-pci-sub-device-id=0x${sub_ids#*:}" "$logs/argv.txt"; then
 			fail "QEMU's argv has no x-pci-sub-*-id=$sub_ids for 01:00.0 (sub-ids = auto)"
+			r=1
+		elif ! grep -q "vfio-pci,host=0000:02:00.0,.*x-pci-sub-vendor-id=0x${edu_sub%:*},x-pci-sub-device-id=0x${edu_sub#*:}" "$logs/argv.txt"; then
+			fail "QEMU's argv has no x-pci-sub-*-id=$edu_sub for 02:00.0 (sub-ids = $edu_sub)"
 			r=1
 		elif grep -q 'host=0000:01:00.1' "$logs/argv.txt"; then
 			fail "01:00.1 was passed although skip-functions = 1"
@@ -357,7 +364,7 @@ for b in json.load(open(sys.argv[1])): walk(b)' "$logs/query-pci.json" | tee "$l
 	echo "== qemu-vm run's stderr:"
 	cat "$logs/run-stderr.txt"
 	[ $r -eq 0 ] || return 1
-	why="nested QEMU up (pid $pid); query-pci: $(sed 's/, / · /g' <<<"$o"), ivshmem present; argv has sub-ids $sub_ids, the SSDT, the fw_cfg file; qemu-vm stop --force ended it"
+	why="nested QEMU up (pid $pid); query-pci: $(sed 's/, / · /g' <<<"$o"), ivshmem present; argv has sub-ids $sub_ids (auto) and $edu_sub, the SSDT, the fw_cfg file; qemu-vm stop --force ended it"
 }
 
 # expect_check WHAT PATTERN FIX-PATTERN [runuser options] [command]: qemu-vm check must fail

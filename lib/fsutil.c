@@ -5,10 +5,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fsutil.h"
 #include "util.h"
+
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 
 /* Splits @path into a malloc'd directory ("." when none) and a pointer to its last component. */
 static int split_path(const char *path, char **ret_dir, const char **ret_base)
@@ -30,6 +33,116 @@ static int split_path(const char *path, char **ret_dir, const char **ret_base)
 	return 0;
 }
 
+/* The directory of @path, opened the ordinary way (symlinks in it are the caller's business). */
+static int open_parent(const char *path, int *ret_fd, const char **ret_base)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r, fd;
+
+	r = split_path(path, &dir, ret_base);
+	if (r < 0)
+		return r;
+	fd = open(dir, DIR_FLAGS);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Walks @rel beneath @root_fd one component at a time, never following a symlink. With @whole
+ * the result is the directory @rel itself, otherwise its parent and *@ret_base its last
+ * component (pointing into *@ret_buf). With @create, missing directories are made. */
+static int walk(int root_fd, const char *rel, bool whole, bool create, mode_t mode,
+		struct strv *created, int *ret_fd, char **ret_buf, const char **ret_base,
+		char **ret_where)
+{
+	_cleanup_free_ char *copy = NULL, *sofar = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *base = NULL;
+	char *dirs, *end;
+	size_t len = 0;
+
+	while (*rel == '/')
+		rel++;
+	if (strlen(rel) >= PATH_MAX - 16)
+		return -ENAMETOOLONG;
+	copy = xstrdup(rel);
+	for (end = copy + strlen(copy); end > copy && end[-1] == '/';)
+		*--end = '\0';
+	dirs = copy;
+	if (!whole) {
+		char *slash = strrchr(copy, '/');
+
+		base = slash ? slash + 1 : copy;
+		if (!*base || streq(base, ".") || streq(base, ".."))
+			return -EINVAL;
+		if (slash)
+			*slash = '\0';
+		else
+			dirs = copy + strlen(copy); /* no directory part */
+	}
+	sofar = xmalloc(strlen(rel) + 2);
+	sofar[0] = '\0';
+	fd = openat(root_fd, ".", DIR_FLAGS);
+	if (fd < 0)
+		return -errno;
+	for (char *s = dirs, *next; s && *s; s = next) {
+		int nfd;
+
+		next = strchr(s, '/');
+		if (next)
+			*next++ = '\0';
+		if (!*s)
+			continue;
+		if (streq(s, ".") || streq(s, ".."))
+			return -EINVAL;
+		len += (size_t)sprintf(sofar + len, "/%s", s);
+		nfd = openat(fd, s, DIR_FLAGS | O_NOFOLLOW);
+		if (nfd < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, s, mode) == 0) {
+				if (created)
+					strv_push(created, sofar);
+				(void)fsync(fd);
+			} else if (errno != EEXIST)
+				return -errno;
+			nfd = openat(fd, s, DIR_FLAGS | O_NOFOLLOW);
+		}
+		if (nfd < 0) {
+			int e = errno;
+			struct stat st;
+
+			/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR or ELOOP: ask lstat. */
+			if ((e == ELOOP || e == ENOTDIR) && fstatat(fd, s, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				e = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+			if ((e == ELOOP || e == ENOTDIR) && ret_where)
+				*ret_where = xstrdup(sofar);
+			return -e;
+		}
+		close(fd);
+		fd = nfd;
+	}
+	*ret_fd = TAKE_FD(fd);
+	if (ret_buf)
+		*ret_buf = TAKE_PTR(copy);
+	if (ret_base)
+		*ret_base = base;
+	return 0;
+}
+
+/* lstat() classification of @base in @dfd, as file_kind(). */
+static int kind_at(int dfd, const char *base)
+{
+	struct stat st;
+
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return 1;
+}
+
 int file_kind(const char *path)
 {
 	struct stat st;
@@ -41,17 +154,6 @@ int file_kind(const char *path)
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	return 1;
-}
-
-static int fsync_dir(const char *dir)
-{
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd < 0)
-		return -errno;
-	if (fsync(dfd) < 0)
-		return -errno;
-	return 0;
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -71,25 +173,42 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-			    gid_t gid)
+/* A new file ".BASE.XXXXXXXXXXXX" in @dfd, created with O_EXCL|O_NOFOLLOW, mode 0600. */
+static int open_tmp_at(int dfd, const char *base, char **ret_name)
 {
-	_cleanup_free_ char *dir = NULL, *tmp = NULL;
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t rnd = 0;
+		_cleanup_free_ char *name = NULL;
+		int fd;
+
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+			rnd = ((uint64_t)getpid() << 32) ^ ((uint64_t)i * 0x9e3779b97f4a7c15u);
+		name = xasprintf(".%s.%012llx", base, (unsigned long long)(rnd & 0xffffffffffffu));
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*ret_name = TAKE_PTR(name);
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* The temporary file, its content and owner, fsync, renameat over @base, fsync of @dfd. */
+static int write_at(int dfd, const char *base, const void *data, size_t len, mode_t mode,
+		    uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *base;
 	int r;
 
-	r = split_path(path, &dir, &base);
-	if (r < 0)
-		return r;
-	r = file_kind(path);
+	r = kind_at(dfd, base);
 	if (r < 0)
 		return r == -EINVAL ? -EISDIR : r;
-
-	tmp = xasprintf("%s/.%s.XXXXXX", dir, base);
-	fd = mkostemp(tmp, O_CLOEXEC); /* O_CREAT|O_EXCL, mode 0600 */
+	fd = open_tmp_at(dfd, base, &tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 
 	r = write_all(fd, data, len);
 	if (r >= 0 && (uid != (uid_t)FSUTIL_KEEP_ID || gid != (gid_t)FSUTIL_KEEP_ID) &&
@@ -102,30 +221,26 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
 		r = -errno;
 	if (r >= 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;
-	/* rename() replaces a symlink that appeared since the check; it never writes through it. */
-	if (r >= 0 && rename(tmp, path) < 0)
+	/* renameat() replaces a symlink that appeared since the check; it never writes through it. */
+	if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp);
+		(void)unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	return fsync_dir(dir);
+	if (fsync(dfd) < 0)
+		return -errno;
+	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	return write_file_atomic_owned(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID,
-				       (gid_t)FSUTIL_KEEP_ID);
-}
-
-int read_file_full(const char *path, char **ret, size_t *ret_len)
+static int read_at(int dfd, const char *base, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0, cap;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno; /* ELOOP for a symlink */
 	if (fstat(fd, &st) < 0)
@@ -162,6 +277,45 @@ int read_file_full(const char *path, char **ret, size_t *ret_len)
 	return 0;
 }
 
+static int remove_at(int dfd, const char *base)
+{
+	int r = kind_at(dfd, base);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENOENT;
+	if (unlinkat(dfd, base, 0) < 0)
+		return -errno;
+	if (fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+			    gid_t gid)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = open_parent(path, &dfd, &base);
+	if (r < 0)
+		return r;
+	return write_at(dfd, base, data, len, mode, uid, gid);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_atomic_owned(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID,
+				       (gid_t)FSUTIL_KEEP_ID);
+}
+
+int read_file_full(const char *path, char **ret, size_t *ret_len)
+{
+	return read_at(AT_FDCWD, path, ret, ret_len);
+}
+
 int copy_file_atomic(const char *src, const char *dst, mode_t mode)
 {
 	_cleanup_free_ char *data = NULL;
@@ -176,19 +330,117 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode)
 
 int remove_file_durable(const char *path)
 {
-	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -1;
 	const char *base;
 	int r;
 
-	r = split_path(path, &dir, &base);
+	r = open_parent(path, &dfd, &base);
 	if (r < 0)
 		return r;
-	r = file_kind(path);
+	return remove_at(dfd, base);
+}
+
+int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	struct stat st;
+	int r;
+
+	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, ret_where);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return -ENOENT;
-	if (unlink(path) < 0)
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (ret_st)
+		*ret_st = st;
+	return 1;
+}
+
+int file_kind_beneath(int root_fd, const char *rel, char **ret_where)
+{
+	struct stat st;
+	int r = lstat_beneath(root_fd, rel, &st, ret_where);
+
+	if (r <= 0)
+		return r;
+	if (S_ISLNK(st.st_mode)) {
+		if (ret_where)
+			*ret_where = xasprintf("/%s", rel + strspn(rel, "/"));
+		return -ELOOP;
+	}
+	return S_ISREG(st.st_mode) ? 1 : -EINVAL;
+}
+
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	if (r < 0)
+		return r;
+	return read_at(dfd, base, ret, ret_len);
+}
+
+int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
+		       uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	if (r < 0)
+		return r;
+	return write_at(dfd, base, data, len, mode, uid, gid);
+}
+
+int remove_file_beneath(int root_fd, const char *rel)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	if (r < 0)
+		return r;
+	return remove_at(dfd, base);
+}
+
+int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created,
+		  char **ret_where)
+{
+	_cleanup_close_ int fd = -1;
+
+	return walk(root_fd, rel, true, true, mode, ret_created, &fd, NULL, NULL, ret_where);
+}
+
+int rmdir_beneath(int root_fd, const char *rel)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	if (r < 0)
+		return r;
+	if (unlinkat(dfd, base, AT_REMOVEDIR) < 0)
+		return errno == EEXIST ? -ENOTEMPTY : -errno;
+	if (fsync(dfd) < 0)
 		return -errno;
-	return fsync_dir(dir);
+	return 0;
+}
+
+int open_dir_beneath(int root_fd, const char *rel, int *ret_fd, char **ret_where)
+{
+	return walk(root_fd, rel, true, false, 0, NULL, ret_fd, NULL, NULL, ret_where);
 }

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include "strv.h"
 
 /* Largest file the helpers below will read into memory. */
 #define FSUTIL_MAX_FILE (16u * 1024 * 1024)
@@ -37,3 +39,32 @@ int remove_file_durable(const char *path);
 /* lstat() classification: 0 missing, 1 regular file, -ELOOP symlink, -EINVAL anything else
  * (-errno for other errors). */
 int file_kind(const char *path);
+
+/*
+ * The same operations beneath a directory: @rel is taken relative to the directory @root_fd
+ * (a leading '/' is ignored: "/etc/x" is ROOT/etc/x) and resolved one component at a time with
+ * openat(O_NOFOLLOW|O_DIRECTORY), so that no symlink is followed anywhere on the way, not only
+ * in the last component, and the walk cannot leave @root_fd ("." and ".." are -EINVAL).
+ * A symlink on the way is -ELOOP, a component that is not a directory -ENOTDIR; in both cases
+ * *@ret_where (when @ret_where is not NULL) gets the offending path in the form of @rel, e.g.
+ * "/etc/modprobe.d". Files are written as write_file_atomic_owned() does, with the temporary
+ * file and the rename in the parent's descriptor, which is then fsynced.
+ */
+
+/* lstat() of @rel: 1 and *@ret_st when it exists, 0 when it or a parent is missing. */
+int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where);
+/* 0 missing, 1 regular file, -ELOOP symlink (the last component too), -EINVAL anything else. */
+int file_kind_beneath(int root_fd, const char *rel, char **ret_where);
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len);
+/* The parent directory of @rel must exist. */
+int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
+		       uid_t uid, gid_t gid);
+int remove_file_beneath(int root_fd, const char *rel);
+/* mkdir -p: each missing directory is made with @mode and, when @ret_created is not NULL,
+ * pushed onto it (outermost first, in the form "/a/b"). */
+int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created,
+		  char **ret_where);
+/* Removes the directory @rel when it is empty (-ENOTEMPTY otherwise), fsyncs its parent. */
+int rmdir_beneath(int root_fd, const char *rel);
+/* Opens the directory @rel (O_RDONLY|O_DIRECTORY|O_CLOEXEC) into *@ret_fd. */
+int open_dir_beneath(int root_fd, const char *rel, int *ret_fd, char **ret_where);

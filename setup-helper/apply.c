@@ -27,6 +27,7 @@ struct change {
 
 struct engine {
 	const struct setup_opts *o;
+	int root_fd; /* every path below is resolved beneath it, symlinks refused */
 	struct setup_facts f;
 	struct manifest old;
 	bool have_old;
@@ -35,10 +36,41 @@ struct engine {
 	size_t n;
 };
 
-static char *state_path(const struct setup_opts *o, const char *sub, const char *path)
+/* Root-relative path in the state directory: SETUP_STATE_DIR SUB PATH. */
+static char *state_path(const char *sub, const char *path)
 {
-	_cleanup_free_ char *rel = xasprintf(SETUP_STATE_DIR "%s%s", sub, path ? path : "");
-	return under_root(o, rel);
+	return xasprintf(SETUP_STATE_DIR "%s%s", sub, path ? path : "");
+}
+
+static void say_symlink(const char *where, const char *rel)
+{
+	setup_log_error("'%s' is a symlink: refusing to follow it (hint: replace it with a %s, or "
+			"remove it)",
+			where, streq(where, rel) ? "regular file" : "real directory");
+}
+
+/* Refuses @rel when it, or a directory on the way to it, is a symlink or not what it should
+ * be (@type: S_IFREG or S_IFDIR); a missing @rel is fine. Nothing is written before these. */
+static int check_path(const struct engine *e, const char *rel, mode_t type)
+{
+	_cleanup_free_ char *where = NULL;
+	struct stat st;
+	int r = lstat_beneath(e->root_fd, rel, &st, &where);
+
+	if (r > 0 && S_ISLNK(st.st_mode)) {
+		where = xstrdup(rel);
+		r = -ELOOP;
+	} else if (r > 0 && (st.st_mode & S_IFMT) != type) {
+		setup_log_error("'%s': not a %s", rel, type == S_IFDIR ? "directory" : "regular file");
+		return -EINVAL;
+	}
+	if (r == -ELOOP)
+		say_symlink(where, rel);
+	else if (r == -ENOTDIR)
+		setup_log_error("'%s': not a directory", where);
+	else if (r < 0)
+		setup_log_error("'%s': %s", rel, strerror(-r));
+	return r < 0 ? r : 0;
 }
 
 static void hash_of(bool exists, const char *data, size_t len, char out[SHA256_HEX_LEN])
@@ -61,42 +93,58 @@ static void engine_free(struct engine *e)
 		manifest_free(&e->old);
 	free(e->old_text);
 	setup_facts_free(&e->f);
+	if (e->root_fd >= 0)
+		close(e->root_fd);
 }
 
 static int engine_init(struct engine *e, const struct setup_opts *o)
 {
-	_cleanup_free_ char *mpath = state_path(o, "/manifest", NULL);
+	_cleanup_free_ char *mpath = state_path("/manifest", NULL);
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	*e = (struct engine){ .o = o };
+	*e = (struct engine){ .o = o, .root_fd = -1 };
 	setup_facts_read(o, &e->f);
-	r = manifest_read(mpath, &e->old, &err);
+	e->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->root_fd < 0) {
+		r = -errno;
+		setup_log_error("'%s': %s", o->root, strerror(errno));
+		return r;
+	}
+	/* The manifest and backups are trusted only where they should be. */
+	r = check_path(e, SETUP_STATE_DIR, S_IFDIR);
+	if (r >= 0)
+		r = check_path(e, mpath, S_IFREG);
+	if (r < 0)
+		return r;
+	r = read_file_beneath(e->root_fd, mpath, &e->old_text, NULL);
 	if (r == -ENOENT)
 		return 0;
+	if (r >= 0)
+		r = manifest_parse(e->old_text, &e->old, &err);
 	if (r < 0) {
 		setup_log_error("%s" SETUP_STATE_DIR "/manifest: %s", o->root_given ? o->root : "",
 			  err ? err : strerror(-r));
 		return r;
 	}
 	e->have_old = true;
-	if (read_file_full(mpath, &e->old_text, NULL) < 0)
-		e->old_text = NULL;
 	return 0;
 }
 
 /* Reads the target's current state; a symlink or anything but a regular file is refused. */
 static int load_now(struct engine *e, struct change *c)
 {
-	_cleanup_free_ char *p = under_root(e->o, c->path);
+	_cleanup_free_ char *where = NULL;
 	struct stat st;
 	int r;
 
-	r = file_kind(p);
+	r = file_kind_beneath(e->root_fd, c->path, &where);
 	if (r == -ELOOP) {
-		setup_log_error("'%s' is a symlink: refusing to follow it (hint: replace it with a "
-			  "regular file, or remove it)",
-			  c->path);
+		say_symlink(where, c->path);
+		return r;
+	}
+	if (r == -ENOTDIR) {
+		setup_log_error("'%s': not a directory", where);
 		return r;
 	}
 	if (r < 0) {
@@ -105,10 +153,12 @@ static int load_now(struct engine *e, struct change *c)
 	}
 	c->now_exists = r == 1;
 	if (c->now_exists) {
-		r = read_file_full(p, &c->now, &c->now_len);
-		if (r < 0 || lstat(p, &st) < 0) {
-			setup_log_error("'%s': %s", c->path, strerror(r < 0 ? -r : errno));
-			return r < 0 ? r : -errno;
+		r = read_file_beneath(e->root_fd, c->path, &c->now, &c->now_len);
+		if (r >= 0 && lstat_beneath(e->root_fd, c->path, &st, NULL) <= 0)
+			r = -EIO;
+		if (r < 0) {
+			setup_log_error("'%s': %s", c->path, strerror(-r));
+			return r;
 		}
 		c->omode = st.st_mode & 07777;
 		c->ouid = st.st_uid;
@@ -150,8 +200,8 @@ static int load_orig(struct engine *e, struct change *c)
 	c->ogid = c->mf->gid;
 	if (!c->orig_exists)
 		return 0;
-	bp = state_path(e->o, "/orig", c->path);
-	r = read_file_full(bp, &c->orig, &c->orig_len);
+	bp = state_path("/orig", c->path);
+	r = read_file_beneath(e->root_fd, bp, &c->orig, &c->orig_len);
 	if (r >= 0) {
 		char h[SHA256_HEX_LEN];
 		sha256_hex(c->orig, c->orig_len, h);
@@ -183,37 +233,37 @@ static bool change_needed(const struct change *c)
 			     c->want_len);
 }
 
-/* Every write goes through here: the crash tests count them. */
-static int put_file(const struct setup_opts *o, const char *abs, bool exists, const char *data,
+/* Every write goes through here (@rel beneath the root): the crash tests count them. */
+static int put_file(const struct engine *e, const char *rel, bool exists, const char *data,
 		    size_t len, mode_t mode, uid_t uid, gid_t gid)
 {
 	int r;
 
 	crash_hook_before_write();
 	/* An unprivileged --root run (an image build) cannot give files away: it owns the tree. */
-	if (o->root_given && geteuid() != 0)
+	if (e->o->root_given && geteuid() != 0)
 		uid = geteuid(), gid = getegid();
 	if (!exists) {
-		r = remove_file_durable(abs);
+		r = remove_file_beneath(e->root_fd, rel);
 		return r == -ENOENT ? 0 : r;
 	}
-	return write_file_atomic_owned(abs, data, len, mode,
-				       uid == geteuid() ? (uid_t)FSUTIL_KEEP_ID : uid,
-				       gid == getegid() ? (gid_t)FSUTIL_KEEP_ID : gid);
+	return write_file_beneath(e->root_fd, rel, data, len, mode,
+				  uid == geteuid() ? (uid_t)FSUTIL_KEEP_ID : uid,
+				  gid == getegid() ? (gid_t)FSUTIL_KEEP_ID : gid);
 }
 
-static int put_state(const struct setup_opts *o, const char *sub, const char *path,
+static int put_state(const struct engine *e, const char *sub, const char *path,
 		     const char *data, size_t len)
 {
-	_cleanup_free_ char *p = state_path(o, sub, path);
+	_cleanup_free_ char *p = state_path(sub, path);
 	_cleanup_free_ char *dir = xstrdup(p);
 	int r;
 
 	*strrchr(dir, '/') = '\0';
-	r = mkdir_parents(dir, 0700);
+	r = mkdir_beneath(e->root_fd, dir, 0700, NULL, NULL);
 	if (r < 0)
 		return r;
-	return put_file(o, p, true, data, len, 0600, geteuid(), getegid());
+	return put_file(e, p, true, data, len, 0600, geteuid(), getegid());
 }
 
 static void print_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen)
@@ -225,18 +275,14 @@ static void print_diff(const char *path, const char *a, size_t alen, const char 
 }
 
 /* Missing parent directories of @path, outermost first, root-relative. */
-static void missing_dirs(const struct setup_opts *o, const char *path, struct strv *ret)
+static void missing_dirs(const struct engine *e, const char *path, struct strv *ret)
 {
 	_cleanup_free_ char *p = xstrdup(path);
 	struct strv found = { 0 };
 
 	for (char *s = strrchr(p, '/'); s && s != p; s = strrchr(p, '/')) {
-		struct stat st;
-		_cleanup_free_ char *abs = NULL;
-
 		*s = '\0';
-		abs = under_root(o, p);
-		if (lstat(abs, &st) == 0)
+		if (lstat_beneath(e->root_fd, p, NULL, NULL) != 0)
 			break;
 		strv_push(&found, p);
 	}
@@ -486,6 +532,17 @@ int setup_cmd_install(const struct setup_opts *o)
 		r = -EEXIST;
 		goto out;
 	}
+	/* Where backups and copies will go: no symlink on the way there either. */
+	for (size_t i = 0; i < e.n; i++) {
+		_cleanup_free_ char *b = state_path("/orig", e.ch[i].path);
+		_cleanup_free_ char *n = state_path("/new", e.ch[i].path);
+
+		r = check_path(&e, b, S_IFREG);
+		if (r >= 0)
+			r = check_path(&e, n, S_IFREG);
+		if (r < 0)
+			goto out;
+	}
 
 	/* The new manifest. */
 	m.group = xstrdup(p.group);
@@ -529,7 +586,7 @@ int setup_cmd_install(const struct setup_opts *o)
 			strv_push(&m.dirs, e.old.dirs.v[i]);
 	for (size_t i = 0; i < e.n; i++)
 		if (e.ch[i].want_exists && change_needed(&e.ch[i]))
-			missing_dirs(o, e.ch[i].path, &dirs);
+			missing_dirs(&e, e.ch[i].path, &dirs);
 	for (size_t i = 0; i < dirs.n; i++)
 		if (!strv_contains(&m.dirs, dirs.v[i]))
 			strv_push(&m.dirs, dirs.v[i]);
@@ -602,17 +659,14 @@ int setup_cmd_install(const struct setup_opts *o)
 	}
 
 	/* 1. the manifest, listing both possible contents of every file about to change */
-	{
-		_cleanup_free_ char *sd = state_path(o, "", NULL);
-		r = mkdir_parents(sd, 0755);
-		if (r < 0) {
-			setup_log_error("%s: %s", SETUP_STATE_DIR, strerror(-r));
-			goto out;
-		}
+	r = mkdir_beneath(e.root_fd, SETUP_STATE_DIR, 0755, NULL, NULL);
+	if (r < 0) {
+		setup_log_error("%s: %s", SETUP_STATE_DIR, strerror(-r));
+		goto out;
 	}
 	if (!e.old_text || !streq(e.old_text, pre_text)) {
-		_cleanup_free_ char *mp = state_path(o, "/manifest", NULL);
-		r = put_file(o, mp, true, pre_text, strlen(pre_text), 0600, geteuid(), getegid());
+		_cleanup_free_ char *mp = state_path("/manifest", NULL);
+		r = put_file(&e, mp, true, pre_text, strlen(pre_text), 0600, geteuid(), getegid());
 		if (r < 0) {
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
 			goto out;
@@ -620,11 +674,10 @@ int setup_cmd_install(const struct setup_opts *o)
 	}
 	/* 2. directories, backups of originals, copies of what is installed */
 	for (size_t i = 0; i < dirs.n; i++) {
-		_cleanup_free_ char *d = under_root(o, dirs.v[i]);
 		crash_hook_before_write();
-		if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-			r = -errno;
-			setup_log_error("'%s': %s", dirs.v[i], strerror(errno));
+		r = mkdir_beneath(e.root_fd, dirs.v[i], 0755, NULL, NULL);
+		if (r < 0) {
+			setup_log_error("'%s': %s", dirs.v[i], strerror(-r));
 			goto out;
 		}
 	}
@@ -633,14 +686,14 @@ int setup_cmd_install(const struct setup_opts *o)
 		if (!change_needed(c))
 			continue;
 		if (c->orig_exists && !c->backed_up) {
-			r = put_state(o, "/orig", c->path, c->orig, c->orig_len);
+			r = put_state(&e, "/orig", c->path, c->orig, c->orig_len);
 			if (r < 0) {
 				setup_log_error("backup of '%s': %s", c->path, strerror(-r));
 				goto out;
 			}
 		}
 		if (c->t) {
-			r = put_state(o, "/new", c->path, c->want, c->want_len);
+			r = put_state(&e, "/new", c->path, c->want, c->want_len);
 			if (r < 0) {
 				setup_log_error("copy of '%s': %s", c->path, strerror(-r));
 				goto out;
@@ -650,11 +703,10 @@ int setup_cmd_install(const struct setup_opts *o)
 	/* 3. the targets */
 	for (size_t i = 0; i < e.n; i++) {
 		struct change *c = &e.ch[i];
-		_cleanup_free_ char *abs = under_root(o, c->path);
 
 		if (!change_needed(c))
 			continue;
-		r = put_file(o, abs, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
+		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
 			     c->wgid);
 		if (r < 0) {
 			setup_log_error("'%s': %s%s", c->path, strerror(-r),
@@ -669,15 +721,15 @@ int setup_cmd_install(const struct setup_opts *o)
 	for (size_t i = 0; i < e.n; i++) {
 		if (e.ch[i].t)
 			continue;
-		_cleanup_free_ char *b = state_path(o, "/orig", e.ch[i].path);
-		_cleanup_free_ char *n = state_path(o, "/new", e.ch[i].path);
+		_cleanup_free_ char *b = state_path("/orig", e.ch[i].path);
+		_cleanup_free_ char *n = state_path("/new", e.ch[i].path);
 		crash_hook_before_write();
-		(void)remove_file_durable(b);
-		(void)remove_file_durable(n);
+		(void)remove_file_beneath(e.root_fd, b);
+		(void)remove_file_beneath(e.root_fd, n);
 	}
 	if (!streq(pre_text, final_text)) {
-		_cleanup_free_ char *mp = state_path(o, "/manifest", NULL);
-		r = put_file(o, mp, true, final_text, strlen(final_text), 0600, geteuid(),
+		_cleanup_free_ char *mp = state_path("/manifest", NULL);
+		r = put_file(&e, mp, true, final_text, strlen(final_text), 0600, geteuid(),
 			     getegid());
 		if (r < 0) {
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
@@ -715,32 +767,38 @@ out:
 }
 
 /* Removes what install left in the state directory: backups, copies, empty directories. */
-static void remove_state_tree(const struct setup_opts *o, const char *sub)
+static void remove_state_tree(const struct engine *e, const char *sub)
 {
-	_cleanup_free_ char *p = state_path(o, sub, NULL);
-	_cleanup_closedir_ DIR *d = opendir(p);
+	_cleanup_free_ char *p = state_path(sub, NULL);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	int fd;
 
-	while (d && (de = readdir(d))) {
+	if (open_dir_beneath(e->root_fd, p, &fd, NULL) < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
 		_cleanup_free_ char *rel = NULL;
 		struct stat st;
-		_cleanup_free_ char *abs = NULL;
 
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
 		rel = xasprintf("%s/%s", sub, de->d_name);
-		abs = state_path(o, rel, NULL);
-		if (lstat(abs, &st) < 0)
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
-			remove_state_tree(o, rel);
+			remove_state_tree(e, rel);
 		else {
 			crash_hook_before_write();
-			(void)unlink(abs);
+			(void)unlinkat(dirfd(d), de->d_name, 0);
 		}
 	}
 	if (*sub)
-		(void)rmdir(p);
+		(void)rmdir_beneath(e->root_fd, p);
 }
 
 int setup_cmd_uninstall(const struct setup_opts *o)
@@ -754,13 +812,13 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	if (r < 0)
 		goto out;
 	if (!e.have_old) {
-		_cleanup_free_ char *sd = state_path(o, "", NULL);
 		struct stat st;
 
-		if (lstat(sd, &st) == 0 && S_ISDIR(st.st_mode) && !o->dry_run) {
+		if (lstat_beneath(e.root_fd, SETUP_STATE_DIR, &st, NULL) > 0 && S_ISDIR(st.st_mode) &&
+		    !o->dry_run) {
 			/* An uninstall stopped after removing the manifest: finish it. */
-			remove_state_tree(o, "");
-			(void)rmdir(sd);
+			remove_state_tree(&e, "");
+			(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
 		}
 		printf("nothing to uninstall: no " SETUP_STATE_DIR "/manifest\n");
 		r = 0;
@@ -774,14 +832,14 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 		if (r < 0)
 			goto out;
 		if (drifted(c)) {
-			_cleanup_free_ char *np = state_path(o, "/new", c->path);
+			_cleanup_free_ char *np = state_path("/new", c->path);
 			_cleanup_free_ char *inst = NULL;
 			size_t len = 0;
 
 			any_drift = true;
 			setup_log_error("'%s' was changed after install%s:", c->path,
 				  o->force ? "; --force: restoring the original anyway" : "");
-			if (read_file_full(np, &inst, &len) >= 0)
+			if (read_file_beneath(e.root_fd, np, &inst, &len) >= 0)
 				print_diff(c->path, inst, len, c->now_exists ? c->now : NULL, c->now_len);
 		}
 		r = load_orig(&e, c);
@@ -830,7 +888,6 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 
 	for (size_t i = e.n; i-- > 0;) {
 		struct change *c = &e.ch[i];
-		_cleanup_free_ char *abs = under_root(o, c->path);
 
 		if (!change_needed(c))
 			continue;
@@ -839,7 +896,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			r = -EIO;
 			goto out;
 		}
-		r = put_file(o, abs, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
+		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
 			     c->wgid);
 		if (r < 0) {
 			setup_log_error("'%s': %s", c->path, strerror(-r));
@@ -866,24 +923,22 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	}
 
 	/* Backups go first: once the files are restored a rerun needs none of them. */
-	remove_state_tree(o, "/orig");
-	remove_state_tree(o, "/new");
+	remove_state_tree(&e, "/orig");
+	remove_state_tree(&e, "/new");
 	{
-		_cleanup_free_ char *mp = state_path(o, "/manifest", NULL);
-		_cleanup_free_ char *sd = state_path(o, "", NULL);
+		_cleanup_free_ char *mp = state_path("/manifest", NULL);
 
 		crash_hook_before_write();
-		r = remove_file_durable(mp);
+		r = remove_file_beneath(e.root_fd, mp);
 		if (r < 0 && r != -ENOENT) {
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
 			goto out;
 		}
-		for (size_t i = e.old.dirs.n; i-- > 0;) {
-			_cleanup_free_ char *d = under_root(o, e.old.dirs.v[i]);
-			(void)rmdir(d); /* only when empty: anything added since stays */
-		}
-		remove_state_tree(o, "");
-		(void)rmdir(sd);
+		for (size_t i = e.old.dirs.n; i-- > 0;)
+			/* only when empty: anything added since stays */
+			(void)rmdir_beneath(e.root_fd, e.old.dirs.v[i]);
+		remove_state_tree(&e, "");
+		(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
 	}
 	printf("uninstalled%s\n", o->root_given ? "" : "; reboot to return to the host drivers");
 	r = failed ? -EIO : 0;

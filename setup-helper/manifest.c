@@ -2,7 +2,6 @@
 /* Reads and writes the manifest, a line-based text file that uninstall trusts only after checks. */
 #include <ctype.h>
 #include <errno.h>
-#include "fsutil.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -133,16 +132,13 @@ bad:
 	return -EINVAL;
 }
 
-int manifest_read(const char *path, struct manifest *ret, char **ret_error)
+int manifest_parse(const char *text, struct manifest *ret, char **ret_error)
 {
-	_cleanup_free_ char *data = NULL;
+	_cleanup_free_ char *data = xstrdup(text);
 	struct manifest m = { 0 };
 	unsigned lineno = 0;
 	int r;
 
-	r = read_file_full(path, &data, NULL);
-	if (r < 0)
-		return r;
 	if (!startswith(data, "# vfio-setup manifest")) {
 		*ret_error = xstrdup("not a vfio-setup manifest");
 		return -EINVAL;

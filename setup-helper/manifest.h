@@ -34,8 +34,8 @@ struct manifest {
 	size_t n_files;
 };
 
-/* 0, -ENOENT when there is none, -EINVAL with a message for a damaged one. */
-int manifest_read(const char *path, struct manifest *ret, char **ret_error);
+/* Parses a manifest's text: 0, or -EINVAL with a message for a damaged one. */
+int manifest_parse(const char *text, struct manifest *ret, char **ret_error);
 char *manifest_format(const struct manifest *m);
 void manifest_free(struct manifest *m);
 struct mf_file *manifest_find(struct manifest *m, const char *path);

@@ -126,6 +126,34 @@ for s in debian arch fedora; do
 		[ ! -e "$T/var/lib/vfio-setup" ]; then
 		ok "$s: a symlinked target is refused before anything is written"
 	else fail "$s: symlink"; cat "$W/out"; fi
+
+	# A symlinked directory on the way to a target, or to the manifest and backups, is refused
+	# too: nothing lands in the directory it points to, nothing changes in the tree.
+	for d in etc/modprobe.d var/lib/vfio-setup; do
+		seed_copy "$s" "$T"
+		rm -rf "$W/victimdir" "$T/$d" && mkdir -p "$W/victimdir" "$(dirname "$T/$d")"
+		ln -s "$W/victimdir" "$T/$d"
+		cp -a "$T" "$W/before"
+		# shellcheck disable=SC2086
+		if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 &&
+			grep -q "'/$d' is a symlink: refusing to follow it" "$W/out" &&
+			[ -z "$(ls -A "$W/victimdir")" ] && diff -r --no-dereference "$W/before" "$T"; then
+			ok "$s: a symlinked /$d is refused, nothing written through it"
+		else fail "$s: symlinked /$d"; cat "$W/out"; ls -lA "$W/victimdir"; fi
+		rm -rf "$W/before"
+	done
+	# uninstall does not trust a manifest reached through a symlink.
+	seed_copy "$s" "$T"
+	# shellcheck disable=SC2086
+	"$VS" install --root "$T" $args >/dev/null 2>&1
+	rm -rf "$W/state" && mv "$T/var/lib/vfio-setup" "$W/state" && ln -s "$W/state" "$T/var/lib/vfio-setup"
+	cp -a "$T" "$W/before"
+	if ! "$VS" uninstall --root "$T" >"$W/out" 2>&1 &&
+		grep -q "'/var/lib/vfio-setup' is a symlink" "$W/out" &&
+		diff -r --no-dereference "$W/before" "$T" && [ -f "$W/state/manifest" ]; then
+		ok "$s: uninstall refuses a symlinked state directory"
+	else fail "$s: uninstall through a symlinked state directory"; cat "$W/out"; fi
+	rm -rf "$W/before"
 done
 
 # Invalid input is refused before anything is written.

@@ -3,6 +3,7 @@
 #include "check-main.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include "fsutil.h"
@@ -15,26 +16,20 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
 static void teardown(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] || streq(de->d_name, "..")))
-			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	strcpy(dir, "/tmp/test-fsutil.XXXXXX");
 }
 
-static unsigned count_entries(void)
+static unsigned count_in(const char *path)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(path);
 	struct dirent *de;
 	unsigned n = 0;
 
@@ -43,6 +38,28 @@ static unsigned count_entries(void)
 			n++;
 	closedir(d);
 	return n;
+}
+
+static unsigned count_entries(void)
+{
+	return count_in(dir);
+}
+
+static int mkdirs(const char *rel)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, rel);
+	return mkdir_parents(p, 0755);
+}
+
+static int open_root(void)
+{
+	_cleanup_free_ char *p = xasprintf("%s/root", dir);
+	int fd;
+
+	ck_assert_int_eq(mkdir_parents(p, 0755), 0);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	return fd;
 }
 
 START_TEST(write_new_and_replace)
@@ -119,6 +136,116 @@ START_TEST(copy_and_remove)
 }
 END_TEST
 
+/* ROOT/etc/modprobe.d -> VICTIM and ROOT/var -> VICTIM: no operation beneath ROOT reaches
+ * VICTIM, each says -ELOOP and names the symlink. */
+START_TEST(beneath_parent_symlink_refused)
+{
+	_cleanup_close_ int root = open_root();
+	_cleanup_free_ char *victim = xasprintf("%s/victim", dir);
+	_cleanup_free_ char *l1 = xasprintf("%s/root/etc/modprobe.d", dir);
+	_cleanup_free_ char *l2 = xasprintf("%s/root/var", dir);
+	_cleanup_free_ char *existing = xasprintf("%s/victim/existing", dir);
+	_cleanup_free_ char *where = NULL, *data = NULL;
+	struct strv created = { 0 };
+	struct stat st;
+	int fd = -1;
+
+	ck_assert_int_eq(mkdirs("victim"), 0);
+	ck_assert_int_eq(mkdirs("root/etc"), 0);
+	ck_assert_int_eq(symlink(victim, l1), 0);
+	ck_assert_int_eq(symlink("../victim", l2), 0);
+	ck_assert_int_eq(write_file_atomic(existing, "keep", 4, 0644), 0);
+
+	ck_assert_int_eq(write_file_beneath(root, "/etc/modprobe.d/x.conf", "x", 1, 0644,
+					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), -ELOOP);
+	ck_assert_int_eq(file_kind_beneath(root, "/etc/modprobe.d/x.conf", &where), -ELOOP);
+	ck_assert_str_eq(where, "/etc/modprobe.d");
+	free(TAKE_PTR(where));
+	ck_assert_int_eq(lstat_beneath(root, "/etc/modprobe.d/existing", &st, &where), -ELOOP);
+	ck_assert_str_eq(where, "/etc/modprobe.d");
+	free(TAKE_PTR(where));
+	ck_assert_int_eq(read_file_beneath(root, "/etc/modprobe.d/existing", &data, NULL), -ELOOP);
+	ck_assert_int_eq(remove_file_beneath(root, "/etc/modprobe.d/existing"), -ELOOP);
+	ck_assert_int_eq(rmdir_beneath(root, "/var/lib"), -ELOOP);
+	ck_assert_int_eq(open_dir_beneath(root, "/var/lib", &fd, &where), -ELOOP);
+	ck_assert_str_eq(where, "/var");
+	free(TAKE_PTR(where));
+	ck_assert_int_eq(mkdir_beneath(root, "/var/lib/vfio-setup", 0755, &created, &where), -ELOOP);
+	ck_assert_str_eq(where, "/var");
+	ck_assert_uint_eq(created.n, 0);
+	free(TAKE_PTR(where));
+	/* The walk stays beneath the root. */
+	ck_assert_int_eq(write_file_beneath(root, "/../victim/x", "x", 1, 0644, FSUTIL_KEEP_ID,
+					    FSUTIL_KEEP_ID), -EINVAL);
+	ck_assert_int_eq(mkdir_beneath(root, "etc/../../victim/d", 0755, NULL, NULL), -EINVAL);
+	/* A file where a directory should be. */
+	ck_assert_int_eq(write_file_beneath(root, "/etc/file", "f", 1, 0644, FSUTIL_KEEP_ID,
+					    FSUTIL_KEEP_ID), 0);
+	ck_assert_int_eq(file_kind_beneath(root, "/etc/file/x", &where), -ENOTDIR);
+	ck_assert_str_eq(where, "/etc/file");
+
+	ck_assert_uint_eq(count_in(victim), 1);
+	ck_assert_int_eq(read_file_full(existing, &data, NULL), 0);
+	ck_assert_str_eq(data, "keep");
+	strv_clear(&created);
+}
+END_TEST
+
+START_TEST(beneath_write_read_remove)
+{
+	_cleanup_close_ int root = open_root();
+	_cleanup_free_ char *sd = xasprintf("%s/root/var/lib/vfio-setup", dir);
+	_cleanup_free_ char *link = xasprintf("%s/root/var/lib/vfio-setup/link", dir);
+	_cleanup_free_ char *where = NULL, *data = NULL;
+	struct strv created = { 0 };
+	struct stat st;
+	size_t len;
+	int fd = -1;
+
+	umask(022);
+	ck_assert_int_eq(mkdir_beneath(root, "/var/lib/vfio-setup", 0700, &created, NULL), 0);
+	ck_assert_uint_eq(created.n, 3);
+	ck_assert_str_eq(created.v[0], "/var");
+	ck_assert_str_eq(created.v[2], "/var/lib/vfio-setup");
+	strv_clear(&created);
+	ck_assert_int_eq(mkdir_beneath(root, "var/lib/vfio-setup/", 0700, &created, NULL), 0);
+	ck_assert_uint_eq(created.n, 0);
+
+	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "one\n", 4, 0600,
+					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
+	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "two two\n", 8,
+					    0640, FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
+	ck_assert_int_eq(read_file_beneath(root, "/var/lib/vfio-setup/manifest", &data, &len), 0);
+	ck_assert_str_eq(data, "two two\n");
+	ck_assert_uint_eq(len, 8);
+	ck_assert_int_eq(lstat_beneath(root, "/var/lib/vfio-setup/manifest", &st, NULL), 1);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_uint_eq(count_in(sd), 1); /* no temporary file left */
+	ck_assert_int_eq(file_kind_beneath(root, "/var/lib/vfio-setup/manifest", NULL), 1);
+	ck_assert_int_eq(file_kind_beneath(root, "/var/lib", NULL), -EINVAL);
+	ck_assert_int_eq(file_kind_beneath(root, "/nope/x", NULL), 0);
+	ck_assert_int_eq(lstat_beneath(root, "/nope/x", &st, NULL), 0);
+
+	/* A symlink as the last component. */
+	ck_assert_int_eq(symlink("manifest", link), 0);
+	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/link", "x", 1, 0644,
+					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), -ELOOP);
+	ck_assert_int_eq(file_kind_beneath(root, "/var/lib/vfio-setup/link", &where), -ELOOP);
+	ck_assert_str_eq(where, "/var/lib/vfio-setup/link");
+	ck_assert_int_eq(remove_file_beneath(root, "/var/lib/vfio-setup/link"), -ELOOP);
+
+	ck_assert_int_eq(open_dir_beneath(root, "/var/lib", &fd, NULL), 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(remove_file_beneath(root, "/var/lib/vfio-setup/manifest"), 0);
+	ck_assert_int_eq(remove_file_beneath(root, "/var/lib/vfio-setup/manifest"), -ENOENT);
+	ck_assert_int_eq(rmdir_beneath(root, "/var/lib/vfio-setup"), -ENOTEMPTY);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(rmdir_beneath(root, "/var/lib/vfio-setup"), 0);
+	ck_assert_int_eq(rmdir_beneath(root, "/var/lib/vfio-setup"), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fsutil");
@@ -129,6 +256,8 @@ int main(void)
 	tcase_add_test(tc, symlink_refused);
 	tcase_add_test(tc, directory_refused);
 	tcase_add_test(tc, copy_and_remove);
+	tcase_add_test(tc, beneath_parent_symlink_refused);
+	tcase_add_test(tc, beneath_write_read_remove);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include "manifest.h"
+#include "profile.h"
+#include "setup.h"
 #include "util.h"
 
 bool manifest_path_ok(const char *path)
@@ -28,6 +30,35 @@ static bool hash_ok(const char *s)
 		if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'f'))
 			return false;
 	return true;
+}
+
+/* What uninstall hands to groupdel, gpasswd and the regeneration step: the manifest may have
+ * been edited, so each value is checked again as install checked it. */
+static bool regen_ok(const char *what, const char *name)
+{
+	static const char *const initramfs[] = { "mkinitcpio", "dracut", "initramfs-tools",
+						 "booster" };
+	static const char *const bootloader[] = { "grub", "kernel-install", "loader-entries" };
+	const char *const *v = streq(what, "initramfs") ? initramfs : bootloader;
+	size_t n = streq(what, "initramfs") ? ARRAY_SIZE(initramfs) : ARRAY_SIZE(bootloader);
+
+	if (!streq(what, "initramfs") && !streq(what, "bootloader"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (streq(v[i], name))
+			return true;
+	return false;
+}
+
+static bool id_ok(const char *s)
+{
+	struct pci_id id;
+	char buf[16];
+
+	if (parse_pci_id(s, &id) < 0)
+		return false;
+	snprintf(buf, sizeof(buf), "%04x:%04x", id.vendor, id.device);
+	return streq(buf, s);
 }
 
 static void set_hash(char dst[SHA256_HEX_LEN], const char *s)
@@ -69,7 +100,7 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 		return 0;
 	if (streq(words[0], "version") && n == 2 && streq(words[1], "1"))
 		return 0;
-	if (streq(words[0], "group") && n == 3) {
+	if (streq(words[0], "group") && n == 3 && valid_user_name(words[1]) == 0) {
 		free(m->group);
 		m->group = xstrdup(words[1]);
 		if (streq(words[2], "created"))
@@ -82,6 +113,8 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 			goto bad;
 		return 0;
 	}
+	if (streq(words[0], "user") && n == 3 && valid_user_name(words[1]) < 0)
+		goto bad;
 	if (streq(words[0], "user") && n == 3 && streq(words[2], "added")) {
 		strv_push(&m->users_added, words[1]);
 		return 0;
@@ -90,15 +123,15 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 		strv_push(&m->users_recorded, words[1]);
 		return 0;
 	}
-	if (streq(words[0], "param") && n == 2) {
+	if (streq(words[0], "param") && n == 2 && valid_module_or_param(words[1]) == 0) {
 		strv_push(&m->params, words[1]);
 		return 0;
 	}
-	if (streq(words[0], "id") && n == 2) {
+	if (streq(words[0], "id") && n == 2 && id_ok(words[1])) {
 		strv_push(&m->ids, words[1]);
 		return 0;
 	}
-	if (streq(words[0], "regen") && n == 3) {
+	if (streq(words[0], "regen") && n == 3 && regen_ok(words[1], words[2])) {
 		strv_pushf(&m->regen, "%s %s", words[1], words[2]);
 		return 0;
 	}

@@ -182,6 +182,41 @@ START_TEST(manifest_roundtrip)
 	manifest_free(&m);
 	manifest_free(&r);
 
+	/* Every name uninstall hands to a program is checked again when the manifest is read. */
+	{
+		static const char *const tampered[] = {
+			"group qemu-vm;reboot created\n", "group -r created\n",
+			"group ../qemu-vm existed\n",    "user -rf added\n",
+			"user root,wheel added\n",      "user Alice recorded\n",
+			"user $(reboot) recorded\n",     "param $(reboot)\n",
+			"param a\\b\n",                  "id 10de:1b8\n",
+			"id 10DE:1B81\n",                "regen initramfs sh\n",
+			"regen shell dracut\n",          "dir /usr/bin\n",
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(tampered); i++) {
+			_cleanup_free_ char *t = xasprintf("# vfio-setup manifest\nversion 1\n%s",
+							   tampered[i]);
+			_cleanup_free_ char *e = NULL;
+			struct manifest bad = { 0 };
+
+			ck_assert_msg(manifest_parse(t, &bad, &e) == -EINVAL, "accepted: %s", tampered[i]);
+			ck_assert_ptr_nonnull(strstr(e, "line 3: unexpected line"));
+		}
+	}
+	{
+		struct manifest good = { 0 };
+		_cleanup_free_ char *e = NULL;
+
+		ck_assert_int_eq(manifest_parse("# vfio-setup manifest\nversion 1\ngroup kvm_users "
+						"existed\nuser bob added\nparam vfio-pci.ids=10de:1b81\n"
+						"id 10de:1b81\nregen initramfs dracut\nregen bootloader "
+						"grub\n",
+						&good, &e),
+				 0);
+		ck_assert_str_eq(good.group, "kvm_users");
+		manifest_free(&good);
+	}
+
 	ck_assert(manifest_path_ok("/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf"));
 	ck_assert(!manifest_path_ok("/etc/../root/.ssh/authorized_keys"));
 	ck_assert(!manifest_path_ok("/usr/bin/sudo"));

@@ -130,8 +130,6 @@ static void read_kernel(const struct setup_opts *o, struct setup_facts *f)
 		if (uname(&u) == 0)
 			f->kernel = xstrdup(u.release);
 	}
-	if (f->kernel && sscanf(f->kernel, "%u.%u", &f->kmajor, &f->kminor) != 2)
-		f->kmajor = f->kminor = 0;
 }
 
 static void read_meminfo(const struct setup_opts *o, struct setup_facts *f)

@@ -608,9 +608,10 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 	strv_push(&p.modules, "vfio_pci");
 	strv_push(&p.modules, "vfio");
 	strv_push(&p.modules, "vfio_iommu_type1");
-	/* vfio_virqfd was folded into vfio in Linux 6.2; naming it there fails the build. */
-	if (f->kmajor && (f->kmajor < 6 || (f->kmajor == 6 && f->kminor < 2)))
-		strv_push(&p.modules, "vfio_virqfd");
+	/* Never vfio_virqfd, whatever the running kernel: the generators build an image for every
+	 * installed kernel, and since Linux 6.2 it is part of vfio.ko, so naming it fails the build
+	 * (dracut: "Failed to find module"). Before 6.2 vfio-pci calls vfio_virqfd_enable(), so
+	 * the generators, which follow module dependencies, take it in with vfio_pci anyway. */
 
 	if (errors->n == nerr)
 		install_plan_targets(o, f, &in, &p, errors);

@@ -32,7 +32,6 @@ enum cpu_vendor { CPU_UNKNOWN, CPU_INTEL, CPU_AMD };
 struct setup_facts {
 	enum cpu_vendor cpu;
 	char *kernel; /* release, e.g. "6.1.0-13-amd64" */
-	unsigned kmajor, kminor;
 	uint64_t mem_total; /* bytes, 0 unknown */
 	const char *initramfs; /* "mkinitcpio", "dracut", "initramfs-tools", "booster" or NULL */
 	char *initramfs_error; /* several found: the message */

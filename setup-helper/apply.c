@@ -359,6 +359,35 @@ static int run_account_tool(const struct setup_opts *o, const char *const *args)
 	return r == 0 ? 0 : -EIO;
 }
 
+/* /etc/kernel/cmdline reaches a boot entry when kernel-install adds that kernel again; every
+ * installed kernel, not only the running one (add-all needs systemd 255). */
+static void kernel_install_all(const struct setup_opts *o, const struct setup_facts *f,
+			       bool dry_run, int *ret_failed)
+{
+	const char *say = o->root_given ? "not run under --root" : dry_run ? "would run" : NULL;
+
+	if (!f->kernels.n) {
+		setup_log_error("no kernel in /usr/lib/modules/*/vmlinuz: no boot entry gets the new "
+				"command line (hint: kernel-install add VERSION IMAGE for each kernel)");
+		if (!say)
+			*ret_failed = 1;
+		return;
+	}
+	for (size_t i = 0; i < f->kernels.n; i++) {
+		const char *argv[] = { "kernel-install", "add", f->kernels.v[i],
+				       f->kernel_images.v[i], NULL };
+
+		if (say)
+			printf("%s: kernel-install add %s %s\n", say, argv[2], argv[3]);
+		else if (setup_run(o, argv, false) != 0) {
+			setup_log_error("kernel-install add %s failed: its boot entry still has the "
+					"old command line (hint: run it again by hand)",
+					argv[2]);
+			*ret_failed = 1;
+		}
+	}
+}
+
 static void regen_commands(const struct setup_opts *o, const char *initramfs,
 			   const char *bootloader, const char *grub_mkconfig,
 			   const struct setup_facts *f, bool dry_run, int *ret_failed)
@@ -389,31 +418,24 @@ static void regen_commands(const struct setup_opts *o, const char *initramfs,
 	memset(argv, 0, sizeof(argv));
 	if (!bootloader || o->no_cmdline)
 		return;
+	if (streq(bootloader, "kernel-install")) {
+		kernel_install_all(o, f, dry_run, ret_failed);
+		return;
+	}
 	if (streq(bootloader, "grub") && grub_mkconfig) {
 		argv[0] = grub_mkconfig;
 		if (streq(grub_mkconfig, "grub2-mkconfig"))
 			argv[1] = "-o", argv[2] = "/boot/grub2/grub.cfg";
 		else if (streq(grub_mkconfig, "grub-mkconfig"))
 			argv[1] = "-o", argv[2] = "/boot/grub/grub.cfg";
-	} else if (streq(bootloader, "kernel-install") && f->kernel) {
-		argv[0] = "kernel-install", argv[1] = "add", argv[2] = f->kernel;
-		argv[3] = "/lib/modules/";
 	}
 	if (!argv[0])
 		return;
 	if (o->root_given || dry_run) {
 		printf("%s: %s", o->root_given ? "not run under --root" : "would run", argv[0]);
 		for (size_t i = 1; argv[i]; i++)
-			printf(" %s", streq(argv[i], "/lib/modules/") ? "/lib/modules/VERSION/vmlinuz" :
-									 argv[i]);
+			printf(" %s", argv[i]);
 		putchar('\n');
-		return;
-	}
-	if (streq(argv[0], "kernel-install")) {
-		_cleanup_free_ char *img = xasprintf("/lib/modules/%s/vmlinuz", f->kernel);
-		argv[3] = img;
-		if (setup_run(o, argv, false) != 0)
-			*ret_failed = 1;
 		return;
 	}
 	if (setup_run(o, argv, false) != 0) {

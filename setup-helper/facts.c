@@ -197,6 +197,44 @@ static void find_loader_entries(const struct setup_opts *o, struct setup_facts *
 	}
 }
 
+static bool valid_kernel_release(const char *s)
+{
+	if (strempty(s) || strlen(s) > 128 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("._+-~", *s)))
+			return false;
+	return true;
+}
+
+/* Every kernel with an image in /usr/lib/modules/VERSION/vmlinuz (or /lib/modules: /lib is not
+ * always a link to /usr/lib), the way kernel-install add-all (systemd 255+) finds them. */
+static void find_kernels(const struct setup_opts *o, struct setup_facts *f)
+{
+	static const char *const dirs[] = { "/usr/lib/modules", "/lib/modules" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = under_root(o, dirs[i]);
+		struct dirent **names = NULL;
+		int n = scandir(p, &names, NULL, versionsort);
+
+		for (int j = 0; j < n; j++) {
+			const char *v = names[j]->d_name;
+			_cleanup_free_ char *img = xasprintf("%s/%s/vmlinuz", dirs[i], v);
+			_cleanup_free_ char *rimg = under_root(o, img);
+			struct stat st;
+
+			if (valid_kernel_release(v) && !strv_contains(&f->kernels, v) &&
+			    stat(rimg, &st) == 0 && S_ISREG(st.st_mode)) {
+				strv_push(&f->kernels, v);
+				strv_push(&f->kernel_images, img);
+			}
+			free(names[j]);
+		}
+		free(names);
+	}
+}
+
 static void find_bootloader(const struct setup_opts *o, struct setup_facts *f)
 {
 	bool sdboot = rexists(o, "/boot/loader/loader.conf", S_IFREG) ||
@@ -242,6 +280,7 @@ int setup_facts_read(const struct setup_opts *o, struct setup_facts *ret)
 	read_meminfo(o, &f);
 	find_initramfs(o, &f);
 	find_bootloader(o, &f);
+	find_kernels(o, &f);
 	if (read_small_file(p, &f.proc_cmdline) < 0)
 		f.proc_cmdline = NULL;
 	*ret = f;
@@ -255,6 +294,8 @@ void setup_facts_free(struct setup_facts *f)
 	free(f->grub_mkconfig);
 	free(f->proc_cmdline);
 	strv_clear(&f->loader_entries);
+	strv_clear(&f->kernels);
+	strv_clear(&f->kernel_images);
 	*f = (struct setup_facts){ 0 };
 }
 

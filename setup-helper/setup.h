@@ -39,6 +39,8 @@ struct setup_facts {
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
 	char *grub_mkconfig;    /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
 	struct strv loader_entries; /* root-relative paths of BLS entries */
+	struct strv kernels;        /* installed kernel releases (with a vmlinuz), version order */
+	struct strv kernel_images;  /* their images, root-relative, in the same order */
 	char *proc_cmdline;     /* the running kernel's command line, or NULL */
 };
 

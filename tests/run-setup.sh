@@ -34,6 +34,13 @@ for s in debian arch fedora; do
 	if "$VS" install --root "$T" $args >"$W/out" 2>&1 && diff -r "tests/setup/expected/$s" "$T"; then
 		ok "$s: install gives the expected tree"
 	else fail "$s: install"; cat "$W/out"; fi
+	# kernel-install: every installed kernel's entry (not the leftover 6.4.12 without an
+	# image), said and not run under --root.
+	if [ "$s" = fedora ]; then
+		k=$(sed -n 's/^not run under --root: kernel-install add \([^ ]*\) .*/\1/p' "$W/out" | tr '\n' ' ')
+		[ "$k" = "6.5.6-300.fc39.x86_64 6.6.9-200.fc39.x86_64 6.10.3-100.fc39.x86_64 " ] &&
+			ok "$s: kernel-install add for each installed kernel: $k" || fail "$s: kernel-install for: $k"
+	fi
 	if [ "$s" = arch ] && [ "$(stat -c %a "$T/etc/default/grub")" != 600 ]; then fail "$s: mode of grub not kept"; fi
 
 	# install again: nothing changes, and it says so.

@@ -606,6 +606,8 @@ int setup_cmd_install(const struct setup_opts *o)
 	if (e.have_old)
 		for (size_t i = 0; i < e.old.dirs.n; i++)
 			strv_push(&m.dirs, e.old.dirs.v[i]);
+	/* In a bare root, /var and /var/lib too: made with the state directory, recorded before. */
+	missing_dirs(&e, SETUP_STATE_DIR, &dirs);
 	for (size_t i = 0; i < e.n; i++)
 		if (e.ch[i].want_exists && change_needed(&e.ch[i]))
 			missing_dirs(&e, e.ch[i].path, &dirs);
@@ -956,11 +958,12 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
 			goto out;
 		}
+		remove_state_tree(&e, "");
+		(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
+		/* After the state directory: /var/lib may be one of them. */
 		for (size_t i = e.old.dirs.n; i-- > 0;)
 			/* only when empty: anything added since stays */
 			(void)rmdir_beneath(e.root_fd, e.old.dirs.v[i]);
-		remove_state_tree(&e, "");
-		(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
 	}
 	printf("uninstalled%s\n", o->root_given ? "" : "; reboot to return to the host drivers");
 	r = failed ? -EIO : 0;

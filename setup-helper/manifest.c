@@ -20,6 +20,15 @@ bool manifest_path_ok(const char *path)
 	return path[strlen(path) - 1] != '/' && !strstr(path, "/.");
 }
 
+/* "/var", "/var/lib": directories above the state directory that install may have made. */
+static bool state_parent_ok(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 1 && path[0] == '/' && n < strlen(SETUP_STATE_DIR) &&
+	       strncmp(SETUP_STATE_DIR, path, n) == 0 && SETUP_STATE_DIR[n] == '/';
+}
+
 static bool hash_ok(const char *s)
 {
 	if (streq(s, "-"))
@@ -135,7 +144,8 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 		strv_pushf(&m->regen, "%s %s", words[1], words[2]);
 		return 0;
 	}
-	if (streq(words[0], "dir") && n == 2 && manifest_path_ok(words[1])) {
+	if (streq(words[0], "dir") && n == 2 &&
+	    (manifest_path_ok(words[1]) || state_parent_ok(words[1]))) {
 		strv_push(&m->dirs, words[1]);
 		return 0;
 	}

@@ -162,6 +162,27 @@ for s in debian arch fedora; do
 	rm -rf "$W/before"
 done
 
+# A bare root without /var: install makes /var/lib/vfio-setup, and uninstall takes /var and
+# /var/lib away again (they were recorded), leaving the tree as it was.
+seed_copy debian "$W/novar"
+rm -rf "$W/novar/var"
+cp -a "$W/novar" "$W/novar.seed"
+# shellcheck disable=SC2046
+if "$VS" install --root "$W/novar" $(seed_args debian) >"$W/out" 2>&1 &&
+	grep -qx "dir /var" "$W/novar/var/lib/vfio-setup/manifest" &&
+	"$VS" uninstall --root "$W/novar" >>"$W/out" 2>&1 && diff -r "$W/novar.seed" "$W/novar"; then
+	ok "a root without /var: uninstall removes the /var and /var/lib install made"
+else fail "root without /var"; cat "$W/out"; fi
+# One that something else put there since stays.
+seed_copy debian "$W/novar" && rm -rf "$W/novar/var"
+# shellcheck disable=SC2046
+"$VS" install --root "$W/novar" $(seed_args debian) >/dev/null 2>&1
+mkdir "$W/novar/var/lib/other"
+if "$VS" uninstall --root "$W/novar" >"$W/out" 2>&1 && [ -d "$W/novar/var/lib/other" ] &&
+	[ ! -e "$W/novar/var/lib/vfio-setup" ]; then
+	ok "a directory added under /var/lib since install stays"
+else fail "uninstall removed a non-empty /var/lib"; cat "$W/out"; fi
+
 # Invalid input is refused before anything is written.
 seed_copy debian "$W/bad"
 for a in "--ids 10de:zzzz" "--user Bad;Name" "--device 1:2:3" "--memlock lots" "--hugepages 8x3G" "--group a\"b"; do

@@ -405,8 +405,9 @@ static void regen_commands(const struct setup_opts *o, const char *initramfs,
 			argv[0] = "/usr/lib/booster/regenerate_images";
 		if (argv[0]) {
 			if (o->root_given || dry_run)
-				printf("%s: %s %s%s\n", o->root_given ? "not run under --root" : "would run",
-				       argv[0], argv[1] ? argv[1] : "", argv[2] ? " …" : "");
+				printf("%s: %s%s%s%s\n", o->root_given ? "not run under --root" : "would run",
+				       argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
+				       argv[2] ? " …" : "");
 			else if (setup_run(o, argv, false) != 0) {
 				setup_log_error("%s failed: the initramfs is not regenerated (hint: run it "
 					  "again by hand before rebooting)",

@@ -30,7 +30,7 @@ old_or_new() {
 }
 
 # Fewer kills than this means the crash hook no longer fires before every write (install does
-# 23-25 writes on the seeds, uninstall 17-18): the loops below would then prove nothing.
+# 22-28 writes on the seeds, uninstall 16-20): the loops below would then prove nothing.
 MIN_INSTALL_KILLS=20
 MIN_UNINSTALL_KILLS=15
 
@@ -41,7 +41,7 @@ run_killable() {
 	echo $?
 }
 
-for s in debian arch fedora; do
+for s in $SEEDS; do
 	args=$(seed_args "$s")
 	n=0 kills=0
 	while :; do

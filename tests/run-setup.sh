@@ -17,7 +17,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
-for s in debian arch fedora; do
+for s in $SEEDS; do
 	T=$W/$s
 	args=$(seed_args "$s")
 
@@ -60,6 +60,26 @@ for s in debian arch fedora; do
 		ok "$s: status shows the install and the pending reboot"
 	else fail "$s: status rc=$rc"; cat "$W/out"; fi
 
+	# uninstall --dry-run: the pinned diff back to the seed, and nothing written.
+	cp -a "$T" "$W/before"
+	if "$VS" uninstall --root "$T" --dry-run >"$W/out" 2>&1 &&
+		diff -u "tests/setup/pinned/$s-uninstall-dry-run.txt" "$W/out" && diff -r "$W/before" "$T" >/dev/null; then
+		ok "$s: uninstall --dry-run pinned, nothing written"
+	else fail "$s: uninstall --dry-run"; fi
+
+	# status names a file changed since install and one removed since, and says it was not done.
+	cp -a "$T" "$W/st"
+	echo "# mine" >>"$W/st/etc/udev/rules.d/65-qemu-vm.rules"
+	rm "$W/st/etc/security/limits.d/95-qemu-vm-memlock.conf"
+	"$VS" status --root "$W/st" >"$W/out" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && grep -qx "created  /etc/udev/rules.d/65-qemu-vm.rules: CHANGED since install (drift)" "$W/out" &&
+		grep -qx "created  /etc/security/limits.d/95-qemu-vm-memlock.conf: MISSING (removed since install)" "$W/out" &&
+		grep -qx "created  /etc/modprobe.d/qemu-vm-kvm.conf: ok" "$W/out" && ! grep -q "everything is in place" "$W/out"; then
+		ok "$s: status shows a CHANGED and a MISSING file"
+	else fail "$s: status with drift rc=$rc"; cat "$W/out"; fi
+	rm -rf "$W/st" "$W/before"
+
 	# Real tools read what was written.
 	if modprobe -C "$T/etc/modprobe.d" --showconfig >"$W/mp" 2>/dev/null; then
 		grep -q "^options kvm ignore_msrs=1 report_ignored_msrs=0" "$W/mp" || fail "$s: modprobe: kvm options"
@@ -84,6 +104,28 @@ for s in debian arch fedora; do
 	debian)
 		g=$(bash -c 'source "$1" 2>/dev/null; echo "$GRUB_CMDLINE_LINUX_DEFAULT"' _ "$T/etc/default/grub")
 		[ "$g" = "quiet intel_iommu=on iommu=pt" ] && ok "$s: sourced grub: $g" || fail "$s: grub: $g"
+		;;
+	arch-dropin)
+		# mkinitcpio.conf stays as it is; the drop-ins are read after it, in name order.
+		m=$(bash -c 'source "$1"; for f in "$2"/*.conf; do source "$f"; done; echo "${MODULES[*]}"' _ \
+			"$T/etc/mkinitcpio.conf" "$T/etc/mkinitcpio.conf.d")
+		if cmp -s "$T/etc/mkinitcpio.conf" "tests/setup/seeds/$s/etc/mkinitcpio.conf" &&
+			[ "$m" = "vfio_pci vfio vfio_iommu_type1 btrfs crc32c nvme" ]; then
+			ok "$s: mkinitcpio.conf untouched; with the drop-ins MODULES=($m)"
+		else fail "$s: drop-in: MODULES=($m)"; fi
+		;;
+	booster)
+		y=$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); print(d["modules_force_load"], d["compress"])' \
+			"$T/etc/booster.yaml" 2>&1)
+		[ "$y" = "nvme,vfio_pci,vfio,vfio_iommu_type1 zstd -9 -T0" ] &&
+			ok "$s: booster.yaml parses: modules_force_load $y" || fail "$s: booster.yaml: $y"
+		for l in arch arch-lts; do
+			o=$(sed -n 's/^options //p' "$T/boot/loader/entries/$l.conf")
+			case $o in
+			*" intel_iommu=on iommu=pt") ok "$s: $l.conf: options $o" ;;
+			*) fail "$s: $l.conf: options $o" ;;
+			esac
+		done
 		;;
 	esac
 	# vfio_virqfd is never listed, even when the running kernel (debian: 6.1) still has it: the
@@ -114,7 +156,8 @@ for s in debian arch fedora; do
 
 	# An edited file keeps its mode and owner through install and uninstall.
 	case $s in
-	debian) e=etc/default/grub ;; arch) e=etc/mkinitcpio.conf ;; fedora) e=etc/kernel/cmdline ;;
+	debian | arch-dropin) e=etc/default/grub ;; arch) e=etc/mkinitcpio.conf ;;
+	fedora) e=etc/kernel/cmdline ;; booster) e=etc/booster.yaml ;;
 	esac
 	seed_copy "$s" "$T"
 	chown 1000:1001 "$T/$e" && chmod 640 "$T/$e"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 B=${B:-build}
 . tests/setup/args.sh
 [ "$(id -u)" = 0 ] || { echo "run as root: the expected manifests record owner 0:0" >&2; exit 1; }
-for s in debian arch fedora; do
+for s in $SEEDS; do
 	t=$(mktemp -d)
 	seed_copy "$s" "$t/root"
 	# shellcheck disable=SC2046
@@ -15,5 +15,6 @@ for s in debian arch fedora; do
 	"$B/vfio-setup" install --root "$t/root" $(seed_args "$s") >/dev/null
 	rm -rf "tests/setup/expected/$s"
 	cp -a "$t/root" "tests/setup/expected/$s"
+	"$B/vfio-setup" uninstall --root "$t/root" --dry-run >"tests/setup/pinned/$s-uninstall-dry-run.txt"
 	rm -rf "$t"
 done

@@ -44,6 +44,9 @@ $(B)/%.o: %.c
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Where make install puts vfio-setup's templates, for a binary that is not next to them.
+$(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
+
 $(B)/libqvm.a: $(LIB_OBJ)
 	@$(AR) rcs $@ $^
 

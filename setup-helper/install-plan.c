@@ -12,6 +12,10 @@
 
 #define GIB (1024ull * 1024 * 1024)
 
+#ifndef TEMPLATES_DATADIR
+#define TEMPLATES_DATADIR "/usr/local/share/qemu-vm"
+#endif
+
 static void add_error(struct strv *errors, const char *fmt, ...) _printf_(2, 3);
 static void add_error(struct strv *errors, const char *fmt, ...)
 {
@@ -31,6 +35,12 @@ static bool usable_template_file(const char *path)
 	       (st.st_uid == 0 || st.st_uid == geteuid());
 }
 
+static bool has_templates(const char *dir)
+{
+	_cleanup_free_ char *probe = xasprintf("%s/udev/65-qemu-vm.rules.in", dir);
+	return usable_template_file(probe);
+}
+
 char *templates_dir(const struct setup_opts *o)
 {
 	char exe[PATH_MAX];
@@ -40,29 +50,27 @@ char *templates_dir(const struct setup_opts *o)
 	if (o->templates)
 		return xstrdup(o->templates);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-		_cleanup_free_ char *d = xasprintf("%s%s", exe, rel[i]);
-		_cleanup_free_ char *probe = xasprintf("%s/udev/65-qemu-vm.rules.in", d);
-		if (usable_template_file(probe))
-			return TAKE_PTR(d);
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+			_cleanup_free_ char *d = xasprintf("%s%s", exe, rel[i]);
+			if (has_templates(d))
+				return TAKE_PTR(d);
+		}
 	}
+	/* A binary built or copied elsewhere: where make install put them. */
+	if (has_templates(TEMPLATES_DATADIR))
+		return xstrdup(TEMPLATES_DATADIR);
 	return NULL;
 }
 
-static int render(const struct setup_opts *o, const char *name, const struct tmpl_vars *v,
-		  char **ret, struct strv *errors)
+static int render(const char *dir, const char *name, const struct tmpl_vars *v, char **ret,
+		  struct strv *errors)
 {
-	_cleanup_free_ char *dir = templates_dir(o), *path = NULL, *text = NULL, *err = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL, *err = NULL;
 	int r;
 
-	if (!dir) {
-		add_error(errors, "templates not found next to the program (hint: --templates DIR)");
-		return -ENOENT;
-	}
 	path = xasprintf("%s/%s", dir, name);
 	if (!usable_template_file(path)) {
 		add_error(errors, "template '%s' missing, or writable by others than root", path);
@@ -394,8 +402,14 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 			 struct inputs *in, struct setup_plan *p, struct strv *errors)
 {
 	char num[64], human[32];
-	_cleanup_free_ char *ids = NULL, *mods = NULL;
+	_cleanup_free_ char *ids = NULL, *mods = NULL, *tdir = templates_dir(o);
 	struct target *t;
+
+	if (!tdir) {
+		add_error(errors, "templates not found next to the program nor in "
+				  TEMPLATES_DATADIR " (hint: --templates DIR, or make install)");
+		return;
+	}
 
 	tmpl_set(&in->vars, "GROUP", p->group);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)((p->memlock + 1023) / 1024));
@@ -406,18 +420,18 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 	tmpl_set(&in->vars, "MEMLOCK_HUMAN", human);
 
 	t = add_target(p, "/etc/udev/rules.d/65-qemu-vm.rules", TGT_TEMPLATE);
-	render(o, "udev/65-qemu-vm.rules.in", &in->vars, &t->content, errors);
+	render(tdir, "udev/65-qemu-vm.rules.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/security/limits.d/95-qemu-vm-memlock.conf", TGT_TEMPLATE);
-	render(o, "limits/95-qemu-vm-memlock.conf.in", &in->vars, &t->content, errors);
+	render(tdir, "limits/95-qemu-vm-memlock.conf.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf",
 		       TGT_TEMPLATE);
-	render(o, "limits/user@.service.d-memlock.conf.in", &in->vars, &t->content, errors);
+	render(tdir, "limits/user@.service.d-memlock.conf.in", &in->vars, &t->content, errors);
 
 	if (p->huge_count && p->huge_size != GIB) {
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)p->huge_count);
 		tmpl_set(&in->vars, "COUNT", num);
 		t = add_target(p, "/etc/sysctl.d/60-qemu-vm-hugepages.conf", TGT_TEMPLATE);
-		render(o, "limits/60-qemu-vm-hugepages.conf.in", &in->vars, &t->content, errors);
+		render(tdir, "limits/60-qemu-vm-hugepages.conf.in", &in->vars, &t->content, errors);
 	}
 
 	if (p->ids.n) {
@@ -432,11 +446,11 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 			strv_pushf(tmpl_add_item(&in->vars, "softdep"), "MODULE=%s",
 				   p->softdeps.v[i]);
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
-		render(o, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
+		render(tdir, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
 	}
 	if (!o->no_ignore_msrs) {
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-kvm.conf", TGT_TEMPLATE);
-		render(o, "modprobe/qemu-vm-kvm.conf.in", &in->vars, &t->content, errors);
+		render(tdir, "modprobe/qemu-vm-kvm.conf.in", &in->vars, &t->content, errors);
 	}
 
 	/* Early load only matters when vfio-pci has devices to claim. */
@@ -458,14 +472,14 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 			if (streq(f->initramfs, "mkinitcpio") && f->mkinitcpio_dropin) {
 				t = add_target(p, "/etc/mkinitcpio.conf.d/qemu-vm-vfio.conf",
 					       TGT_TEMPLATE);
-				render(o, "modprobe/mkinitcpio-vfio.conf.in", &in->vars,
+				render(tdir, "modprobe/mkinitcpio-vfio.conf.in", &in->vars,
 				       &t->content, errors);
 			} else if (streq(f->initramfs, "mkinitcpio"))
 				add_target(p, "/etc/mkinitcpio.conf", TGT_MKINITCPIO);
 			else if (streq(f->initramfs, "dracut")) {
 				t = add_target(p, "/etc/dracut.conf.d/qemu-vm-vfio.conf",
 					       TGT_TEMPLATE);
-				render(o, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content,
+				render(tdir, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content,
 				       errors);
 			} else if (streq(f->initramfs, "initramfs-tools"))
 				add_target(p, "/etc/initramfs-tools/modules", TGT_MODLINES);

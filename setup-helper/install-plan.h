@@ -48,5 +48,6 @@ void install_plan_free(struct setup_plan *p);
 int install_plan_content(const struct target *t, const struct setup_plan *p, const struct setup_facts *f,
 		 const char *orig, char **ret, char **ret_error);
 
-/* Where the templates are: --templates, else next to the binary (installed or build tree). */
+/* Where the templates are: --templates, else next to the binary (installed or build tree),
+ * else $(DATADIR)/qemu-vm as the Makefile installs them. */
 char *templates_dir(const struct setup_opts *o);

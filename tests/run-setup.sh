@@ -273,6 +273,22 @@ if python3 -S tests/hosts/mkhost.py -o "$W" tests/hosts/desktop.spec >"$W/out" 2
 	EOF
 else fail "tests/hosts/mkhost.py desktop"; cat "$W/out"; fi
 
+# A binary away from the source tree and not installed finds no templates: one error that says
+# where it looked (next to itself, then the install path), not one per template. Where make
+# install did put them there, it finds them.
+mkdir -p "$W/elsewhere/bin"
+cp "$VS" "$W/elsewhere/bin/vfio-setup"
+seed_copy debian "$W/tmpl"
+# shellcheck disable=SC2046
+if "$W/elsewhere/bin/vfio-setup" install --root "$W/tmpl" $(seed_args debian) >"$W/out" 2>&1; then
+	grep -q "^installed" "$W/out" && ok "a binary elsewhere finds the installed templates" ||
+		fail "binary elsewhere"
+elif [ "$(grep -c "templates not found" "$W/out")" = 1 ] &&
+	grep -q "templates not found next to the program nor in /.*/qemu-vm (hint: --templates DIR" "$W/out" &&
+	diff -r tests/setup/seeds/debian "$W/tmpl" >/dev/null; then
+	ok "a binary elsewhere without templates says so once, naming the install path"
+else fail "templates not found"; cat "$W/out"; fi
+
 # Without the capabilities it needs, install names them (as nobody: nothing could be written).
 if setpriv --reuid=65534 --regid=65534 --clear-groups "$VS" install --ids 10de:1b81 >"$W/out" 2>&1; then
 	fail "install without capabilities ran"

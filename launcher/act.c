@@ -69,7 +69,6 @@ static int private_dir(const char *run_dir)
 
 int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl)
 {
-	_cleanup_free_ char *bin = NULL;
 	int r;
 
 	if (f->runtime_fallback) {
@@ -83,9 +82,9 @@ int act_exec(const struct profile *p, const struct vm_facts *f, const struct pla
 	r = prepare_vars(p, f);
 	if (r < 0)
 		return r;
-	bin = find_program(pl->argv.v[0]);
-	if (!bin)
-		return fail(-errno, "%s: not found on PATH (hint: sudo apt install qemu-system-x86, or set qemu = in [vm])",
+	/* The plan refuses a QEMU inspect did not find; this is what inspect found. */
+	if (!f->qemu_file)
+		return fail(-ENOENT, "%s: not found on PATH (hint: sudo apt-get install qemu-system-x86, or set qemu = in [vm])",
 			    pl->argv.v[0]);
 	if (pl->affinity.n) {
 		cpu_set_t set;
@@ -99,6 +98,6 @@ int act_exec(const struct profile *p, const struct vm_facts *f, const struct pla
 	if (r < 0)
 		return fail(r, "installing the seccomp filter: %s", strerror(-r));
 	fflush(NULL);
-	execv(bin, pl->argv.v);
-	return fail(-errno, "%s: %s", bin, strerror(errno));
+	execv(f->qemu_file, pl->argv.v);
+	return fail(-errno, "%s: %s", f->qemu_file, strerror(errno));
 }

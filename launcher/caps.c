@@ -49,16 +49,13 @@ static int probe_pipewire(const char *qemu)
 	return 0;
 }
 
-int qemu_has_pipewire(const char *qemu)
+int qemu_has_pipewire(const char *bin)
 {
-	_cleanup_free_ char *bin = find_program(qemu);
 	_cleanup_free_ char *cache_dir = expand_path("$XDG_CACHE_HOME/qemu-vm");
 	_cleanup_free_ char *cache = NULL, *content = NULL, *key = NULL;
 	struct stat st;
 	int r;
 
-	if (!bin)
-		return -ENOENT;
 	if (stat(bin, &st) < 0)
 		return -errno;
 	key = xasprintf("%s\t%" PRIu64 "\t%" PRId64 ".%09ld\t", bin, (uint64_t)st.st_size,

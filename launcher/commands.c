@@ -55,8 +55,8 @@ static int prepare(const struct global *g, const char *name, bool need_caps, str
 		profile_free(p);
 		return r;
 	}
-	if (need_caps && p->audio == AUDIO_AUTO)
-		f->qemu_has_pipewire = qemu_has_pipewire(p->qemu);
+	if (need_caps && p->audio == AUDIO_AUTO && f->qemu_file)
+		f->qemu_has_pipewire = qemu_has_pipewire(f->qemu_file);
 	plan_build(p, f, pl);
 	return 0;
 }

@@ -70,6 +70,17 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (r < 0)
 		return r;
 	f.user = user_name();
+	{
+		/* Found on PATH, QEMU is the host's; an explicit path is read where it is, as the
+		 * profile's other files are. */
+		const char *qroot = strchr(p->qemu, '/') ? root_for(root, p->qemu) : root;
+
+		f.qemu_path = find_program_under(qroot, p->qemu);
+		if (f.qemu_path)
+			f.qemu_file = host_path(qroot, f.qemu_path);
+		else
+			f.qemu_err = errno;
+	}
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	if (data) {
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.fd", data, p->name);
@@ -142,6 +153,8 @@ void vm_facts_free(struct vm_facts *f)
 {
 	host_facts_free(&f->host);
 	free(f->run_dir);
+	free(f->qemu_path);
+	free(f->qemu_file);
 	free(f->vars_path);
 	free(f->audio_socket_path);
 	for (unsigned i = 0; i < PROFILE_MAX_DEVICES; i++) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Builds QEMU's argv and the list of preconditions from a profile and host facts; no I/O. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -212,6 +213,29 @@ static void plan_machine(struct builder *b)
 	}
 }
 
+static void check_qemu(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct loc *loc = &p->qemu_loc;
+
+	if (f->qemu_path)
+		check(b, CHECK_OK, NULL, "QEMU: %s", f->qemu_path);
+	else if (strchr(p->qemu, '/')) {
+		_cleanup_free_ char *fix = xasprintf("correct the path at %s:%u, or install QEMU: sudo apt-get install "
+						     "qemu-system-x86  (or your distribution's QEMU package)",
+						     loc->file, loc->line);
+		check(b, CHECK_FAIL, fix, "%s:%u: qemu: '%s': %s", loc->file, loc->line, p->qemu,
+		      f->qemu_err == EACCES ? "not a program you may run" : strerror(f->qemu_err));
+	} else {
+		_cleanup_free_ char *where = loc->line ? xasprintf("%s:%u: qemu", loc->file, loc->line) : xstrdup("QEMU");
+		check(b, CHECK_FAIL,
+		      "sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
+		      "%s: '%s' is not on PATH%s", where, p->qemu,
+		      f->qemu_err == EACCES ? " as a program you may run" : "");
+	}
+}
+
 static void check_machine(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -219,6 +243,7 @@ static void check_machine(struct builder *b)
 	const struct host_file *kvm = &f->host.kvm;
 	char need[32], have[32];
 
+	check_qemu(b);
 	if (p->accel == ACCEL_TCG)
 		check(b, CHECK_OK, NULL, "accel = tcg: no KVM needed (slow)");
 	else if (kvm->state == ACC_OK)

@@ -12,6 +12,9 @@ struct vm_facts {
 	const char *profile_arg; /* what the user typed, for hints */
 	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
 	bool runtime_fallback;   /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */
+	char *qemu_path;         /* [vm] qemu = as found (on PATH under the host root), or NULL */
+	char *qemu_file;         /* the same with the root prefix: what is probed and exec'd */
+	int qemu_err;            /* why it was not found: ENOENT, EACCES */
 	char *vars_path;         /* the VM's own copy of the UEFI vars */
 	bool vars_exists;
 	struct host_file rom[PROFILE_MAX_DEVICES];

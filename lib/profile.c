@@ -687,10 +687,10 @@ static void sec_vm(struct ctx *c)
 	} else if (streq(k, "qemu")) {
 		if (strempty(v) || strpbrk(v, " \t") || (strchr(v, '/') && v[0] != '/' && v[0] != '~'))
 			expected(c, "a program name on PATH or an absolute path");
-		else if (strchr(v, '/'))
-			set_str(&p->qemu, get_path(c));
-		else
-			set_str(&p->qemu, xstrdup(v));
+		else {
+			set_str(&p->qemu, strchr(v, '/') ? get_path(c) : xstrdup(v));
+			p->qemu_loc = c->loc;
+		}
 	} else if (streq(k, "cpu")) {
 		if (strempty(v) || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(v))
 			expected(c, "a QEMU CPU model name like host or max");

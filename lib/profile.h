@@ -108,6 +108,7 @@ struct profile {
 	enum toggle3 hide_hypervisor;
 	char *hv_vendor_id; /* at most 12 characters */
 	char *qemu;         /* binary name or path */
+	struct loc qemu_loc; /* line 0: the default */
 	char *cpu_model;    /* default "host" */
 	enum display display;
 	enum console console;

@@ -151,29 +151,57 @@ void format_size(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
 }
 
-char *find_program(const char *name)
+/* What execve would run: a regular file we may execute (a directory passes access(X_OK)). */
+static bool is_program(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return false;
+	}
+	return access(path, X_OK) == 0;
+}
+
+char *find_program_under(const char *root, const char *name)
 {
 	const char *path = secure_getenv("PATH");
+	const char *prefix = strempty(root) || streq(root, "/") ? "" : root;
 	_cleanup_free_ char *copy = NULL;
 	char *save = NULL;
+	int err = ENOENT;
 
 	if (strempty(name)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if (strchr(name, '/')) {
-		if (access(name, X_OK) < 0)
-			return NULL;
-		return xstrdup(name);
+		_cleanup_free_ char *full = xasprintf("%s%s", prefix, name);
+		return is_program(full) ? xstrdup(name) : NULL;
 	}
 	copy = xstrdup(strempty(path) ? "/usr/local/bin:/usr/bin:/bin" : path);
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
-		if (access(full, X_OK) == 0)
-			return TAKE_PTR(full);
+		_cleanup_free_ char *full = NULL;
+
+		/* A relative entry means the working directory, which is no part of another root. */
+		if (*prefix && dir[0] != '/')
+			continue;
+		full = xasprintf("%s%s/%s", prefix, *dir ? dir : ".", name);
+		if (is_program(full))
+			return xasprintf("%s/%s", *dir ? dir : ".", name);
+		/* As execvp: one that is there but may not be run is worth saying. */
+		if (errno == EACCES)
+			err = EACCES;
 	}
-	errno = ENOENT;
+	errno = err;
 	return NULL;
+}
+
+char *find_program(const char *name)
+{
+	return find_program_under(NULL, name);
 }
 
 int mkdir_parents(const char *path, mode_t mode)

@@ -91,8 +91,11 @@ int read_u64_file(const char *path, int base, uint64_t *ret);
 void format_size(uint64_t bytes, char *buf, size_t len);
 
 /* Resolves a program name on $PATH the way execvp would (a name with '/' is taken as is);
- * returns a malloc'd path or NULL with errno set. No shell is involved anywhere. */
+ * returns a malloc'd path or NULL with errno set (ENOENT, EACCES). No shell is involved anywhere. */
 char *find_program(const char *name);
+/* The same with every path read under @root (NULL or "/": none); the path returned is the one
+ * the host sees, without the root. */
+char *find_program_under(const char *root, const char *name);
 
 /* mkdir -p with @mode for each directory created; an existing directory is fine. */
 int mkdir_parents(const char *path, mode_t mode);

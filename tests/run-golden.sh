@@ -12,6 +12,15 @@ tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake
 # The user's own files the profiles name (ROM, SSDT, images) live in a home of the test's.
 mkdir -p "$T/home/vm"
 for f in gtx1050.rom ssdt-battery.aml win10.qcow2 minimal.qcow2 data,1.qcow2 virtio-win.iso; do echo "$f" > "$T/home/vm/$f"; done
+# QEMU comes from each fake host's usr/bin (found on PATH under --host-root); everything.ini
+# names one of the user's own instead, with the pipewire audio driver.
+mkdir -p "$T/home/bin"
+cat > "$T/home/bin/qemu-system-x86_64" <<'SH'
+#!/bin/sh
+[ "$*" = "-audiodev help" ] && printf 'Available audio drivers:\nnone\npa\npipewire\n'
+exit 0
+SH
+chmod 755 "$T/home/bin/qemu-system-x86_64"
 run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 	local host=$1
 	shift
@@ -46,6 +55,20 @@ compare "everything@desktop.argv" < <(run desktop show tests/golden/profiles/eve
 compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/everything.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
+
+# The README's broken-host example is this very output, with the test's home and profile path
+# as a user would see them.
+if [ "${UPDATE:-}" != 1 ]; then
+	if diff -u <(sed -n '/^\$ qemu-vm check desktop$/,/^```$/p' README.md | sed '1d;$d') \
+		<(sed -e '/^exit [0-9]*$/d' -e 's|@T@/home|/home/alice|g' -e 's|run profiles/desktop.ini|run desktop|' \
+			tests/golden/desktop@broken.check); then
+		echo "ok   README's check example is desktop@broken.check"
+		pass=$((pass + 1))
+	else
+		echo "FAIL README's check example differs from desktop@broken.check"
+		fail=$((fail + 1))
+	fi
+fi
 
 echo "golden: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -158,12 +158,17 @@ t=$out/desktop
 [ -c "$t/dev/vfio/1" ] && [ ! -e "$t/dev/kvmfr0" ] || fail "desktop: dev/vfio/1 or dev/kvmfr0"
 grep -q '^Max locked memory         18253611008          18253611008          bytes     $' \
 	"$t/proc/self/limits" || fail "desktop: memlock row"
+[ "$("$t/usr/bin/qemu-system-x86_64" -audiodev help | grep -cx 'pa\|pipewire')" -eq 2 ] &&
+	[ -z "$("$t/usr/bin/qemu-system-x86_64" -S)" ] || fail "desktop: QEMU with pa and pipewire"
 t=$out/broken
 [ ! -e "$t/dev/vfio/1" ] && [ ! -e "$t/run/user/1000/pulse/native" ] &&
-	[ ! -e "$t/sys/bus/usb/devices/1-4" ] || fail "broken: vfio group 1, pulse or 1-4 present"
+	[ ! -e "$t/sys/bus/usb/devices/1-4" ] && [ ! -e "$t/usr/bin/qemu-system-x86_64" ] ||
+	fail "broken: vfio group 1, pulse, 1-4 or QEMU present"
 t=$out/laptop
 [ -c "$t/dev/kvmfr0" ] && [ -c "$t/dev/vfio/1" ] && [ ! -e "$t/dev/shm/looking-glass" ] ||
 	fail "laptop: dev/kvmfr0, dev/vfio/1 or dev/shm"
+"$t/usr/bin/qemu-system-x86_64" -audiodev help | grep -qx pa &&
+	! "$t/usr/bin/qemu-system-x86_64" -audiodev help | grep -qx pipewire || fail "laptop: QEMU without pipewire"
 
 if [ "$fails" -ne 0 ]; then
 	echo "run-hosts: $fails failures"

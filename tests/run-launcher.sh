@@ -33,7 +33,7 @@ printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-
 # Runs the launcher as the test user (or as ourselves when not root) in the test home.
 as_user() {
 	local envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
-		PATH=/usr/bin:/bin)
+		PATH="${QPATH:-/usr/bin:/bin}")
 	if [ -n "$user" ]; then
 		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
 			env -i "${envs[@]}" "$@"
@@ -129,6 +129,38 @@ expect "run with a failing check exits 1" test $rc -eq 1
 expect "… and starts nothing" test ! -e "$T/home/out.argv"
 grep -q "broken.ini:5: \[acpi\] table: table '$T/home/missing.aml': No such file or directory" <<<"$out" &&
 	ok "… and names the file and line" || bad "failure message: $out"
+
+# qemu = a bare name: check and run find it on PATH, and run execs what check found; a name
+# that is on no PATH directory fails check, with the fix, and run starts nothing.
+mkdir -p "$T/bin"
+cp tests/launcher/stub-qemu "$T/bin/qvm-test-qemu"
+sed "s|^qemu = .*|qemu = qvm-test-qemu|" "$T/home/.config/qemu-vm/demo.ini" > "$T/home/.config/qemu-vm/byname.ini"
+sed "s|^qemu = .*|qemu = qvm-no-such-qemu|" "$T/home/.config/qemu-vm/demo.ini" > "$T/home/.config/qemu-vm/noqemu.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/byname.ini" "$T/home/.config/qemu-vm/noqemu.ini"
+rm -f "$T/home/out.argv"
+out=$(QPATH="$T/bin:/usr/bin:/bin" as_user "$QVM" check byname 2>&1)
+[ $? -eq 0 ] && grep -qx "ok    QEMU: $T/bin/qvm-test-qemu" <<<"$out" &&
+	ok "check finds qemu = NAME on PATH and says where" || bad "check qemu by name: $out"
+QPATH="$T/bin:/usr/bin:/bin" as_user "$QVM" show byname > "$T/show-byname.txt"
+out=$(QPATH="$T/bin:/usr/bin:/bin" as_user "$QVM" run byname 2>&1)
+if [ $? -eq 0 ] && [ -e "$T/home/out.argv" ]; then
+	python3 - "$T/show-byname.txt" "$T/home/out.argv" <<'PY' && ok "run execs qemu = NAME from PATH with show's argv" || bad "argv by name differs from show"
+import shlex, sys
+shown = [shlex.split(l)[0] for l in open(sys.argv[1]) if l.strip()]
+got = open(sys.argv[2]).read().split("\n")[:-1]
+sys.exit(0 if shown[0] == "qvm-test-qemu" and shown[1:] == got else 1)
+PY
+else
+	bad "run qemu by name: $out"
+fi
+rm -f "$T/home/out.argv"
+out=$(QPATH="$T/bin:/usr/bin:/bin" as_user "$QVM" check noqemu 2>&1)
+[ $? -eq 1 ] && grep -q "^FAIL  .*/noqemu.ini:[0-9]*: qemu: 'qvm-no-such-qemu' is not on PATH$" <<<"$out" &&
+	grep -q "^      fix: sudo apt-get install qemu-system-x86 " <<<"$out" &&
+	ok "check fails when QEMU is not on PATH, with the fix" || bad "check without QEMU: $out"
+out=$(QPATH="$T/bin:/usr/bin:/bin" as_user "$QVM" run noqemu 2>&1)
+[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && grep -q "noqemu not started" <<<"$out" &&
+	ok "… and run starts nothing" || bad "run without QEMU: $out"
 
 # A profile error: nothing started either, exit 1.
 printf '[vm]\nmemory = lots\nqemu = %s\n' "$T/stub-qemu" > "$T/home/.config/qemu-vm/typo.ini"

@@ -48,6 +48,8 @@ static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 {
 	*f = (struct vm_facts){ .user = "alice", .profile_arg = "laptop", .qemu_has_pipewire = -1 };
 	f->host.root = "/";
+	f->qemu_path = xstrdup("/usr/bin/qemu-system-x86_64");
+	f->qemu_file = xstrdup("/usr/bin/qemu-system-x86_64");
 	f->host.pci.n = 4;
 	f->host.pci.dev = xcalloc(4, sizeof(struct pci_dev_info));
 	f->host.pci.dev[0] = dev(0, 0, 0, 0x8086, 0x5910, 0x060000, NULL, 0);
@@ -76,6 +78,8 @@ static void free_facts(struct vm_facts *f)
 	free(f->host.kvm.path);
 	free(f->host.firmware.code);
 	free(f->host.firmware.vars);
+	free(f->qemu_path);
+	free(f->qemu_file);
 	free(f->vars_path);
 	free(f->run_dir);
 	free(f->vfio_group[0].path);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Builds fake host roots (sys, dev, proc, run, usr/share) from .spec files, for --host-root tests.
+# Builds fake host roots (sys, dev, proc, run, usr) from .spec files, for --host-root tests.
 """Build fake host trees from host specs.
 
     mkhost.py [-o OUTDIR] SPEC...      builds OUTDIR/<spec name>/ for each SPEC (OUTDIR: .)
@@ -26,6 +26,8 @@ host can `include` another and change what differs.
   shm NAME SIZE|none            dev/shm/NAME, a sparse file of SIZE bytes
   firmware FILE...|none         usr/share/qemu/firmware/FILE from firmware/, plus small
                                 stand-ins for every file they name under usr/share/OVMF
+  qemu PATH [DRIVER...]|none    a stand-in for QEMU at PATH (usr/bin/qemu-system-x86_64): a
+                                script that lists DRIVERs for -audiodev help, else exits 0
   driver NAME...                sys/bus/pci/drivers/NAME even with no device bound
   pci BDF KEY VALUE...          one PCI function; BDF is [DDDD:]BB:DD.F; keys:
       id VVVV:DDDD  class CCSSPP  rev RR  sub VVVV:DDDD (default 0000:0000)
@@ -203,6 +205,7 @@ class Host:
         self.pulse = None
         self.shm = {}
         self.firmware = []
+        self.qemu = None  # (path in the tree, audio drivers)
         self.drivers = set()
         self.pci = {}
         self.usb_roots = {}  # bus -> (bdf, version)
@@ -281,6 +284,9 @@ class Host:
             for fw in self.firmware:
                 if not os.path.isfile(os.path.join(FIRMWARE_DIR, fw)):
                     raise SpecError(f"firmware: no descriptor '{fw}' in {FIRMWARE_DIR}")
+        elif op == "qemu":
+            need(1, "qemu PATH [DRIVER...]|none")
+            self.qemu = None if args == ["none"] else (tree_path(args[0]), args[1:])
         elif op == "driver":
             need(1, "driver NAME...")
             self.drivers.update(args)
@@ -444,6 +450,7 @@ class Host:
         self.build_dev(b)
         self.build_run(b)
         self.build_firmware(b)
+        self.build_qemu(b)
         b.mkdir("etc")
 
     def pci_dir(self, addr):
@@ -631,6 +638,21 @@ class Host:
                 head = f"fake OVMF variable store template {os.path.basename(path)}\n".encode()
                 data = head + bytes(i & 0xff for i in range(4096 - len(head)))
             b.write(path.lstrip("/"), data, 0o644)
+
+    def build_qemu(self, b):
+        if self.qemu is None:
+            return
+        path, drivers = self.qemu
+        listing = "".join(f" {shlex.quote(d)}" for d in drivers)
+        b.write(path, f"""#!/bin/sh
+# QEMU as the fake host '{self.name}' has it (mkhost.py): the audio drivers of its spec for
+# -audiodev help, and nothing else to do.
+if [ "$#" -eq 2 ] && [ "$1" = -audiodev ] && [ "$2" = help ]; then
+	echo 'Available audio drivers:'
+	printf '%s\\n'{listing}
+fi
+exit 0
+""", 0o755)
 
 
 class Builder:

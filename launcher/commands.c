@@ -42,8 +42,8 @@ static int load_profile(const struct global *g, const char *name, struct profile
 }
 
 /* parse → inspect → plan: everything up to the point where something would happen. */
-static int prepare(const struct global *g, const char *name, bool need_caps, struct profile *p,
-		   struct vm_facts *f, struct plan *pl)
+static int prepare(const struct global *g, const char *name, struct profile *p, struct vm_facts *f,
+		   struct plan *pl)
 {
 	int r = load_profile(g, name, p);
 
@@ -55,8 +55,6 @@ static int prepare(const struct global *g, const char *name, bool need_caps, str
 		profile_free(p);
 		return r;
 	}
-	if (need_caps && p->audio == AUDIO_AUTO && f->qemu_file)
-		f->qemu_has_pipewire = qemu_has_pipewire(f->qemu_file);
 	plan_build(p, f, pl);
 	return 0;
 }
@@ -117,7 +115,7 @@ int cmd_check(const struct global *g, int argc, char **argv)
 		return 2;
 	if (refuse_privileged(g, "check"))
 		return 1;
-	if (prepare(g, name, true, &p, &f, &pl) < 0)
+	if (prepare(g, name, &p, &f, &pl) < 0)
 		return 1;
 	print_checks(&pl, stdout, true);
 	for (size_t i = 0; i < pl.n_checks; i++) {
@@ -154,7 +152,7 @@ int cmd_show(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
 		return 2;
 	}
-	if (prepare(g, argv[optind], true, &p, &f, &pl) < 0)
+	if (prepare(g, argv[optind], &p, &f, &pl) < 0)
 		return 1;
 	for (size_t i = 0; i < pl.argv.n; i++) {
 		_cleanup_free_ char *q = shell_quote(pl.argv.v[i]);
@@ -177,7 +175,7 @@ int cmd_run(const struct global *g, int argc, char **argv)
 		return 2;
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
-	if (prepare(g, name, true, &p, &f, &pl) < 0)
+	if (prepare(g, name, &p, &f, &pl) < 0)
 		return 1;
 	if (!plan_ok(&pl)) {
 		print_checks(&pl, stderr, false);

@@ -81,6 +81,9 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		else
 			f.qemu_err = errno;
 	}
+	/* auto picks the driver by it; an explicit pipewire fails without it. */
+	if (f.qemu_file && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file);
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	if (data) {
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.fd", data, p->name);

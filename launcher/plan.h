@@ -27,7 +27,7 @@ struct vm_facts {
 	struct host_file lg, audio_socket, keyboard, mouse;
 	uint64_t kvmfr_size;     /* from the kvmfr module's static_size_mb, 0 if unknown */
 	char *audio_socket_path; /* resolved server socket, or NULL */
-	int qemu_has_pipewire;   /* -1 unknown, 0, 1 */
+	int qemu_has_pipewire;   /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
 };
 
 enum check_level { CHECK_OK, CHECK_WARN, CHECK_FAIL };

@@ -833,6 +833,7 @@ static void sec_audio(struct ctx *c)
 	int i;
 
 	if (streq(k, "backend")) {
+		p->audio_loc = c->loc;
 		if (streq(v, "pulse"))
 			p->audio = AUDIO_PULSE;
 		else if ((i = choose(c, (const char *const[]){ "none", "pulseaudio", "pipewire", "auto", NULL })) >= 0)

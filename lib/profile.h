@@ -129,7 +129,7 @@ struct profile {
 	enum audio_backend audio;
 	enum audio_model audio_model;
 	char *audio_server; /* NULL: auto */
-	struct loc audio_loc;
+	struct loc audio_loc; /* backend =, else the section */
 
 	/* [usb] */
 	struct usb_entry usb[PROFILE_MAX_DEVICES];

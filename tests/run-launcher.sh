@@ -191,6 +191,22 @@ touch -d '2001-01-01' "$T/probe-qemu"
 as_user "$QVM" show pw > /dev/null 2>&1
 expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
 
+# backend = pipewire, explicitly: QEMU is asked too, and one without the driver (Debian 12's
+# 7.2) fails check with the way out, instead of failing at start.
+sed 's/pipewire//' "$T/probe-qemu" > "$T/nopw-qemu"
+chmod 755 "$T/nopw-qemu"
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\n[audio]\nbackend = pipewire\n' "$T/nopw-qemu" \
+	> "$T/home/.config/qemu-vm/pwfixed.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pwfixed.ini"
+out=$(as_user "$QVM" check pwfixed 2>&1)
+[ $? -eq 1 ] && grep -qx "FAIL  .*/pwfixed.ini:7: \[audio\] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" <<<"$out" &&
+	grep -qx "      fix: backend = pulseaudio  (it works with PipeWire's pulse socket)" <<<"$out" &&
+	ok "backend = pipewire fails check when QEMU has no pipewire driver" || bad "explicit pipewire without the driver: $out"
+sed -i 's/^backend = auto$/backend = pipewire/' "$T/home/.config/qemu-vm/pw.ini"
+out=$(as_user "$QVM" check pw 2>&1)
+grep -qx "ok    \[audio\]: QEMU has the pipewire driver" <<<"$out" &&
+	ok "… and passes when QEMU has it" || bad "explicit pipewire with the driver: $out"
+
 # stop: ACPI powerdown over QMP, --force quits after the timeout. A paused QEMU (no guest to
 # honour the power button) stands in for a VM that ignores it.
 if command -v qemu-system-x86_64 >/dev/null; then

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* What vfio-setup reads about the host before planning: CPU vendor, kernel, boot chain. */
+/* What vfio-setup reads about the host before planning: CPU vendor, kernels, boot chain. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,6 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include "host.h"
 #include "fsutil.h"
@@ -114,21 +113,6 @@ static void read_cpu_vendor(const struct setup_opts *o, struct setup_facts *f)
 		else if (strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine"))
 			f->cpu = CPU_AMD;
 		break;
-	}
-}
-
-static void read_kernel(const struct setup_opts *o, struct setup_facts *f)
-{
-	if (o->kernel)
-		f->kernel = xstrdup(o->kernel);
-	else if (o->root_given) {
-		_cleanup_free_ char *p = under_root(o, "/proc/sys/kernel/osrelease");
-		if (read_small_file(p, &f->kernel) < 0)
-			f->kernel = NULL;
-	} else {
-		struct utsname u;
-		if (uname(&u) == 0)
-			f->kernel = xstrdup(u.release);
 	}
 }
 
@@ -276,7 +260,6 @@ int setup_facts_read(const struct setup_opts *o, struct setup_facts *ret)
 	_cleanup_free_ char *p = under_root(o, "/proc/cmdline");
 
 	read_cpu_vendor(o, &f);
-	read_kernel(o, &f);
 	read_meminfo(o, &f);
 	find_initramfs(o, &f);
 	find_bootloader(o, &f);
@@ -289,7 +272,6 @@ int setup_facts_read(const struct setup_opts *o, struct setup_facts *ret)
 
 void setup_facts_free(struct setup_facts *f)
 {
-	free(f->kernel);
 	free(f->initramfs_error);
 	free(f->grub_mkconfig);
 	free(f->proc_cmdline);

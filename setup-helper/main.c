@@ -25,7 +25,6 @@ enum {
 	OPT_CMDLINE_IDS,
 	OPT_INITRAMFS,
 	OPT_BOOTLOADER,
-	OPT_KERNEL,
 	OPT_TEMPLATES,
 	OPT_HELP,
 };
@@ -48,7 +47,6 @@ static const struct option all_options[] = {
 	{ "cmdline-ids", no_argument, NULL, OPT_CMDLINE_IDS },
 	{ "initramfs", required_argument, NULL, OPT_INITRAMFS },
 	{ "bootloader", required_argument, NULL, OPT_BOOTLOADER },
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "templates", required_argument, NULL, OPT_TEMPLATES },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -65,11 +63,10 @@ static const int scan_opts[] = { OPT_ROOT, OPT_JSON, 0 };
 static const int install_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_USER, OPT_GROUP,
 				    OPT_DEVICE, OPT_IDS, OPT_PROFILE, OPT_MEMLOCK, OPT_HUGEPAGES,
 				    OPT_NO_INITRAMFS, OPT_NO_CMDLINE, OPT_NO_IGNORE_MSRS,
-				    OPT_CMDLINE_IDS, OPT_INITRAMFS, OPT_BOOTLOADER, OPT_KERNEL,
-				    OPT_TEMPLATES, 0 };
-static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_KERNEL,
-				      OPT_TEMPLATES, 0 };
-static const int status_opts[] = { OPT_ROOT, OPT_KERNEL, 0 };
+				    OPT_CMDLINE_IDS, OPT_INITRAMFS, OPT_BOOTLOADER, OPT_TEMPLATES,
+				    0 };
+static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMPLATES, 0 };
+static const int status_opts[] = { OPT_ROOT, 0 };
 
 static const struct command commands[] = {
 	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]" },
@@ -77,8 +74,8 @@ static const struct command commands[] = {
 	  "[--user NAME]… [--group NAME] [--device BDF|--ids VEN:DEV,…]… [--profile FILE]…\n"
 	  "              [--memlock SIZE|auto] [--hugepages COUNTxSIZE] [--no-initramfs]\n"
 	  "              [--no-cmdline] [--cmdline-ids] [--no-ignore-msrs] [--initramfs NAME]\n"
-	  "              [--bootloader grub|kernel-install|loader-entries] [--kernel RELEASE]\n"
-	  "              [--templates DIR] [--root DIR] [--dry-run] [--force]" },
+	  "              [--bootloader grub|kernel-install|loader-entries] [--templates DIR]\n"
+	  "              [--root DIR] [--dry-run] [--force]" },
 	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]" },
 	{ "status", setup_cmd_status, status_opts, "[--root DIR]" },
 };
@@ -213,13 +210,6 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 				return -EINVAL;
 			}
 			o->bootloader = optarg;
-			break;
-		case OPT_KERNEL:
-			if (valid_module_or_param(optarg) < 0) {
-				setup_log_error("--kernel: '%s' is not a kernel release", optarg);
-				return -EINVAL;
-			}
-			o->kernel = optarg;
 			break;
 		case OPT_TEMPLATES:
 			o->templates = optarg;

@@ -23,7 +23,6 @@ struct setup_opts {
 	bool no_initramfs, no_cmdline, no_ignore_msrs, cmdline_ids;
 	const char *initramfs;  /* forced generator */
 	const char *bootloader; /* forced boot loader */
-	const char *kernel;     /* kernel release override (tests, image builds) */
 	const char *templates;  /* template directory override */
 };
 
@@ -31,7 +30,6 @@ enum cpu_vendor { CPU_UNKNOWN, CPU_INTEL, CPU_AMD };
 
 struct setup_facts {
 	enum cpu_vendor cpu;
-	char *kernel; /* release, e.g. "6.1.0-13-amd64" */
 	uint64_t mem_total; /* bytes, 0 unknown */
 	const char *initramfs; /* "mkinitcpio", "dracut", "initramfs-tools", "booster" or NULL */
 	char *initramfs_error; /* several found: the message */

@@ -137,7 +137,14 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			f.kvmfr_size = kvmfr_static_size(root, p->lg_path);
 	}
 	if (p->audio != AUDIO_NONE) {
-		if (p->audio_server)
+		/* As the plan decides: auto is pipewire when QEMU has the driver. */
+		bool pipewire = p->audio == AUDIO_PIPEWIRE || (p->audio == AUDIO_AUTO && f.qemu_has_pipewire == 1);
+
+		if (pipewire) {
+			/* QEMU's pipewire driver takes no server: libpipewire connects to pipewire-0. */
+			if (!f.runtime_fallback)
+				f.audio_socket_path = xasprintf("%s/pipewire-0", rt);
+		} else if (p->audio_server)
 			f.audio_socket_path = xstrdup(p->audio_server);
 		else if (!f.runtime_fallback)
 			f.audio_socket_path = xasprintf("%s/pulse/native", rt);

@@ -836,6 +836,15 @@ static void plan_audio(struct builder *b)
 		else if (f->qemu_path)
 			check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
 			      f->qemu_path, strerror(-f->qemu_has_pipewire));
+		if (!f->audio_socket_path)
+			check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
+			      "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
+		else if (f->audio_socket.state == ACC_OK)
+			check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
+		else
+			check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
+			      "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
+			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
 		_cleanup_free_ char *sock = qemu_escape(f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
 		arg(b, "-audiodev");

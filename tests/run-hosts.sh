@@ -153,7 +153,8 @@ n=$(lspci_tree "$out/bench" | wc -l)
 
 # What each host is for, checked where lspci does not look.
 t=$out/desktop
-[ -S "$t/run/user/1000/pulse/native" ] || fail "desktop: no pulse socket"
+[ -S "$t/run/user/1000/pulse/native" ] && [ -S "$t/run/user/1000/pipewire-0" ] ||
+	fail "desktop: no pulse or pipewire socket"
 [ "$(stat -c %s "$t/dev/shm/looking-glass")" -eq $((64 << 20)) ] || fail "desktop: dev/shm/looking-glass"
 [ -c "$t/dev/vfio/1" ] && [ ! -e "$t/dev/kvmfr0" ] || fail "desktop: dev/vfio/1 or dev/kvmfr0"
 grep -q '^Max locked memory         18253611008          18253611008          bytes     $' \
@@ -161,9 +162,9 @@ grep -q '^Max locked memory         18253611008          18253611008          by
 [ "$("$t/usr/bin/qemu-system-x86_64" -audiodev help | grep -cx 'pa\|pipewire')" -eq 2 ] &&
 	[ -z "$("$t/usr/bin/qemu-system-x86_64" -S)" ] || fail "desktop: QEMU with pa and pipewire"
 t=$out/broken
-[ ! -e "$t/dev/vfio/1" ] && [ ! -e "$t/run/user/1000/pulse/native" ] &&
+[ ! -e "$t/dev/vfio/1" ] && [ ! -e "$t/run/user/1000/pulse/native" ] && [ ! -e "$t/run/user/1000/pipewire-0" ] &&
 	[ ! -e "$t/sys/bus/usb/devices/1-4" ] && [ ! -e "$t/usr/bin/qemu-system-x86_64" ] ||
-	fail "broken: vfio group 1, pulse, 1-4 or QEMU present"
+	fail "broken: vfio group 1, a sound socket, 1-4 or QEMU present"
 t=$out/laptop
 [ -c "$t/dev/kvmfr0" ] && [ -c "$t/dev/vfio/1" ] && [ ! -e "$t/dev/shm/looking-glass" ] ||
 	fail "laptop: dev/kvmfr0, dev/vfio/1 or dev/shm"

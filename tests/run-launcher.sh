@@ -202,10 +202,16 @@ out=$(as_user "$QVM" check pwfixed 2>&1)
 [ $? -eq 1 ] && grep -qx "FAIL  .*/pwfixed.ini:7: \[audio\] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" <<<"$out" &&
 	grep -qx "      fix: backend = pulseaudio  (it works with PipeWire's pulse socket)" <<<"$out" &&
 	ok "backend = pipewire fails check when QEMU has no pipewire driver" || bad "explicit pipewire without the driver: $out"
-sed -i 's/^backend = auto$/backend = pipewire/' "$T/home/.config/qemu-vm/pw.ini"
-out=$(as_user "$QVM" check pw 2>&1)
-grep -qx "ok    \[audio\]: QEMU has the pipewire driver" <<<"$out" &&
-	ok "… and passes when QEMU has it" || bad "explicit pipewire with the driver: $out"
+grep -qx "FAIL  \[audio\]: PipeWire socket $T/run/pipewire-0: No such file or directory" <<<"$out" &&
+	grep -qx "      fix: systemctl --user start pipewire.socket" <<<"$out" &&
+	ok "… and when \$XDG_RUNTIME_DIR/pipewire-0 is missing, with the fix" || bad "missing PipeWire socket: $out"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/run/pipewire-0"
+[ -n "$user" ] && chown "$user:" "$T/run/pipewire-0"
+sed -i "s|^qemu = .*|qemu = $T/probe-qemu|" "$T/home/.config/qemu-vm/pwfixed.ini"
+out=$(as_user "$QVM" check pwfixed 2>&1)
+[ $? -eq 0 ] && grep -qx "ok    \[audio\]: QEMU has the pipewire driver" <<<"$out" &&
+	grep -qx "ok    \[audio\]: PipeWire socket $T/run/pipewire-0" <<<"$out" &&
+	ok "… and passes when QEMU has it and the socket is there" || bad "explicit pipewire with the driver: $out"
 
 # stop: ACPI powerdown over QMP, --force quits after the timeout. A paused QEMU (no guest to
 # honour the power button) stands in for a VM that ignores it.

@@ -23,6 +23,7 @@ host can `include` another and change what differs.
   node PATH                     a character device at PATH (dev/kvmfr0; a disk stand-in)
   module NAME PARAM VALUE       sys/module/NAME/parameters/PARAM
   pulse UID|none                run/user/UID/pulse/native, a bound unix socket (no listener)
+  pipewire UID|none             run/user/UID/pipewire-0, the same
   shm NAME SIZE|none            dev/shm/NAME, a sparse file of SIZE bytes
   firmware FILE...|none         usr/share/qemu/firmware/FILE from firmware/, plus small
                                 stand-ins for every file they name under usr/share/OVMF
@@ -203,6 +204,7 @@ class Host:
         self.nodes = set()
         self.modules = {}  # (module, parameter) -> value
         self.pulse = None
+        self.pipewire = None
         self.shm = {}
         self.firmware = []
         self.qemu = None  # (path in the tree, audio drivers)
@@ -272,6 +274,9 @@ class Host:
         elif op == "pulse":
             need(1, "pulse UID|none")
             self.pulse = None if args[0] == "none" else int(args[0])
+        elif op == "pipewire":
+            need(1, "pipewire UID|none")
+            self.pipewire = None if args[0] == "none" else int(args[0])
         elif op == "shm":
             need(2, "shm NAME SIZE|none")
             if args[1] == "none":
@@ -604,17 +609,21 @@ class Host:
 
     def build_run(self, b):
         b.mkdir("run")
-        if self.pulse is None:
-            return
-        d = f"run/user/{self.pulse}/pulse"
+        if self.pulse is not None:
+            self.socket(b, f"run/user/{self.pulse}/pulse/native")
+        if self.pipewire is not None:
+            self.socket(b, f"run/user/{self.pipewire}/pipewire-0")
+
+    def socket(self, b, rel):
+        d, name = os.path.split(rel)
         b.mkdir(d)
-        os.chmod(b.abs(f"run/user/{self.pulse}"), 0o700)
+        os.chmod(b.abs("/".join(rel.split("/")[:3])), 0o700)  # run/user/UID
         # sun_path holds 108 bytes: bind a name relative to the directory.
         cwd = os.open(".", os.O_RDONLY)
         try:
             os.chdir(b.abs(d))
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.bind("native")
+            s.bind(name)
             s.close()
         finally:
             os.fchdir(cwd)

@@ -424,6 +424,43 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		      s->name, a);
 }
 
+/* The container every VFIO user opens first: the vfio module makes it, mode 0666. */
+static void check_vfio_container(struct builder *b, const struct pci_dev_info *const *devs)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct host_file *v = &f->host.vfio;
+	_cleanup_free_ char *install = NULL;
+	char a[16];
+
+	if (!p->n_pci)
+		return;
+	switch (v->state) {
+	case ACC_OK:
+		check(b, CHECK_OK, NULL, "/dev/vfio/vfio: readable and writable");
+		break;
+	case ACC_MISSING:
+		for (unsigned si = 0; si < p->n_pci && !install; si++)
+			if (devs[si])
+				install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot  (or for now: sudo modprobe vfio)",
+						    f->user, bdf(&devs[si]->addr, a, sizeof(a)));
+		if (!install)
+			install = xasprintf("sudo vfio-setup install --user %s --profile %s, then reboot  (or for now: sudo modprobe vfio)",
+					    f->user, f->profile_arg);
+		check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");
+		break;
+	case ACC_DENIED:
+		check(b, CHECK_FAIL, "sudo chmod 0666 /dev/vfio/vfio  (the kernel's own mode: a local rule changed it)",
+		      "/dev/vfio/vfio: %s (owner %u, group %u, mode %04o)", strerror(v->err), (unsigned)v->uid,
+		      (unsigned)v->gid, (unsigned)(v->mode & 07777));
+		break;
+	case ACC_WRONG_TYPE:
+		check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/vfio/vfio anew; something else is in its place)",
+		      "/dev/vfio/vfio: not a character device");
+		break;
+	}
+}
+
 static void check_memlock(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -499,10 +536,11 @@ static void plan_pci(struct builder *b)
 	unsigned none_slot[PROFILE_MAX_DEVICES] = { 0 };
 	unsigned n_ports;
 
-	for (unsigned si = 0; si < p->n_pci; si++) {
+	for (unsigned si = 0; si < p->n_pci; si++)
 		devs[si] = section_device(b, &p->pci[si]);
+	check_vfio_container(b, devs);
+	for (unsigned si = 0; si < p->n_pci; si++)
 		check_pci(b, si, devs[si]);
-	}
 	check_memlock(b);
 	n_ports = plan_ports(b, ports, devs);
 	qsort(ports, n_ports, sizeof(*ports), port_cmp);

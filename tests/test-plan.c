@@ -62,6 +62,7 @@ static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 	f->host.pci.dev[3].sub_device = 0x118b;
 	f->host.memlock = 9ULL << 30;
 	f->host.kvm = (struct host_file){ .path = xstrdup("/dev/kvm"), .state = ACC_OK };
+	f->host.vfio = (struct host_file){ .path = xstrdup("/dev/vfio/vfio"), .state = ACC_OK };
 	f->host.has_firmware = true;
 	f->host.firmware.code = xstrdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
 	f->host.firmware.vars = xstrdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
@@ -76,6 +77,7 @@ static void free_facts(struct vm_facts *f)
 		free(f->host.pci.dev[i].driver);
 	free(f->host.pci.dev);
 	free(f->host.kvm.path);
+	free(f->host.vfio.path);
 	free(f->host.firmware.code);
 	free(f->host.firmware.vars);
 	free(f->qemu_path);
@@ -283,6 +285,49 @@ START_TEST(tcg_fallback)
 }
 END_TEST
 
+START_TEST(vfio_container)
+{
+	struct profile p, none;
+	struct vm_facts f;
+	struct plan pl;
+	const struct check *c;
+
+	load("[vm]\nmemory = 4G\n[pci gpu]\nhost = 01:00.0\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	plan_build(&p, &f, &pl);
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_OK, "/dev/vfio/vfio: readable and writable"));
+	ck_assert(plan_ok(&pl));
+	plan_free(&pl);
+
+	/* No vfio module: the container is missing although the group node may be there. */
+	f.host.vfio.state = ACC_MISSING;
+	f.host.vfio.err = ENOENT;
+	plan_build(&p, &f, &pl);
+	ck_assert(!plan_ok(&pl));
+	c = find_check(&pl, CHECK_FAIL, "/dev/vfio/vfio: missing: the vfio module is not loaded");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->fix, "sudo vfio-setup install --user alice --device 01:00.0, then reboot  (or for now: sudo modprobe vfio)");
+	plan_free(&pl);
+
+	f.host.vfio = (struct host_file){ .path = f.host.vfio.path, .state = ACC_DENIED, .err = EACCES, .mode = 020600 };
+	plan_build(&p, &f, &pl);
+	c = find_check(&pl, CHECK_FAIL, "/dev/vfio/vfio: Permission denied (owner 0, group 0, mode 0600)");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(startswith(c->fix, "sudo chmod 0666 /dev/vfio/vfio"));
+	plan_free(&pl);
+
+	/* Nothing passed through: the container is none of the profile's business. */
+	load("[vm]\nmemory = 4G\n", &none);
+	plan_build(&none, &f, &pl);
+	ck_assert_ptr_null(find_check(&pl, CHECK_FAIL, "/dev/vfio/vfio"));
+	ck_assert_ptr_null(find_check(&pl, CHECK_OK, "/dev/vfio/vfio"));
+	plan_free(&pl);
+	profile_free(&none);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -295,6 +340,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, looking_glass_and_tables);
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
+	tcase_add_test(tc, vfio_container);
 	suite_add_tcase(s, tc);
 	return s;
 }

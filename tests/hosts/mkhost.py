@@ -20,6 +20,7 @@ host can `include` another and change what differs.
   hugepages 2M NR FREE          sys/kernel/mm/hugepages/hugepages-2048kB/{nr,free}_hugepages
   cmdline 'WORDS'               proc/cmdline
   kvm yes|no                    dev/kvm (default yes)
+  vfio yes|no                   dev/vfio/vfio, the vfio module's container (default yes)
   node PATH                     a character device at PATH (dev/kvmfr0; a disk stand-in)
   module NAME PARAM VALUE       sys/module/NAME/parameters/PARAM
   pulse UID|none                run/user/UID/pulse/native, a bound unix socket (no listener)
@@ -201,6 +202,7 @@ class Host:
         self.hugepages = {}  # page size in bytes -> (nr, free)
         self.cmdline = "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda2 ro quiet"
         self.kvm = True
+        self.vfio = True
         self.nodes = set()
         self.modules = {}  # (module, parameter) -> value
         self.pulse = None
@@ -265,6 +267,9 @@ class Host:
         elif op == "kvm":
             need(1, "kvm yes|no")
             self.kvm = parse_bool(args[0], op)
+        elif op == "vfio":
+            need(1, "vfio yes|no")
+            self.vfio = parse_bool(args[0], op)
         elif op == "node":
             need(1, "node PATH")
             self.nodes.add(tree_path(args[0]))
@@ -593,7 +598,8 @@ class Host:
             b.symlink("dev/kvm", "/dev/null")
         for node in sorted(self.nodes):
             b.symlink(node, "/dev/null")
-        b.symlink("dev/vfio/vfio", "/dev/null")
+        if self.vfio:
+            b.symlink("dev/vfio/vfio", "/dev/null")
         vfio = {d.group for d in self.pci.values() if d.driver == "vfio-pci" and d.group is not None}
         for g in sorted(vfio):
             b.symlink(f"dev/vfio/{g}", "/dev/null")

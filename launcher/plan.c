@@ -97,23 +97,34 @@ static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
 
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
 static void check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
-		       const char *key, const char *what)
+		       const char *key, const char *what, bool rw)
 {
+	_cleanup_free_ char *q = shell_quote(hf->path), *fix = NULL;
+
 	switch (hf->state) {
 	case ACC_OK:
 		check(b, CHECK_OK, NULL, "%s: %s '%s' is there", key, what, hf->path);
 		break;
 	case ACC_MISSING:
-		check(b, CHECK_FAIL, NULL, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
+		fix = xasprintf("check the path at %s:%u, or put the %s there", loc->file, loc->line, what);
+		check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
 		      hf->path, strerror(hf->err));
 		break;
 	case ACC_DENIED:
-		check(b, CHECK_FAIL, NULL, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
+		/* Your own file: your own chmod; somebody else's: readable to all, or yours to write. */
+		if (hf->uid == b->f->host.uid)
+			fix = xasprintf("chmod u+%s %s", rw ? "rw" : "r", q);
+		else if (rw)
+			fix = xasprintf("sudo chown %s %s", b->f->user, q);
+		else
+			fix = xasprintf("sudo chmod a+r %s", q);
+		check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
 		      loc->line, key, what, hf->path, strerror(hf->err), (unsigned)hf->uid,
 		      (unsigned)(hf->mode & 07777));
 		break;
 	case ACC_WRONG_TYPE:
-		check(b, CHECK_FAIL, NULL, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
+		fix = xasprintf("change the path at %s:%u to the %s itself", loc->file, loc->line, what);
+		check(b, CHECK_FAIL, fix, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
 		      key, hf->path);
 		break;
 	}
@@ -254,10 +265,12 @@ static void check_machine(struct builder *b)
 	else if (kvm->state == ACC_MISSING)
 		check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
 		      "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
-	else {
+	else if (kvm->state == ACC_DENIED) {
 		_cleanup_free_ char *fix = xasprintf("sudo usermod -aG kvm %s, then log in again", f->user);
-		check(b, CHECK_FAIL, fix, "/dev/kvm: %s", kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
-	}
+		check(b, CHECK_FAIL, fix, "/dev/kvm: %s", strerror(kvm->err));
+	} else
+		check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
+		      "/dev/kvm: not a character device");
 
 	if (p->firmware == FW_UEFI) {
 		if (!f->host.has_firmware)
@@ -278,8 +291,12 @@ static void check_machine(struct builder *b)
 		uint64_t pages = p->memory / size;
 		const char *dir = p->hugepages == HUGE_1G ? "hugepages-1048576kB" : "hugepages-2048kB";
 
+		/* No pool to fill: the kernel registers one for every page size the CPU has. */
 		if (!pool)
-			check(b, CHECK_FAIL, NULL, "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
+			check(b, CHECK_FAIL,
+			      p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
+						      : "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
+			      "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
 			      p->hugepages == HUGE_1G ? "1G" : "2M", dir);
 		else if (pool->free < pages) {
 			_cleanup_free_ char *boot = p->hugepages == HUGE_1G
@@ -299,10 +316,12 @@ static void check_machine(struct builder *b)
 		bool bad = false;
 		for (unsigned i = 0; i < p->pin.n; i++)
 			bad |= f->host.n_cpus && p->pin.cpu[i] >= f->host.n_cpus;
-		if (bad)
-			check(b, CHECK_FAIL, NULL, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
+		if (bad) {
+			_cleanup_free_ char *fix = xasprintf("change pin = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)",
+							     p->pin_loc.file, p->pin_loc.line, f->host.n_cpus - 1);
+			check(b, CHECK_FAIL, fix, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
 			      p->pin_loc.line, f->host.n_cpus - 1);
-		else
+		} else
 			check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
 		b->pl->affinity = p->pin;
 	}
@@ -348,7 +367,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	bool viable = true;
 
 	if (s->romfile)
-		check_file(b, &f->rom[si], &s->romfile_loc, "romfile", "ROM");
+		check_file(b, &f->rom[si], &s->romfile_loc, "romfile", "ROM", false);
 	if (!d) {
 		char want[32];
 		if (s->has_host)
@@ -414,9 +433,12 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		      (unsigned)node->uid, (unsigned)node->gid, (unsigned)(node->mode & 07777));
 		break;
 	}
-	case ACC_WRONG_TYPE:
-		check(b, CHECK_FAIL, NULL, "%s: not a character device", node->path);
+	case ACC_WRONG_TYPE: {
+		_cleanup_free_ char *fix = xasprintf("reboot  (the kernel makes %s anew; something else is in its place)",
+						     node->path);
+		check(b, CHECK_FAIL, fix, "%s: not a character device", node->path);
 		break;
+	}
 	}
 
 	if (s->subids == SUBIDS_AUTO && !d->sub_vendor)
@@ -494,6 +516,7 @@ static unsigned plan_ports(struct builder *b, struct port *ports, const struct p
 		const struct pci_section *s = &p->pci[si];
 		const struct pci_dev_info *d = devs[si];
 		struct port port = { .section = si, .hotplug_off = s->hotplug == T_OFF };
+		_cleanup_free_ char *auto_port = xasprintf("set root-port = auto in [pci %s]", s->name);
 
 		if (s->rootport == ROOTPORT_NONE)
 			continue;
@@ -503,14 +526,14 @@ static unsigned plan_ports(struct builder *b, struct port *ports, const struct p
 			port.mirror = true;
 		} else {
 			if (s->rootport == ROOTPORT_MIRROR && d)
-				check(b, CHECK_FAIL, NULL,
+				check(b, CHECK_FAIL, auto_port,
 				      "%s:%u: [pci %s]: root-port = mirror needs a device behind a root port on bus 00; use root-port = auto",
 				      s->loc.file, s->loc.line, s->name);
 			port.slot = next_auto++;
 		}
 		for (unsigned i = 0; i < n; i++)
 			if (ports[i].slot == port.slot && ports[i].func == port.func) {
-				check(b, CHECK_FAIL, NULL, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
+				check(b, CHECK_FAIL, auto_port, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
 				      s->loc.file, s->loc.line, s->name, port.slot, port.func, p->pci[ports[i].section].name);
 				port.slot = next_auto++;
 				port.mirror = false;
@@ -571,11 +594,13 @@ static void plan_pci(struct builder *b)
 		     ports[i].slot, ports[i].func, i + 1, 0x10 + i, mf ? ",multifunction=on" : "",
 		     ports[i].hotplug_off ? ",hotplug=off" : "");
 		/* Bus numbers follow slot order: this port's secondary bus is i + 1. */
-		if (ports[i].mirror && d && d->addr.bus != i + 1)
-			check(b, CHECK_FAIL, NULL,
+		if (ports[i].mirror && d && d->addr.bus != i + 1) {
+			_cleanup_free_ char *fix = xasprintf("set root-port = auto in [pci %s]  (or root-port = none in the sections whose ports sort before it)",
+							     s->name);
+			check(b, CHECK_FAIL, fix,
 			      "%s:%u: [pci %s]: root-port = mirror cannot give the guest bus %02x: %u other root ports sort before it",
 			      s->loc.file, s->loc.line, s->name, d->addr.bus, i);
-		else if (ports[i].mirror && d)
+		} else if (ports[i].mirror && d)
 			check(b, CHECK_OK, NULL, "[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
 			      s->name, ports[i].slot, ports[i].func, d->addr.bus);
 	}
@@ -749,7 +774,7 @@ static void check_disks(struct builder *b)
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
 			check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
 		else
-			check_file(b, hf, &d->path_loc, key, "disk");
+			check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
 	}
 }
 
@@ -814,11 +839,14 @@ static void plan_lg(struct builder *b)
 		_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
 						     " and sudo vfio-setup install --user %s",
 						     p->lg_size >> 20, b->f->user);
-		if (lg->state == ACC_WRONG_TYPE)
-			check(b, CHECK_FAIL, "sudo rm the stale file, then: sudo modprobe kvmfr",
+		if (lg->state == ACC_WRONG_TYPE) {
+			_cleanup_free_ char *q = shell_quote(p->lg_path);
+			_cleanup_free_ char *stale = xasprintf("sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
+							       q, p->lg_size >> 20);
+			check(b, CHECK_FAIL, stale,
 			      "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
 			      p->lg_loc.file, p->lg_loc.line, p->lg_path);
-		else if (lg->state != ACC_OK)
+		} else if (lg->state != ACC_OK)
 			check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
 			      lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
 		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
@@ -838,9 +866,13 @@ static void plan_lg(struct builder *b)
 		      (unsigned)lg->uid);
 		break;
 	}
-	case ACC_WRONG_TYPE:
-		check(b, CHECK_FAIL, NULL, "[looking-glass]: %s is not a regular file", p->lg_path);
+	case ACC_WRONG_TYPE: {
+		_cleanup_free_ char *fix = xasprintf("set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
+						     p->lg_loc.file, p->lg_loc.line, p->name);
+		check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
+		      p->lg_loc.line, p->lg_path);
 		break;
+	}
 	case ACC_OK:
 		if (lg->size < p->lg_size)
 			check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
@@ -1014,13 +1046,13 @@ static void plan_tables(struct builder *b)
 		_cleanup_free_ char *e = qemu_escape(p->acpi_tables.v[i]);
 		arg(b, "-acpitable");
 		argf(b, "file=%s", e);
-		check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table");
+		check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table", false);
 	}
 	for (size_t i = 0; i < p->fwcfg_names.n; i++) {
 		_cleanup_free_ char *e = qemu_escape(p->fwcfg_files.v[i]);
 		arg(b, "-fw_cfg");
 		argf(b, "name=%s,file=%s", p->fwcfg_names.v[i], e);
-		check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file");
+		check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
 	}
 }
 

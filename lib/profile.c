@@ -823,6 +823,7 @@ static void sec_lg(struct ctx *c)
 			p->lg_size = s;
 	} else if (streq(k, "path")) {
 		set_str(&p->lg_path, get_path(c));
+		p->lg_loc = c->loc;
 	}
 }
 

@@ -120,7 +120,7 @@ struct profile {
 
 	/* [looking-glass] */
 	bool lg;
-	struct loc lg_loc;
+	struct loc lg_loc; /* path =, else the section */
 	uint64_t lg_size; /* explicit or from resolution */
 	unsigned lg_width, lg_height;
 	char *lg_path;

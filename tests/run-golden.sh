@@ -56,6 +56,20 @@ compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/e
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 
+# Every FAIL carries the one command or action that fixes it.
+if [ "${UPDATE:-}" != 1 ]; then
+	nofix=$(awk 'FNR == 1 { prev = "" } prev ~ /^FAIL  / && !/^      fix: / { print FILENAME ": " prev } { prev = $0 }
+		END { if (prev ~ /^FAIL  /) print FILENAME ": " prev }' tests/golden/*.check)
+	if [ -z "$nofix" ]; then
+		echo "ok   every FAIL in tests/golden/*.check has a fix: line"
+		pass=$((pass + 1))
+	else
+		echo "FAIL a FAIL without a fix: line:"
+		echo "$nofix"
+		fail=$((fail + 1))
+	fi
+fi
+
 # The README's broken-host example is this very output, with the test's home and profile path
 # as a user would see them.
 if [ "${UPDATE:-}" != 1 ]; then

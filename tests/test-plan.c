@@ -328,6 +328,96 @@ START_TEST(vfio_container)
 }
 END_TEST
 
+/* Every FAIL says what fixes it; @want lists "what" fragments, each with the fix it must carry. */
+static void assert_fixes(const struct plan *pl, const char *const want[][2], size_t n)
+{
+	for (size_t i = 0; i < pl->n_checks; i++)
+		if (pl->checks[i].level == CHECK_FAIL)
+			ck_assert_msg(!strempty(pl->checks[i].fix), "no fix for: %s", pl->checks[i].what);
+	for (size_t i = 0; i < n; i++) {
+		const struct check *c = find_check(pl, CHECK_FAIL, want[i][0]);
+		ck_assert_msg(c, "no FAIL with '%s'", want[i][0]);
+		ck_assert_msg(streq(c->fix, want[i][1]), "'%s': fix '%s', expected '%s'", want[i][0], c->fix, want[i][1]);
+	}
+}
+
+START_TEST(every_failure_has_a_fix)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	static const char *const want[][2] = {
+		{ "/dev/kvm: not a character device", "reboot  (the kernel makes /dev/kvm anew; something else is in its place)" },
+		{ "hugepages: the host has no 1G pool", "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)" },
+		{ ":4: pin: the host has CPUs 0-3 only", "change pin = at @:4 to CPUs within 0-3  (lscpu -e lists them)" },
+		{ ":8: romfile: ROM '/tmp/gone.rom': No such file or directory", "check the path at @:8, or put the ROM there" },
+		{ "/dev/vfio/1: not a character device", "reboot  (the kernel makes /dev/vfio/1 anew; something else is in its place)" },
+		{ "[pci audio]: its root port 01.0 is taken by [pci gpu]", "set root-port = auto in [pci audio]" },
+		{ "[pci far]: root-port = mirror cannot give the guest bus 03", "set root-port = auto in [pci far]  (or root-port = none in the sections whose ports sort before it)" },
+		{ "[pci nic]: root-port = mirror needs a device behind a root port", "set root-port = auto in [pci nic]" },
+		{ ":20: [disk d] path: disk '/tmp/d.img': Permission denied", "sudo chown alice /tmp/d.img" },
+		{ ":22: [looking-glass] path: '/dev/kvmfr0' is a regular file", "sudo rm /dev/kvmfr0  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=32" },
+		{ ":25: [acpi] table: table '/tmp/my ssdt.aml': Permission denied", "chmod u+r '/tmp/my ssdt.aml'" },
+		{ ":27: opt/x: '/tmp/dir' is not a regular file", "change the path at @:27 to the fw_cfg file itself" },
+	};
+	char fixed[ARRAY_SIZE(want)][2][256];
+	const char *wants[ARRAY_SIZE(want)][2];
+
+	load("[vm]\nmemory = 4G\nhugepages = 1G\npin = 0-3,7\ncpus = 5\n"
+	     "[pci gpu]\nhost = 01:00.0\nromfile = /tmp/gone.rom\nroot-port = mirror\n"
+	     "[pci audio]\nhost = 01:00.1\nroot-port = mirror\n"
+	     "[pci far]\nhost = 03:00.0\nroot-port = mirror\n"
+	     "[pci nic]\nhost = 00:1f.6\nroot-port = mirror\n"
+	     "[disk d]\npath = /tmp/d.img\n"
+	     "[looking-glass]\npath = /dev/kvmfr0\nsize = 32M\n"
+	     "[acpi]\ntable = /tmp/my ssdt.aml\n"
+	     "[fw_cfg]\nopt/x = /tmp/dir\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.host.pci.dev = xrealloc(f.host.pci.dev, 6 * sizeof(struct pci_dev_info));
+	/* In address order, as pci_host_find wants them: 00:1f.6 before the GPU, 03:00.0 last. */
+	f.host.pci.dev[5] = dev(3, 0, 0, 0x8086, 0x1533, 0x020000, "vfio-pci", 3);
+	f.host.pci.dev[5].parent = (struct pci_addr){ 0, 0, 0x1c, 0 };
+	f.host.pci.dev[4] = f.host.pci.dev[3];
+	f.host.pci.dev[3] = f.host.pci.dev[2];
+	f.host.pci.dev[2] = dev(0, 0x1f, 6, 0x8086, 0x15b8, 0x020000, "vfio-pci", 4);
+	f.host.pci.n = 6;
+	f.host.n_cpus = 4;
+	f.host.n_huge = 1;
+	f.host.huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 4096, .free = 4096 };
+	f.host.kvm.state = ACC_WRONG_TYPE;
+	f.host.uid = 1000;
+	f.vfio_group[0].state = ACC_WRONG_TYPE;
+	f.vfio_group[1] = (struct host_file){ .path = xstrdup("/dev/vfio/1"), .state = ACC_OK };
+	f.vfio_group[2] = (struct host_file){ .path = xstrdup("/dev/vfio/3"), .state = ACC_OK };
+	f.vfio_group[3] = (struct host_file){ .path = xstrdup("/dev/vfio/4"), .state = ACC_OK };
+	f.rom[0] = (struct host_file){ .path = xstrdup("/tmp/gone.rom"), .state = ACC_MISSING, .err = ENOENT };
+	f.disk[0] = (struct host_file){ .path = xstrdup("/tmp/d.img"), .state = ACC_DENIED, .err = EACCES, .uid = 0, .mode = 0100600 };
+	f.lg = (struct host_file){ .path = xstrdup("/dev/kvmfr0"), .state = ACC_WRONG_TYPE, .mode = 0100644 };
+	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/my ssdt.aml"), .state = ACC_DENIED, .err = EACCES, .uid = 1000, .mode = 0100200 };
+	f.fwcfg[0] = (struct host_file){ .path = xstrdup("/tmp/dir"), .state = ACC_WRONG_TYPE, .mode = 040755 };
+	plan_build(&p, &f, &pl);
+	/* @ in a fix stands for the profile's file name. */
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const char *at = strchr(want[i][1], '@');
+		if (at)
+			snprintf(fixed[i][1], sizeof(fixed[i][1]), "%.*s%s%s", (int)(at - want[i][1]), want[i][1], p.path, at + 1);
+		else
+			snprintf(fixed[i][1], sizeof(fixed[i][1]), "%s", want[i][1]);
+		wants[i][0] = want[i][0];
+		wants[i][1] = fixed[i][1];
+	}
+	assert_fixes(&pl, wants, ARRAY_SIZE(wants));
+	for (int i = 1; i < 4; i++)
+		free(f.vfio_group[i].path);
+	free(f.disk[0].path);
+	free(f.lg.path);
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -341,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
 	tcase_add_test(tc, vfio_container);
+	tcase_add_test(tc, every_failure_has_a_fix);
 	suite_add_tcase(s, tc);
 	return s;
 }

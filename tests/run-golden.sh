@@ -56,6 +56,23 @@ compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/e
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 
+# A regular file where the kvmfr device belongs (QEMU made it on a run without the module): the
+# laptop host with one, read by the real inspect.
+cp -a "$T/hosts/laptop" "$T/hosts/stale-kvmfr"
+rm "$T/hosts/stale-kvmfr/dev/kvmfr0"
+head -c 4096 /dev/zero > "$T/hosts/stale-kvmfr/dev/kvmfr0"
+out=$(run stale-kvmfr check profiles/laptop.ini)
+if grep -qx "FAIL  profiles/laptop.ini:[0-9]*: \[looking-glass\] path: '/dev/kvmfr0' is a regular file, not the kvmfr device (left over from a run without the module)" <<<"$out" &&
+	grep -qx "      fix: sudo rm /dev/kvmfr0  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=32" <<<"$out" &&
+	grep -qx "exit 1" <<<"$out"; then
+	echo "ok   a stale regular file at /dev/kvmfr0 fails check, with the fix"
+	pass=$((pass + 1))
+else
+	echo "FAIL a stale regular file at /dev/kvmfr0:"
+	echo "$out"
+	fail=$((fail + 1))
+fi
+
 # Every FAIL carries the one command or action that fixes it.
 if [ "${UPDATE:-}" != 1 ]; then
 	nofix=$(awk 'FNR == 1 { prev = "" } prev ~ /^FAIL  / && !/^      fix: / { print FILENAME ": " prev } { prev = $0 }

@@ -328,6 +328,38 @@ START_TEST(vfio_container)
 }
 END_TEST
 
+START_TEST(aio_native_for_block_devices)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	/* aio = auto (the default): native for a block device with O_DIRECT (cache = none),
+	 * QEMU's default (threads) for an image file, or for a block device through the page cache. */
+	load("[vm]\nmemory = 2G\n[disk blk]\npath = /dev/disk/by-id/nvme-x-part4\ncache = none\n"
+	     "[disk img]\npath = /tmp/x.qcow2\ncache = none\n"
+	     "[disk cached]\npath = /dev/sdb\ncache = writeback\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path), .state = ACC_OK, .mode = S_IFBLK | 0660 };
+	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path), .state = ACC_OK, .mode = S_IFREG | 0600 };
+	f.disk[2] = (struct host_file){ .path = xstrdup(p.disk[2].path), .state = ACC_OK, .mode = S_IFBLK | 0660 };
+	plan_build(&p, &f, &pl);
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/dev/disk/by-id/nvme-x-part4")],
+			 "file=/dev/disk/by-id/nvme-x-part4,if=none,id=drive.blk,format=raw,cache=none,aio=native");
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/tmp/x.qcow2")],
+			 "file=/tmp/x.qcow2,if=none,id=drive.img,format=qcow2,cache=none");
+	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/dev/sdb")],
+			 "file=/dev/sdb,if=none,id=drive.cached,format=raw,cache=writeback");
+	ck_assert(plan_ok(&pl));
+	for (int i = 0; i < 3; i++)
+		free(f.disk[i].path);
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 /* Every FAIL says what fixes it; @want lists "what" fragments, each with the fix it must carry. */
 static void assert_fixes(const struct plan *pl, const char *const want[][2], size_t n)
 {
@@ -432,6 +464,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tcg_fallback);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);
+	tcase_add_test(tc, aio_native_for_block_devices);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,7 +12,7 @@
 static int load_profile(const struct global *g, const char *name, struct profile *ret)
 {
 	struct profile_errors errs = { 0 };
-	_cleanup_free_ char *path = profile_find(name, g->root);
+	_cleanup_free_ char *path = profile_find(name, g->root), *shown = NULL;
 	int r;
 
 	if (!path) {
@@ -29,14 +29,15 @@ static int load_profile(const struct global *g, const char *name, struct profile
 		return -ENOENT;
 	}
 	r = profile_load(path, ret, &errs);
+	shown = escape_control(path); /* a file name may hold a newline */
 	if (r == -EINVAL) {
 		for (size_t i = 0; i < errs.msgs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs.v[i]);
 		size_t n = errs.msgs.n > PROFILE_MAX_ERRORS ? PROFILE_MAX_ERRORS : errs.msgs.n;
 		fprintf(stderr, "qemu-vm: %s%zu error%s in %s; nothing was started\n",
-			errs.msgs.n > PROFILE_MAX_ERRORS ? "more than " : "", n, n == 1 ? "" : "s", path);
+			errs.msgs.n > PROFILE_MAX_ERRORS ? "more than " : "", n, n == 1 ? "" : "s", shown);
 	} else if (r < 0)
-		fprintf(stderr, "qemu-vm: %s: %s\n", path, strerror(-r));
+		fprintf(stderr, "qemu-vm: %s: %s\n", shown, strerror(-r));
 	profile_errors_free(&errs);
 	return r;
 }
@@ -203,12 +204,14 @@ static void list_dir(const char *dir, const char *where, unsigned *count)
 		struct profile_errors errs = { 0 };
 
 		if (len > 4 && streq(e + len - 4, ".ini")) {
+			_cleanup_free_ char *stem = xstrndup(e, len - 4), *shown = escape_control(stem);
+
 			path = xasprintf("%s/%s", dir, e);
 			if (profile_load(path, &p, &errs) == 0) {
-				printf("%-16.*s %-40s %s\n", (int)(len - 4), e, p.title ? p.title : "-", where);
+				printf("%-16s %-40s %s\n", shown, p.title ? p.title : "-", where);
 				profile_free(&p);
 			} else
-				printf("%-16.*s %-40s %s\n", (int)(len - 4), e, "(errors: qemu-vm check)", where);
+				printf("%-16s %-40s %s\n", shown, "(errors: qemu-vm check)", where);
 			profile_errors_free(&errs);
 			(*count)++;
 		}

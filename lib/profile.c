@@ -1384,6 +1384,19 @@ static void validate(struct parse *ps)
 		p->cpus = p->pin.n ? p->pin.n : 2;
 }
 
+/* A file name can hold anything but '/' and NUL; what QEMU's option syntax would split (',')
+ * is doubled where the name lands, but a newline or escape would break every message and
+ * listing that shows it, and '.' or '..' would make the run directory its parent. */
+static bool vm_name_ok(const char *name)
+{
+	if (strempty(name) || streq(name, ".") || streq(name, ".."))
+		return false;
+	for (const unsigned char *t = (const unsigned char *)name; *t; t++)
+		if (*t < 0x20 || *t == 0x7f)
+			return false;
+	return true;
+}
+
 static void profile_name_from_path(struct profile *p)
 {
 	const char *base = strrchr(p->path, '/');
@@ -1441,6 +1454,16 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 	}
 	p.path = xstrdup(path);
 	profile_name_from_path(&p);
+	if (!vm_name_ok(p.name)) {
+		_cleanup_free_ char *e = escape_control(path);
+		strv_pushf(&errs->msgs,
+			   "%s: the file name is the VM's name (in QEMU's -name and the QMP socket path), and "
+			   "it may not be empty, '.' or '..', nor hold control characters; rename the file",
+			   e);
+		fclose(ps.f);
+		profile_free(&p);
+		return -EINVAL;
+	}
 	defaults(&p);
 	r = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(ps.f);

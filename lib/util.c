@@ -199,6 +199,27 @@ char *find_program_under(const char *root, const char *name)
 	return NULL;
 }
 
+char *escape_control(const char *s)
+{
+	size_t n = 1;
+	char *r, *o;
+
+	for (const unsigned char *t = (const unsigned char *)s; *t; t++)
+		n += *t < 0x20 || *t == 0x7f ? 4 : 1;
+	r = o = xmalloc(n);
+	for (const unsigned char *t = (const unsigned char *)s; *t; t++) {
+		if (*t == '\n' || *t == '\t' || *t == '\r') {
+			*o++ = '\\';
+			*o++ = *t == '\n' ? 'n' : *t == '\t' ? 't' : 'r';
+		} else if (*t < 0x20 || *t == 0x7f)
+			o += sprintf(o, "\\x%02x", *t);
+		else
+			*o++ = (char)*t;
+	}
+	*o = '\0';
+	return r;
+}
+
 char *find_program(const char *name)
 {
 	return find_program_under(NULL, name);

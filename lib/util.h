@@ -90,6 +90,9 @@ int read_u64_file(const char *path, int base, uint64_t *ret);
 /* Formats a byte count the way a user writes it: 16G, 512M, 64K, or bytes. */
 void format_size(uint64_t bytes, char *buf, size_t len);
 
+/* @s fit for one line of a message: control characters as \n, \t, \r or \xNN. Malloc'd. */
+char *escape_control(const char *s);
+
 /* Resolves a program name on $PATH the way execvp would (a name with '/' is taken as is);
  * returns a malloc'd path or NULL with errno set (ENOENT, EACCES). No shell is involved anywhere. */
 char *find_program(const char *name);

@@ -169,9 +169,14 @@ out=$(as_user "$QVM" run typo 2>&1)
 [ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && grep -q "typo.ini:2: memory: expected a size like 16G or 512M, got 'lots'" <<<"$out" &&
 	ok "a profile error starts nothing" || bad "profile error: $out"
 
-# list shows the profiles with their titles.
+# list shows the profiles with their titles, one line each, whatever their file names hold.
+printf '[vm]\nmemory = 1G\n' > "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
 out=$(as_user "$QVM" list 2>&1)
-grep -q '^demo .*qemu-vm demo' <<<"$out" && grep -q '^typo .*errors' <<<"$out" && ok "list" || bad "list: $out"
+grep -q '^demo .*qemu-vm demo' <<<"$out" && grep -q '^typo .*errors' <<<"$out" &&
+	grep -q '^two\\nlines  *(errors: qemu-vm check)' <<<"$out" && ! grep -q '^lines' <<<"$out" &&
+	ok "list" || bad "list: $out"
+rm "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
 
 # audio = auto: QEMU is asked once per binary (path, size, mtime), the answer cached.
 cat > "$T/probe-qemu" <<'SH'

@@ -96,5 +96,27 @@ else
 	bad "a directory (exit $rc): $(cat "$T/err")"
 fi
 
+# The file name is the VM's name: a newline, an escape or '..' is refused, naming the file with
+# its control characters shown; a comma is fine (doubled where QEMU reads it).
+for stem in $'bad\nname' $'esc\e[31m' '..'; do
+	printf '[vm]\nmemory = 1G\n' > "$T/$stem.ini"
+	shown=$T/$stem.ini
+	shown=${shown//$'\n'/'\n'}
+	shown=${shown//$'\e'/'\x1b'}
+	show "$T/$stem.ini"
+	want="$shown: the file name is the VM's name (in QEMU's -name and the QMP socket path), and it may not be empty, '.' or '..', nor hold control characters; rename the file
+qemu-vm: 1 error in $shown; nothing was started"
+	if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "$want" ]; then
+		ok "a profile named $(printf '%q' "$stem") is refused, by its escaped file name"
+	else
+		bad "profile named $(printf '%q' "$stem") (exit $rc): $(cat "$T/err")"
+	fi
+done
+printf '[vm]\nmemory = 1G\n' > "$T/a,b.ini"
+show "$T/a,b.ini"
+[ $rc -eq 0 ] && grep -qx 'guest=a,,b,process=qemu-vm:a,,b,debug-threads=on' "$T/out" &&
+	grep -q "^'\?unix:/run/user/1000/qemu-vm/a,,b/qmp.sock,server=on,wait=off'\?$" "$T/out" &&
+	ok "a comma in the name is doubled in -name and the QMP socket path" || bad "name with a comma: $(cat "$T/out" "$T/err")"
+
 echo "profiles: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

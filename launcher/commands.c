@@ -8,8 +8,7 @@
 #include "qmp.h"
 #include "sandbox.h"
 
-/* Parses the profile NAME names and prints every error; 0 or -errno. */
-static int load_profile(const struct global *g, const char *name, struct profile *ret)
+int load_profile(const struct global *g, const char *name, struct profile *ret)
 {
 	struct profile_errors errs = { 0 };
 	_cleanup_free_ char *path = profile_find(name, g->root), *shown = NULL;
@@ -306,6 +305,22 @@ static char *vm_name(const char *arg)
 	return xstrndup(base, len);
 }
 
+int vm_qmp_open(const char *name, struct qmp *ret)
+{
+	_cleanup_free_ char *rt = NULL, *sock = NULL;
+	bool fallback;
+	int r;
+
+	rt = runtime_base(&fallback);
+	sock = xasprintf("%s/qemu-vm/%s/qmp.sock", rt, name);
+	r = qmp_open(sock, ret);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s)\n", name, sock);
+	else if (r < 0)
+		fprintf(stderr, "qemu-vm: %s: %s\n", sock, strerror(-r));
+	return r;
+}
+
 int cmd_stop(const struct global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -313,8 +328,7 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	_cleanup_free_ char *name = NULL, *sock = NULL, *err = NULL, *rt = NULL;
-	bool fallback;
+	_cleanup_free_ char *name = NULL, *err = NULL;
 	unsigned timeout = 60;
 	bool force = false;
 	struct qmp q;
@@ -333,18 +347,9 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm stop [--force] [--timeout SECONDS] NAME\n");
 		return 2;
 	}
-	rt = runtime_base(&fallback);
 	name = vm_name(argv[optind]);
-	sock = xasprintf("%s/qemu-vm/%s/qmp.sock", rt, name);
-	r = qmp_open(sock, &q);
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s)\n", name, sock);
+	if (vm_qmp_open(name, &q) < 0)
 		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "qemu-vm: %s: %s\n", sock, strerror(-r));
-		return 1;
-	}
 	/* ACPI power button first, as libvirt's shutdown does; quit only when asked to. */
 	r = qmp_execute(&q, "system_powerdown", NULL, NULL, &err);
 	if (r == 0) {

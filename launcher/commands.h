@@ -3,11 +3,17 @@
 #pragma once
 
 #include "inspect.h"
+#include "qmp.h"
 
 struct global {
 	const char *root; /* --host-root, "/" by default */
 	bool allow_root;
 };
+
+/* Finds and parses the profile NAME (a name or a path), printing every error; 0 or -errno. */
+int load_profile(const struct global *g, const char *name, struct profile *ret);
+/* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */
+int vm_qmp_open(const char *name, struct qmp *ret);
 
 int cmd_run(const struct global *g, int argc, char **argv);
 int cmd_check(const struct global *g, int argc, char **argv);

@@ -15,13 +15,14 @@ static const struct command {
 	{ "stop", cmd_stop, "[--force] NAME", "ACPI power button; --force quits QEMU after the timeout" },
 	{ "list", cmd_list, "", "the profiles found" },
 	{ "devices", cmd_devices, "", "PCI devices by IOMMU group, and USB devices" },
+	{ "desktop", cmd_desktop, "[--print|--remove] NAME", "an application menu entry that starts NAME" },
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: qemu-vm [--host-root DIR] [--allow-root] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-8s %-18s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(out, "  %-8s %-24s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(out, "\nProfiles: $XDG_CONFIG_HOME/qemu-vm/NAME.ini, /etc/qemu-vm/NAME.ini, or a path.\n");
 }
 

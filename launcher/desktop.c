@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* qemu-vm desktop: a desktop entry that starts a profile's VM from the application menu. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include "commands.h"
+#include "fsutil.h"
+#include "plan.h"
+
+/* The Desktop Entry Specification's reserved characters in an Exec argument. */
+static const char exec_reserved[] = " \t\n\"'\\><~|&;$*?#()`";
+
+/* One Exec argument: double-quoted when it holds a reserved character, with ", `, $ and \
+ * escaped inside the quotes; % doubled everywhere (a lone % starts a field code). */
+static void put_exec_arg(FILE *out, const char *s)
+{
+	bool quote = s[0] == '\0' || s[strcspn(s, exec_reserved)] != '\0';
+
+	if (quote)
+		fputc('"', out);
+	for (const char *c = s; *c; c++) {
+		if (quote && strchr("\"`$\\", *c))
+			fputc('\\', out);
+		if (*c == '%')
+			fputc('%', out);
+		fputc(*c, out);
+	}
+	if (quote)
+		fputc('"', out);
+}
+
+/* A string value: the spec's escapes for backslash and the white space a line cannot hold. The
+ * Exec value gets this too, after its own quoting, which is why a backslash inside a quoted
+ * argument ends up as four. */
+static char *escape_value(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		abort();
+	for (const char *c = s; *c; c++) {
+		if (*c == '\\')
+			fputs("\\\\", out);
+		else if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c == '\t')
+			fputs("\\t", out);
+		else if (*c == '\r')
+			fputs("\\r", out);
+		else if (*c == ' ' && c == s)
+			fputs("\\s", out);
+		else
+			fputc(*c, out);
+	}
+	fclose(out);
+	return buf;
+}
+
+/* "EXE ARG…" as an Exec value, quoted and escaped. */
+static char *exec_value(const char *exe, const char *cmd, const char *arg)
+{
+	_cleanup_free_ char *raw = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&raw, &len);
+
+	if (!out)
+		abort();
+	put_exec_arg(out, exe);
+	fprintf(out, " %s ", cmd);
+	put_exec_arg(out, arg);
+	fclose(out);
+	return escape_value(raw);
+}
+
+/* What `run` is given from the menu: the name when the user gave a name (found again in the
+ * profile directories at each start, as on the command line), else the profile's absolute path. */
+static char *profile_arg(const char *typed, const struct profile *p)
+{
+	char abs[PATH_MAX];
+
+	if (!strchr(typed, '/') && !(strlen(typed) > 4 && streq(typed + strlen(typed) - 4, ".ini")))
+		return xstrdup(typed);
+	if (!realpath(p->path, abs))
+		return xstrdup(p->path);
+	return xstrdup(abs);
+}
+
+/* The name in the application menu: the profile's title, else the profile's name. */
+static char *menu_title(const struct profile *p)
+{
+	return strempty(p->title) ? xasprintf("%s (qemu-vm)", p->name) : xstrdup(p->title);
+}
+
+/* The entry's text. Pure: the profile, what the user typed, and the qemu-vm to start. */
+static char *desktop_entry(const struct profile *p, const char *typed, const char *exe)
+{
+	_cleanup_free_ char *name = menu_title(p), *title = NULL, *arg = NULL, *run = NULL, *stop = NULL,
+			    *try_exec = NULL, *comment = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	title = escape_value(name);
+	arg = profile_arg(typed, p);
+	run = exec_value(exe, "run", arg);
+	stop = exec_value(exe, "stop", p->name);
+	try_exec = escape_value(exe);
+	comment = escape_value(p->path);
+	out = open_memstream(&buf, &len);
+	if (!out)
+		abort();
+	fprintf(out,
+		"[Desktop Entry]\n"
+		"Type=Application\n"
+		"Version=1.4\n"
+		"Name=%s\n"
+		"GenericName=Virtual Machine\n"
+		"Comment=Starts the VM of %s with qemu-vm\n"
+		"Icon=computer\n"
+		"TryExec=%s\n"
+		"Exec=%s\n"
+		"Terminal=false\n"
+		"StartupNotify=false\n"
+		"Categories=System;Emulator;\n"
+		"Keywords=VM;QEMU;VFIO;passthrough;\n"
+		"Actions=stop;\n"
+		"\n"
+		"[Desktop Action stop]\n"
+		"Name=Shut Down\n"
+		"Exec=%s\n",
+		title, comment, try_exec, run, stop);
+	fclose(out);
+	return buf;
+}
+
+/* The entry's file name: a desktop file ID keeps to letters, digits, - and _ (each other byte of
+ * the profile name becomes _). */
+static char *entry_file(const char *dir, const char *name)
+{
+	_cleanup_free_ char *id = xstrdup(name);
+
+	for (char *c = id; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", *c))
+			*c = '_';
+	return xasprintf("%s/qemu-vm-%s.desktop", dir, id);
+}
+
+static const char usage_text[] = "usage: qemu-vm desktop [--print | --remove] NAME\n";
+
+int cmd_desktop(const struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "print", no_argument, NULL, 'p' },
+		{ "remove", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_free_ char *data = NULL, *dir = NULL, *file = NULL, *exe = NULL, *entry = NULL,
+			    *title = NULL, *typed = NULL;
+	bool print = false, remove = false;
+	struct profile p;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'p')
+			print = true;
+		else if (c == 'r')
+			remove = true;
+		else {
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || (print && remove)) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	/* A profile that does not parse would only fail from the menu, where nobody reads why. */
+	if (load_profile(g, argv[optind], &p) < 0)
+		return 1;
+
+	data = expand_path("$XDG_DATA_HOME");
+	if (!data && !print) {
+		fprintf(stderr, "qemu-vm: neither XDG_DATA_HOME nor HOME is set: no place for the entry "
+				"(hint: run it from your desktop session)\n");
+		profile_free(&p);
+		return 1;
+	}
+	if (data) {
+		dir = xasprintf("%s/applications", data);
+		file = entry_file(dir, p.name);
+	}
+
+	if (remove) {
+		r = remove_file_durable(file);
+		if (r == -ENOENT)
+			printf("%s: no desktop entry at %s, nothing to remove\n", p.name, file);
+		else if (r < 0)
+			fprintf(stderr, "qemu-vm: %s: %s\n", file, strerror(-r));
+		else
+			printf("%s: removed %s\n", p.name, file);
+		profile_free(&p);
+		return r < 0 && r != -ENOENT ? 1 : 0;
+	}
+
+	/* The menu starts the very qemu-vm that wrote the entry, whatever the session's PATH. */
+	exe = realpath("/proc/self/exe", NULL);
+	if (!exe) {
+		fprintf(stderr, "qemu-vm: /proc/self/exe: %s (hint: is /proc mounted?)\n", strerror(errno));
+		profile_free(&p);
+		return 1;
+	}
+	entry = desktop_entry(&p, argv[optind], exe);
+	if (print) {
+		fputs(entry, stdout);
+		profile_free(&p);
+		return 0;
+	}
+	r = mkdir_parents(dir, 0755);
+	if (r >= 0)
+		r = write_file_atomic(file, entry, strlen(entry), 0644);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: %s: %s%s\n", r == -ELOOP ? file : dir, strerror(-r),
+			r == -ELOOP ? " (a symlink is never written through; remove it first)" : "");
+		profile_free(&p);
+		return 1;
+	}
+	title = menu_title(&p);
+	typed = shell_quote(argv[optind]);
+	printf("%s: installed %s ('%s' in the application menu; qemu-vm desktop --remove %s takes it "
+	       "away)\n",
+	       p.name, file, title, typed);
+	profile_free(&p);
+	return 0;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# qemu-vm desktop: the entry it installs passes desktop-file-validate, and GLib's own launcher
+# (gio launch) starting it runs qemu-vm run with exactly the profile, which execs a stub QEMU
+# with show's argv — also for a profile path full of characters the Exec key must quote.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+QVM=$PWD/$B/qemu-vm
+for t in desktop-file-validate gio; do
+	if ! command -v "$t" >/dev/null; then
+		echo "SKIP: $t not installed (apt-get install desktop-file-utils libglib2.0-bin)"
+		exit 77
+	fi
+done
+T=$(mktemp -d /tmp/qvm-desktop.XXXXXX)
+chmod 755 "$T"
+pass=0 fail=0
+user=""
+cleanup() {
+	[ -n "$user" ] && userdel "$user" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+H=$T/home
+apps=$H/.local/share/applications
+mkdir -p "$H/.config/qemu-vm" "$T/run" "$T/odd"
+cp tests/launcher/stub-qemu "$T/stub-qemu"
+# The demo profile with a stub QEMU, once under its name and once at a path that needs quoting
+# in an Exec line: space, double quote, dollar, percent, backslash, backtick.
+sed "s|^cpu = qemu64.*|cpu = qemu64\nqemu = $T/stub-qemu|" profiles/demo.ini >"$H/.config/qemu-vm/demo.ini"
+odd='my vm "x" $HOME 100% a\b `c`.ini'
+sed 's/^title = .*/title = Odd \\ "one" 50%/' "$H/.config/qemu-vm/demo.ini" >"$T/odd/$odd"
+printf '[vm]\nmemory = lots\n' >"$H/.config/qemu-vm/broken.ini"
+
+# run refuses root, so the entry is launched as an ordinary user when we are root.
+if [ "$(id -u)" -eq 0 ]; then
+	user=qvmdesk$$
+	if ! useradd --system --no-create-home --home-dir "$H" --shell /usr/sbin/nologin "$user"; then
+		echo "SKIP: cannot create a test user"
+		exit 77
+	fi
+	chown -R "$user:" "$T/home" "$T/run" "$T/odd"
+fi
+chmod 700 "$T/run"
+
+as_user() {
+	local envs=(HOME="$H" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$H/out"
+		PATH=/usr/bin:/bin)
+	if [ -n "$user" ]; then
+		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
+			env -i "${envs[@]}" "$@"
+	else
+		env -i "${envs[@]}" "$@"
+	fi
+}
+
+# gio launch returns once the child is spawned: wait for the stub's record.
+launched_argv() {
+	rm -f "$H/out.argv"
+	as_user gio launch "$1" >"$T/gio.log" 2>&1 || return 1
+	for _ in $(seq 100); do
+		[ -s "$H/out.argv" ] && sleep 0.2 && cat "$H/out.argv" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for prof in demo "$T/odd/$odd"; do
+	out=$(as_user "$QVM" desktop "$prof" 2>&1)
+	rc=$?
+	entry=$(sed -n "s|^.*: installed \(.*\.desktop\) (.*|\1|p" <<<"$out")
+	if [ $rc -ne 0 ] || [ ! -f "$entry" ]; then
+		bad "desktop '$prof' installs an entry (rc=$rc): $out"
+		continue
+	fi
+	[ "$(dirname "$entry")" = "$apps" ] && [ "$(stat -c %a "$entry")" = 644 ] &&
+		ok "'$prof': entry in \$XDG_DATA_HOME/applications, mode 0644" ||
+		bad "'$prof': entry at $entry, mode $(stat -c %a "$entry")"
+	v=$(desktop-file-validate "$entry" 2>&1)
+	[ $? -eq 0 ] && [ -z "$v" ] && ok "'$prof': desktop-file-validate has nothing to say" ||
+		bad "'$prof': desktop-file-validate: $v"
+	[ "$(as_user "$QVM" desktop --print "$prof")" = "$(cat "$entry")" ] &&
+		ok "'$prof': --print prints the entry that was written" || bad "'$prof': --print differs"
+	want=$(as_user "$QVM" show "$prof" | python3 -c 'import shlex, sys; print("\n".join(shlex.split(sys.stdin.read())[1:]))')
+	got=$(launched_argv "$entry")
+	if [ $? -eq 0 ] && [ -n "$want" ] && [ "$got" = "$want" ]; then
+		ok "'$prof': gio launch runs qemu-vm run, which execs QEMU with show's argv"
+	else
+		bad "'$prof': gio launch: $(cat "$T/gio.log") — got $(head -c 300 <<<"$got")"
+	fi
+done
+
+# The menu name is the title, with the backslash escaped as a string value needs.
+grep -qx 'Name=Odd \\\\ "one" 50%' "$apps"/qemu-vm-my_vm*.desktop &&
+	ok "the title is the menu name, escaped" || bad "menu name: $(grep ^Name= "$apps"/qemu-vm-my_vm*.desktop)"
+grep -q '^Exec=.* stop demo$' "$apps/qemu-vm-demo.desktop" && grep -qx 'Actions=stop;' "$apps/qemu-vm-demo.desktop" &&
+	ok "a Shut Down action runs qemu-vm stop" || bad "no stop action"
+
+# A profile with errors installs nothing: from the menu, nobody would read why it fails.
+out=$(as_user "$QVM" desktop broken 2>&1)
+[ $? -eq 1 ] && grep -q 'broken.ini:2: memory:' <<<"$out" && [ ! -e "$apps/qemu-vm-broken.desktop" ] &&
+	ok "a profile with errors: file:line, no entry" || bad "broken profile: $out"
+
+# A symlink where the entry goes is refused, and what it points to is left alone.
+echo keep >"$T/victim"
+chmod 666 "$T/victim"
+as_user "$QVM" desktop --remove demo >/dev/null
+as_user ln -s "$T/victim" "$apps/qemu-vm-demo.desktop"
+out=$(as_user "$QVM" desktop demo 2>&1)
+[ $? -eq 1 ] && grep -q 'symlink' <<<"$out" && [ "$(cat "$T/victim")" = keep ] &&
+	ok "a symlink at the entry is refused, its target untouched" || bad "symlink: $out"
+as_user rm -f "$apps/qemu-vm-demo.desktop"
+
+as_user "$QVM" desktop demo >/dev/null
+out=$(as_user "$QVM" desktop --remove demo 2>&1)
+[ $? -eq 0 ] && [ ! -e "$apps/qemu-vm-demo.desktop" ] && ok "--remove takes the entry away" || bad "--remove: $out"
+out=$(as_user "$QVM" desktop --remove demo 2>&1)
+[ $? -eq 0 ] && grep -q 'nothing to remove' <<<"$out" && ok "--remove again: nothing to remove" ||
+	bad "--remove again: $out"
+out=$(as_user "$QVM" desktop --print --remove demo 2>&1)
+[ $? -eq 2 ] && grep -q '^usage:' <<<"$out" && ok "--print with --remove is a usage error" || bad "usage: $out"
+
+echo "desktop: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -66,7 +66,7 @@ static void release(struct profile *p, struct vm_facts *f, struct plan *pl)
 	profile_free(p);
 }
 
-static bool refuse_privileged(const struct global *g, const char *cmd)
+bool refuse_privileged(const struct global *g, const char *cmd)
 {
 	char why[128];
 

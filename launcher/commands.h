@@ -14,6 +14,8 @@ struct global {
 int load_profile(const struct global *g, const char *name, struct profile *ret);
 /* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */
 int vm_qmp_open(const char *name, struct qmp *ret);
+/* Says why and returns true when running as root or with an effective capability (run, check, usb). */
+bool refuse_privileged(const struct global *g, const char *cmd);
 
 int cmd_run(const struct global *g, int argc, char **argv);
 int cmd_check(const struct global *g, int argc, char **argv);

@@ -23,6 +23,7 @@ int cmd_show(const struct global *g, int argc, char **argv);
 int cmd_list(const struct global *g, int argc, char **argv);
 int cmd_devices(const struct global *g, int argc, char **argv);
 int cmd_stop(const struct global *g, int argc, char **argv);
+int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
 
 /* Act: creates the run directory and the VM's vars copy, confines itself, execs QEMU.

@@ -75,8 +75,9 @@ static char *exec_value(const char *exe, const char *cmd, const char *arg)
 	return escape_value(raw);
 }
 
-/* What `run` is given from the menu: the name when the user gave a name (found again in the
- * profile directories at each start, as on the command line), else the profile's absolute path. */
+/* What `run` and `stop` are given from the menu: the name when the user gave a name (found again
+ * in the profile directories at each start, as on the command line), else the profile's absolute
+ * path, which also keeps a name that starts with '-' from reading as an option. */
 static char *profile_arg(const char *typed, const struct profile *p)
 {
 	char abs[PATH_MAX];
@@ -88,27 +89,66 @@ static char *profile_arg(const char *typed, const struct profile *p)
 	return xstrdup(abs);
 }
 
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): a desktop
+ * entry is UTF-8, and a file name need not be. */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *c = (const unsigned char *)s;
+
+	while (*c) {
+		unsigned n, cp;
+
+		if (*c < 0x80) {
+			c++;
+			continue;
+		}
+		if (*c >= 0xc2 && *c <= 0xdf)
+			n = 1, cp = *c & 0x1f;
+		else if (*c >= 0xe0 && *c <= 0xef)
+			n = 2, cp = *c & 0x0f;
+		else if (*c >= 0xf0 && *c <= 0xf4)
+			n = 3, cp = *c & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((c[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (c[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		c += n + 1;
+	}
+	return true;
+}
+
 /* The name in the application menu: the profile's title, else the profile's name. */
 static char *menu_title(const struct profile *p)
 {
 	return strempty(p->title) ? xasprintf("%s (qemu-vm)", p->name) : xstrdup(p->title);
 }
 
-/* The entry's text. Pure: the profile, what the user typed, and the qemu-vm to start. */
-static char *desktop_entry(const struct profile *p, const char *typed, const char *exe)
+/* The line that says which profile an entry belongs to: another profile's entry, or one the
+ * user wrote, is never overwritten or removed. */
+#define PROFILE_KEY "X-QemuVm-Profile="
+
+/* The entry's text. Pure: the profile, the argument run and stop get (profile_arg()), and the
+ * qemu-vm to start. */
+static char *desktop_entry(const struct profile *p, const char *arg, const char *exe)
 {
-	_cleanup_free_ char *name = menu_title(p), *title = NULL, *arg = NULL, *run = NULL, *stop = NULL,
-			    *try_exec = NULL, *comment = NULL;
+	_cleanup_free_ char *name = menu_title(p), *title = NULL, *run = NULL, *stop = NULL,
+			    *try_exec = NULL, *comment = NULL, *owner = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out;
 
 	title = escape_value(name);
-	arg = profile_arg(typed, p);
 	run = exec_value(exe, "run", arg);
-	stop = exec_value(exe, "stop", p->name);
+	stop = exec_value(exe, "stop", arg);
 	try_exec = escape_value(exe);
 	comment = escape_value(p->path);
+	owner = escape_value(arg);
 	out = open_memstream(&buf, &len);
 	if (!out)
 		abort();
@@ -127,11 +167,12 @@ static char *desktop_entry(const struct profile *p, const char *typed, const cha
 		"Categories=System;Emulator;\n"
 		"Keywords=VM;QEMU;VFIO;passthrough;\n"
 		"Actions=stop;\n"
+		PROFILE_KEY "%s\n"
 		"\n"
 		"[Desktop Action stop]\n"
 		"Name=Shut Down\n"
 		"Exec=%s\n",
-		title, comment, try_exec, run, stop);
+		title, comment, try_exec, run, owner, stop);
 	fclose(out);
 	return buf;
 }
@@ -148,7 +189,103 @@ static char *entry_file(const char *dir, const char *name)
 	return xasprintf("%s/qemu-vm-%s.desktop", dir, id);
 }
 
+/* 0 when @file is missing or is this profile's entry (its PROFILE_KEY line names @arg); else
+ * says whose it is and returns -EEXIST (or another -errno when it cannot be read). */
+static int check_owner(const char *file, const char *arg)
+{
+	_cleanup_free_ char *text = NULL, *want = NULL, *esc = escape_value(arg);
+	size_t len;
+	int r = read_file_full(file, &text, &len);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: %s: %s%s\n", file, strerror(-r),
+			r == -ELOOP ? " (a symlink is never written through; remove it first)" : "");
+		return r;
+	}
+	want = xasprintf("\n" PROFILE_KEY "%s\n", esc);
+	if (strstr(text, want))
+		return 0;
+	const char *other = strstr(text, "\n" PROFILE_KEY);
+	if (other) {
+		other += strlen("\n" PROFILE_KEY);
+		fprintf(stderr, "qemu-vm: %s belongs to the profile '%.*s', not '%s': left as it is (hint: "
+				"qemu-vm desktop --remove with that profile, or rename this one)\n",
+			file, (int)strcspn(other, "\n"), other, arg);
+	} else
+		fprintf(stderr, "qemu-vm: %s was not written by qemu-vm desktop: left as it is (hint: "
+				"move it away if it is yours to lose)\n",
+			file);
+	return -EEXIST;
+}
+
 static const char usage_text[] = "usage: qemu-vm desktop [--print | --remove] NAME\n";
+
+/* Installs, prints or removes the entry of the loaded profile @p; the exit status. */
+static int desktop_for(const struct profile *p, const char *typed, bool print, bool remove)
+{
+	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME"), *dir = NULL, *file = NULL,
+			    *exe = NULL, *entry = NULL, *title = NULL, *quoted = NULL, *arg = NULL;
+	int r;
+
+	if (!data && !print) {
+		fprintf(stderr, "qemu-vm: neither XDG_DATA_HOME nor HOME is set: no place for the entry "
+				"(hint: run it from your desktop session)\n");
+		return 1;
+	}
+	if (data) {
+		dir = xasprintf("%s/applications", data);
+		file = entry_file(dir, p->name);
+	}
+	arg = profile_arg(typed, p);
+	if (!utf8_valid(arg) || !utf8_valid(p->name) || !utf8_valid(p->path) ||
+	    (p->title && !utf8_valid(p->title))) {
+		fprintf(stderr, "qemu-vm: %s: the profile's name, path or title is not valid UTF-8, which a "
+				"desktop entry must be (hint: rename the file)\n",
+			p->path);
+		return 1;
+	}
+	if (!print && check_owner(file, arg) < 0)
+		return 1;
+
+	if (remove) {
+		r = remove_file_durable(file);
+		if (r == -ENOENT)
+			printf("%s: no desktop entry at %s, nothing to remove\n", p->name, file);
+		else if (r < 0)
+			fprintf(stderr, "qemu-vm: %s: %s\n", file, strerror(-r));
+		else
+			printf("%s: removed %s\n", p->name, file);
+		return r < 0 && r != -ENOENT ? 1 : 0;
+	}
+
+	/* The menu starts the very qemu-vm that wrote the entry, whatever the session's PATH. */
+	exe = realpath("/proc/self/exe", NULL);
+	if (!exe) {
+		fprintf(stderr, "qemu-vm: /proc/self/exe: %s (hint: is /proc mounted?)\n", strerror(errno));
+		return 1;
+	}
+	entry = desktop_entry(p, arg, exe);
+	if (print) {
+		fputs(entry, stdout);
+		return 0;
+	}
+	r = mkdir_parents(dir, 0755);
+	if (r >= 0)
+		r = write_file_atomic(file, entry, strlen(entry), 0644);
+	if (r < 0) {
+		fprintf(stderr, "qemu-vm: %s: %s%s\n", r == -ELOOP ? file : dir, strerror(-r),
+			r == -ELOOP ? " (a symlink is never written through; remove it first)" : "");
+		return 1;
+	}
+	title = menu_title(p);
+	quoted = shell_quote(typed);
+	printf("%s: installed %s ('%s' in the application menu; qemu-vm desktop --remove %s takes it "
+	       "away)\n",
+	       p->name, file, title, quoted);
+	return 0;
+}
 
 int cmd_desktop(const struct global *g, int argc, char **argv)
 {
@@ -157,8 +294,6 @@ int cmd_desktop(const struct global *g, int argc, char **argv)
 		{ "remove", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	_cleanup_free_ char *data = NULL, *dir = NULL, *file = NULL, *exe = NULL, *entry = NULL,
-			    *title = NULL, *typed = NULL;
 	bool print = false, remove = false;
 	struct profile p;
 	int c, r;
@@ -181,58 +316,7 @@ int cmd_desktop(const struct global *g, int argc, char **argv)
 	/* A profile that does not parse would only fail from the menu, where nobody reads why. */
 	if (load_profile(g, argv[optind], &p) < 0)
 		return 1;
-
-	data = expand_path("$XDG_DATA_HOME");
-	if (!data && !print) {
-		fprintf(stderr, "qemu-vm: neither XDG_DATA_HOME nor HOME is set: no place for the entry "
-				"(hint: run it from your desktop session)\n");
-		profile_free(&p);
-		return 1;
-	}
-	if (data) {
-		dir = xasprintf("%s/applications", data);
-		file = entry_file(dir, p.name);
-	}
-
-	if (remove) {
-		r = remove_file_durable(file);
-		if (r == -ENOENT)
-			printf("%s: no desktop entry at %s, nothing to remove\n", p.name, file);
-		else if (r < 0)
-			fprintf(stderr, "qemu-vm: %s: %s\n", file, strerror(-r));
-		else
-			printf("%s: removed %s\n", p.name, file);
-		profile_free(&p);
-		return r < 0 && r != -ENOENT ? 1 : 0;
-	}
-
-	/* The menu starts the very qemu-vm that wrote the entry, whatever the session's PATH. */
-	exe = realpath("/proc/self/exe", NULL);
-	if (!exe) {
-		fprintf(stderr, "qemu-vm: /proc/self/exe: %s (hint: is /proc mounted?)\n", strerror(errno));
-		profile_free(&p);
-		return 1;
-	}
-	entry = desktop_entry(&p, argv[optind], exe);
-	if (print) {
-		fputs(entry, stdout);
-		profile_free(&p);
-		return 0;
-	}
-	r = mkdir_parents(dir, 0755);
-	if (r >= 0)
-		r = write_file_atomic(file, entry, strlen(entry), 0644);
-	if (r < 0) {
-		fprintf(stderr, "qemu-vm: %s: %s%s\n", r == -ELOOP ? file : dir, strerror(-r),
-			r == -ELOOP ? " (a symlink is never written through; remove it first)" : "");
-		profile_free(&p);
-		return 1;
-	}
-	title = menu_title(&p);
-	typed = shell_quote(argv[optind]);
-	printf("%s: installed %s ('%s' in the application menu; qemu-vm desktop --remove %s takes it "
-	       "away)\n",
-	       p.name, file, title, typed);
+	r = desktop_for(&p, argv[optind], print, remove);
 	profile_free(&p);
-	return 0;
+	return r;
 }

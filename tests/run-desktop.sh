@@ -100,6 +100,46 @@ grep -qx 'Name=Odd \\\\ "one" 50%' "$apps"/qemu-vm-my_vm*.desktop &&
 grep -q '^Exec=.* stop demo$' "$apps/qemu-vm-demo.desktop" && grep -qx 'Actions=stop;' "$apps/qemu-vm-demo.desktop" &&
 	ok "a Shut Down action runs qemu-vm stop" || bad "no stop action"
 
+# The Exec lines themselves, for a profile given by name: the qemu-vm that wrote them, by path.
+grep -qxF "Exec=$QVM run demo" "$apps/qemu-vm-demo.desktop" &&
+	grep -qxF "Exec=$QVM stop demo" "$apps/qemu-vm-demo.desktop" &&
+	ok "by name: Exec runs this qemu-vm with the name" || bad "Exec lines: $(grep ^Exec= "$apps/qemu-vm-demo.desktop")"
+
+# A profile file whose name starts with '-': run and stop get its absolute path, never '-x'.
+cp "$H/.config/qemu-vm/demo.ini" "$T/odd/-x.ini"
+[ -n "$user" ] && chown "$user:" "$T/odd/-x.ini"
+out=$(as_user "$QVM" desktop "$T/odd/-x.ini" 2>&1)
+grep -qxF "Exec=$QVM stop $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" 2>/dev/null &&
+	grep -qxF "Exec=$QVM run $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" &&
+	ok "'-x.ini': run and stop get the path, not an option" || bad "'-x.ini': $out $(grep ^Exec= "$apps/qemu-vm--x.desktop" 2>&1)"
+
+# Two profiles whose names map to one file name: the second does not take the first's entry.
+cp "$H/.config/qemu-vm/demo.ini" "$H/.config/qemu-vm/a_b.ini"
+cp "$H/.config/qemu-vm/demo.ini" "$T/odd/a.b.ini"
+[ -n "$user" ] && chown "$user:" "$H/.config/qemu-vm/a_b.ini" "$T/odd/a.b.ini"
+as_user "$QVM" desktop a_b >/dev/null
+before=$(sha256sum <"$apps/qemu-vm-a_b.desktop")
+out=$(as_user "$QVM" desktop "$T/odd/a.b.ini" 2>&1)
+rc=$?
+out2=$(as_user "$QVM" desktop --remove "$T/odd/a.b.ini" 2>&1)
+rc2=$?
+[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && grep -q "belongs to the profile 'a_b'" <<<"$out" &&
+	[ "$(sha256sum <"$apps/qemu-vm-a_b.desktop")" = "$before" ] &&
+	ok "another profile's entry is neither overwritten nor removed" || bad "collision: $out / $out2"
+as_user sh -c "printf '[Desktop Entry]\nType=Application\nName=mine\nExec=true\n' >'$apps/qemu-vm-demo.desktop'"
+out=$(as_user "$QVM" desktop demo 2>&1)
+[ $? -eq 1 ] && grep -q 'not written by qemu-vm desktop' <<<"$out" && grep -qx 'Name=mine' "$apps/qemu-vm-demo.desktop" &&
+	ok "an entry qemu-vm did not write is left alone" || bad "foreign entry: $out"
+as_user rm -f "$apps/qemu-vm-demo.desktop"
+
+# A file name that is not UTF-8 cannot go into a desktop entry.
+bin=$(printf 'vm\377')
+cp "$H/.config/qemu-vm/demo.ini" "$T/odd/$bin.ini"
+[ -n "$user" ] && chown "$user:" "$T/odd/$bin.ini"
+out=$(as_user "$QVM" desktop "$T/odd/$bin.ini" 2>&1)
+[ $? -eq 1 ] && grep -q 'not valid UTF-8' <<<"$out" && ! ls "$apps" | grep -q '^qemu-vm-vm_' &&
+	ok "a profile path that is not UTF-8: refused, no entry" || bad "not UTF-8: $out"
+
 # A profile with errors installs nothing: from the menu, nobody would read why it fails.
 out=$(as_user "$QVM" desktop broken 2>&1)
 [ $? -eq 1 ] && grep -q 'broken.ini:2: memory:' <<<"$out" && [ ! -e "$apps/qemu-vm-broken.desktop" ] &&

@@ -10,13 +10,6 @@
 #include <sys/stat.h>
 #include "host.h"
 
-char *host_path(const char *root, const char *path)
-{
-	if (!root || streq(root, "/") || !*root)
-		return xstrdup(path);
-	return xasprintf("%s%s%s", root, path[0] == '/' ? "" : "/", path);
-}
-
 static void read_attr(const char *dir, const char *name, char *buf, size_t len)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);

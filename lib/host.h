@@ -8,9 +8,6 @@
 #include "pci.h"
 #include "strv.h"
 
-/* ROOT + "/sys/...": a malloc'd path. A root of NULL or "/" gives the path itself. */
-char *host_path(const char *root, const char *path);
-
 struct usb_dev_info {
 	uint16_t vendor, product;
 	unsigned bus, devnum;

@@ -165,10 +165,17 @@ static bool is_program(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+char *host_path(const char *root, const char *path)
+{
+	if (!root || streq(root, "/") || !*root)
+		return xstrdup(path);
+	return xasprintf("%s%s%s", root, path[0] == '/' ? "" : "/", path);
+}
+
 char *find_program_under(const char *root, const char *name)
 {
 	const char *path = secure_getenv("PATH");
-	const char *prefix = strempty(root) || streq(root, "/") ? "" : root;
+	bool under = !strempty(root) && !streq(root, "/");
 	_cleanup_free_ char *copy = NULL;
 	char *save = NULL;
 	int err = ENOENT;
@@ -178,19 +185,20 @@ char *find_program_under(const char *root, const char *name)
 		return NULL;
 	}
 	if (strchr(name, '/')) {
-		_cleanup_free_ char *full = xasprintf("%s%s", prefix, name);
+		_cleanup_free_ char *full = host_path(root, name);
 		return is_program(full) ? xstrdup(name) : NULL;
 	}
 	copy = xstrdup(strempty(path) ? "/usr/local/bin:/usr/bin:/bin" : path);
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *full = NULL;
+		_cleanup_free_ char *full = NULL, *found = NULL;
 
 		/* A relative entry means the working directory, which is no part of another root. */
-		if (*prefix && dir[0] != '/')
+		if (under && dir[0] != '/')
 			continue;
-		full = xasprintf("%s%s/%s", prefix, *dir ? dir : ".", name);
+		found = xasprintf("%s/%s", *dir ? dir : ".", name);
+		full = host_path(root, found);
 		if (is_program(full))
-			return xasprintf("%s/%s", *dir ? dir : ".", name);
+			return TAKE_PTR(found);
 		/* As execvp: one that is there but may not be run is worth saying. */
 		if (errno == EACCES)
 			err = EACCES;

@@ -93,6 +93,9 @@ void format_size(uint64_t bytes, char *buf, size_t len);
 /* @s fit for one line of a message: control characters as \n, \t, \r or \xNN. Malloc'd. */
 char *escape_control(const char *s);
 
+/* ROOT + "/sys/...": a malloc'd path. A root of NULL or "/" gives the path itself. (Here, not in
+ * host.c, so that find_program_under below can use it without util depending on host.) */
+char *host_path(const char *root, const char *path);
 /* Resolves a program name on $PATH the way execvp would (a name with '/' is taken as is);
  * returns a malloc'd path or NULL with errno set (ENOENT, EACCES). No shell is involved anywhere. */
 char *find_program(const char *name);

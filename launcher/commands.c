@@ -177,6 +177,15 @@ int cmd_run(const struct global *g, int argc, char **argv)
 		return 1;
 	if (prepare(g, name, &p, &f, &pl) < 0)
 		return 1;
+	/* A bug report's tree may hold anything; its programs are read about, never run. */
+	if (f.qemu_in_tree) {
+		fprintf(stderr,
+			"qemu-vm: %s not started: QEMU '%s' would come from the host tree '%s', and nothing in "
+			"a tree other than / is run (--host-root is for show, check and devices)\n",
+			p.name, f.qemu_path, g->root);
+		release(&p, &f, &pl);
+		return 1;
+	}
 	if (!plan_ok(&pl)) {
 		print_checks(&pl, stderr, false);
 		fprintf(stderr, "qemu-vm: %s not started (qemu-vm check %s shows every check)\n", p.name, name);

@@ -70,6 +70,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (r < 0)
 		return r;
 	f.user = user_name();
+	f.foreign_root = !host_root_is_system(root);
 	{
 		/* Found on PATH, QEMU is the host's; an explicit path is read where it is, as the
 		 * profile's other files are. */
@@ -80,9 +81,12 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			f.qemu_file = host_path(qroot, f.qemu_path);
 		else
 			f.qemu_err = errno;
+		f.qemu_in_tree = f.foreign_root && !streq(qroot, "/");
 	}
-	/* auto picks the driver by it; an explicit pipewire fails without it. */
-	if (f.qemu_file && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+	/* auto picks the driver by it; an explicit pipewire fails without it. Another root is a
+	 * tree to read (a bug report's, say), never the system QEMU would run on: asking a QEMU
+	 * there would run the tree's code, and one outside it is not the host's, so none is asked. */
+	if (f.qemu_file && !f.foreign_root && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file);
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	if (data) {
@@ -137,8 +141,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			f.kvmfr_size = kvmfr_static_size(root, p->lg_path);
 	}
 	if (p->audio != AUDIO_NONE) {
-		/* As the plan decides: auto is pipewire when QEMU has the driver. */
-		bool pipewire = p->audio == AUDIO_PIPEWIRE || (p->audio == AUDIO_AUTO && f.qemu_has_pipewire == 1);
+		bool pipewire = plan_audio_backend(p->audio, f.qemu_has_pipewire) == AUDIO_PIPEWIRE;
 
 		if (pipewire) {
 			/* QEMU's pipewire driver takes no server: libpipewire connects to pipewire-0. */

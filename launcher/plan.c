@@ -883,16 +883,26 @@ static void plan_lg(struct builder *b)
 	}
 }
 
+enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire)
+{
+	if (configured == AUDIO_AUTO)
+		return qemu_has_pipewire == 1 ? AUDIO_PIPEWIRE : AUDIO_PULSE;
+	return configured;
+}
+
 static void plan_audio(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
-	enum audio_backend be = p->audio;
+	enum audio_backend be = plan_audio_backend(p->audio, f->qemu_has_pipewire);
 
 	if (be == AUDIO_NONE)
 		return;
-	if (be == AUDIO_AUTO)
-		be = f->qemu_has_pipewire == 1 ? AUDIO_PIPEWIRE : AUDIO_PULSE;
+	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+		check(b, CHECK_WARN, NULL,
+		      "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
+		      "running system, and nothing is run from it%s",
+		      f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
 		arg(b, "-audiodev");
 		arg(b, "pipewire,id=snd0");
@@ -903,7 +913,7 @@ static void plan_audio(struct builder *b)
 			      p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
 			check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
-		else if (f->qemu_path)
+		else if (f->qemu_path && !f->foreign_root)
 			check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
 			      f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)

@@ -28,6 +28,8 @@ struct vm_facts {
 	uint64_t kvmfr_size;     /* from the kvmfr module's static_size_mb, 0 if unknown */
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
 	int qemu_has_pipewire;   /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
+	bool foreign_root;       /* the host root is not the running system: nothing in it is run */
+	bool qemu_in_tree;       /* qemu_file lies in that tree (found on PATH under it) */
 };
 
 enum check_level { CHECK_OK, CHECK_WARN, CHECK_FAIL };
@@ -44,6 +46,10 @@ struct plan {
 	size_t n_checks;
 	struct cpuset affinity; /* CPUs QEMU is confined to; n == 0 for none */
 };
+
+/* The backend QEMU gets for [audio] backend = @configured: auto is pipewire when QEMU has the
+ * driver (@qemu_has_pipewire 1), pulseaudio otherwise, when unknown too. */
+enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire);
 
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret);
 void plan_free(struct plan *pl);

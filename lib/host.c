@@ -10,6 +10,16 @@
 #include <sys/stat.h>
 #include "host.h"
 
+bool host_root_is_system(const char *root)
+{
+	_cleanup_free_ char *real = NULL;
+
+	if (strempty(root) || streq(root, "/"))
+		return true;
+	real = realpath(root, NULL);
+	return real && streq(real, "/");
+}
+
 static void read_attr(const char *dir, const char *name, char *buf, size_t len)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);

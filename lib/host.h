@@ -8,6 +8,10 @@
 #include "pci.h"
 #include "strv.h"
 
+/* Whether ROOT is the running system's own root ("/", "//", a symlink to /): anywhere else is a
+ * tree (a test's, a bug report's) that is read, and nothing in it is ever run. */
+bool host_root_is_system(const char *root);
+
 struct usb_dev_info {
 	uint16_t vendor, product;
 	unsigned bus, devnum;

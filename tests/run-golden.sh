@@ -13,7 +13,8 @@ tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake
 mkdir -p "$T/home/vm"
 for f in gtx1050.rom ssdt-battery.aml win10.qcow2 minimal.qcow2 data,1.qcow2 virtio-win.iso; do echo "$f" > "$T/home/vm/$f"; done
 # QEMU comes from each fake host's usr/bin (found on PATH under --host-root); everything.ini
-# names one of the user's own instead, with the pipewire audio driver.
+# names one of the user's own instead. Under a --host-root other than / neither is asked for its
+# audio drivers (nothing is run there), so backend = pipewire gets a warning, never a probe.
 mkdir -p "$T/home/bin"
 cat > "$T/home/bin/qemu-system-x86_64" <<'SH'
 #!/bin/sh
@@ -70,6 +71,48 @@ if grep -qx "FAIL  profiles/laptop.ini:[0-9]*: \[looking-glass\] path: '/dev/kvm
 else
 	echo "FAIL a stale regular file at /dev/kvmfr0:"
 	echo "$out"
+	fail=$((fail + 1))
+fi
+
+# A tree that is not the running system is read, never run: a bug report's QEMU that would
+# leave a mark when asked for its audio drivers, found on PATH under the tree (auto and
+# pipewire both want to ask it), and named by path under the tree's /run.
+cp -a "$T/hosts/desktop" "$T/hosts/evil"
+for q in usr/bin/qemu-system-x86_64 run/qemu; do
+	printf '#!/bin/sh\necho "$0 $*" >> %s/ran\nprintf "pipewire\\n"\n' "$T" > "$T/hosts/evil/$q"
+	chmod 755 "$T/hosts/evil/$q"
+done
+for b in auto pipewire; do
+	printf '[vm]\nmemory = 1G\nfirmware = bios\n[audio]\nbackend = %s\n' $b > "$T/home/$b.ini"
+	printf '[vm]\nmemory = 1G\nfirmware = bios\nqemu = /run/qemu\n[audio]\nbackend = %s\n' $b > "$T/home/$b-path.ini"
+done
+evil_ok=true
+for p in auto pipewire auto-path pipewire-path; do
+	for cmd in show check run; do
+		out=$(run evil $cmd "$T/home/$p.ini")
+		if [ -e "$T/ran" ]; then
+			echo "FAIL $cmd $p.ini under --host-root ran the tree's QEMU: $(cat "$T/ran")"
+			evil_ok=false
+			rm "$T/ran"
+		fi
+		case $cmd/$p in
+		show/auto*) want='^pa,id=snd0,server=unix:/run/user/1000/pulse/native$' ;;
+		check/auto*) want='^warn  \[audio\]: whether /.*qemu.* has the pipewire driver was not probed: the host root is not the running system, and nothing is run from it \(auto: pulseaudio\)$' ;;
+		check/pipewire*) want='^warn  \[audio\]: whether /.*qemu.* has the pipewire driver was not probed: the host root is not the running system, and nothing is run from it$' ;;
+		run/*) want="^qemu-vm: $p not started: QEMU '/.*qemu.*' would come from the host tree '$T/hosts/evil', and nothing in a tree other than / is run \(--host-root is for show, check and devices\)$" ;;
+		*) want='' ;;
+		esac
+		if [ -n "$want" ] && ! grep -qE "$want" <<<"$out"; then
+			echo "FAIL $cmd $p.ini under --host-root: no line like $want in:"
+			echo "$out"
+			evil_ok=false
+		fi
+	done
+done
+if $evil_ok; then
+	echo "ok   show, check and run under --host-root never run the tree's QEMU; auto means pulseaudio"
+	pass=$((pass + 1))
+else
 	fail=$((fail + 1))
 fi
 

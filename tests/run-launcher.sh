@@ -195,6 +195,11 @@ expect "… cached under XDG_CACHE_HOME" grep -q "^$T/probe-qemu	" "$T/home/.cac
 touch -d '2001-01-01' "$T/probe-qemu"
 as_user "$QVM" show pw > /dev/null 2>&1
 expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
+# Only a tree that is not the running system is never asked: "//" is the real root.
+touch -d '2002-01-01' "$T/probe-qemu"
+out=$(as_user "$QVM" --host-root // show pw 2>&1)
+grep -qx 'pipewire,id=snd0' <<<"$out" && [ "$(wc -l < "$T/home/probes")" -eq 3 ] &&
+	ok "… with --host-root // too: that is the running system" || bad "--host-root //: $out"
 
 # backend = pipewire, explicitly: QEMU is asked too, and one without the driver (Debian 12's
 # 7.2) fails check with the way out, instead of failing at start.

@@ -95,6 +95,15 @@ static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+/* vfio-setup install for every device the profile names; the profile as the user typed it,
+ * quoted: a path may hold spaces or quotes. */
+static char *install_profile_fix(const struct vm_facts *f, const char *then)
+{
+	_cleanup_free_ char *q = shell_quote(f->profile_arg);
+
+	return xasprintf("sudo vfio-setup install --user %s --profile %s%s", f->user, q, then);
+}
+
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
 static void check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
 		       const char *key, const char *what, bool rw)
@@ -467,8 +476,7 @@ static void check_vfio_container(struct builder *b, const struct pci_dev_info *c
 				install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot  (or for now: sudo modprobe vfio)",
 						    f->user, bdf(&devs[si]->addr, a, sizeof(a)));
 		if (!install)
-			install = xasprintf("sudo vfio-setup install --user %s --profile %s, then reboot  (or for now: sudo modprobe vfio)",
-					    f->user, f->profile_arg);
+			install = install_profile_fix(f, ", then reboot  (or for now: sudo modprobe vfio)");
 		check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");
 		break;
 	case ACC_DENIED:
@@ -767,8 +775,7 @@ static void check_disks(struct builder *b)
 
 		snprintf(key, sizeof(key), "[disk %s] path", d->name);
 		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
-			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s",
-							     b->f->user, b->f->profile_arg);
+			_cleanup_free_ char *fix = install_profile_fix(b->f, "");
 			check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
 			      key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
@@ -861,7 +868,8 @@ static void plan_lg(struct builder *b)
 		check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
 		break;
 	case ACC_DENIED: {
-		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, p->lg_path);
+		_cleanup_free_ char *q = shell_quote(p->lg_path);
+		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
 		check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
 		      (unsigned)lg->uid);
 		break;
@@ -993,8 +1001,7 @@ static void plan_usb(struct builder *b)
 			check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
 			      u->port);
 		else {
-			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s", f->user,
-							     f->profile_arg);
+			_cleanup_free_ char *fix = install_profile_fix(f, "");
 			check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
 			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
 		}
@@ -1035,8 +1042,7 @@ static void plan_input(struct builder *b)
 			argf(b, "input-linux,id=%s,evdev=%s%s%s", in[i].id, path, p->toggle ? ",grab-toggle=" : "",
 			     p->toggle ? p->toggle : "");
 		if (in[i].hf->state == ACC_DENIED) {
-			_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --profile %s", f->user,
-							     f->profile_arg);
+			_cleanup_free_ char *fix = install_profile_fix(f, "");
 			check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
 			      in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
 		} else if (in[i].hf->state == ACC_MISSING)

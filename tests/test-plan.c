@@ -450,6 +450,53 @@ START_TEST(every_failure_has_a_fix)
 }
 END_TEST
 
+/* A fix is a command to paste: the profile path as the user typed it and a file the profile
+ * names come back shell-quoted. */
+START_TEST(fixes_quote_paths)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	const char *q = "'/home/alice/my vms/it'\\''s.ini'";
+	char want[4][160];
+
+	snprintf(want[0], sizeof(want[0]), "sudo vfio-setup install --user alice --profile %s, then reboot  "
+		 "(or for now: sudo modprobe vfio)", q);
+	snprintf(want[1], sizeof(want[1]), "sudo vfio-setup install --user alice --profile %s", q);
+	snprintf(want[2], sizeof(want[2]), "sudo vfio-setup install --user alice --profile %s", q);
+	snprintf(want[3], sizeof(want[3]), "sudo chown alice '/dev/shm/looking glass'");
+	{
+		const char *const wants[][2] = {
+			{ "/dev/vfio/vfio: missing", want[0] },
+			{ "[disk blk] path: block device '/dev/sdb'", want[1] },
+			{ "[input] keyboard: '/dev/input/by-id/kbd'", want[2] },
+			{ "[looking-glass]: /dev/shm/looking glass: Permission denied", want[3] },
+		};
+
+		/* 05:00.0 is not on the host: the container's fix names the profile, not a device. */
+		load("[vm]\nmemory = 4G\n[pci gpu]\nhost = 05:00.0\n[disk blk]\npath = /dev/sdb\n"
+		     "[looking-glass]\npath = /dev/shm/looking glass\nsize = 32M\n"
+		     "[input]\nkeyboard = /dev/input/by-id/kbd\n",
+		     &p);
+		laptop_facts(&f, "vfio-pci");
+		f.profile_arg = "/home/alice/my vms/it's.ini";
+		f.host.vfio.state = ACC_MISSING;
+		f.host.vfio.err = ENOENT;
+		f.disk[0] = (struct host_file){ .path = xstrdup("/dev/sdb"), .state = ACC_DENIED, .err = EACCES, .mode = 060660 };
+		f.lg = (struct host_file){ .path = xstrdup("/dev/shm/looking glass"), .state = ACC_DENIED, .err = EACCES, .mode = 0100600 };
+		f.keyboard = (struct host_file){ .path = xstrdup("/dev/input/by-id/kbd"), .state = ACC_DENIED, .err = EACCES, .mode = 020600 };
+		plan_build(&p, &f, &pl);
+		assert_fixes(&pl, wants, ARRAY_SIZE(wants));
+	}
+	free(f.disk[0].path);
+	free(f.lg.path);
+	free(f.keyboard.path);
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -465,6 +512,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);
 	tcase_add_test(tc, aio_native_for_block_devices);
+	tcase_add_test(tc, fixes_quote_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -301,19 +301,6 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 	return 0;
 }
 
-/* The profile name from what the user typed: NAME, or a path's basename without .ini. */
-static char *vm_name(const char *arg)
-{
-	const char *base = strrchr(arg, '/');
-	size_t len;
-
-	base = base ? base + 1 : arg;
-	len = strlen(base);
-	if (len > 4 && streq(base + len - 4, ".ini"))
-		len -= 4;
-	return xstrndup(base, len);
-}
-
 int vm_qmp_open(const char *name, struct qmp *ret)
 {
 	_cleanup_free_ char *rt = NULL, *sock = NULL;
@@ -356,7 +343,14 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm stop [--force] [--timeout SECONDS] NAME\n");
 		return 2;
 	}
-	name = vm_name(argv[optind]);
+	/* The profile loader's rule: a '.', '..' or control character would put the socket path
+	 * elsewhere or garble every message. */
+	if (profile_vm_name(argv[optind], &name) < 0) {
+		_cleanup_free_ char *shown = escape_control(argv[optind]);
+		fprintf(stderr, "qemu-vm: '%s': no VM has that name (a name may not be empty, '.' or '..', nor "
+				"hold control characters)\n", shown);
+		return 1;
+	}
 	if (vm_qmp_open(name, &q) < 0)
 		return 1;
 	/* ACPI power button first, as libvirt's shutdown does; quit only when asked to. */

@@ -1387,26 +1387,22 @@ static void validate(struct parse *ps)
 /* A file name can hold anything but '/' and NUL; what QEMU's option syntax would split (',')
  * is doubled where the name lands, but a newline or escape would break every message and
  * listing that shows it, and '.' or '..' would make the run directory its parent. */
-static bool vm_name_ok(const char *name)
+int profile_vm_name(const char *path, char **ret_name)
 {
-	if (strempty(name) || streq(name, ".") || streq(name, ".."))
-		return false;
-	for (const unsigned char *t = (const unsigned char *)name; *t; t++)
-		if (*t < 0x20 || *t == 0x7f)
-			return false;
-	return true;
-}
-
-static void profile_name_from_path(struct profile *p)
-{
-	const char *base = strrchr(p->path, '/');
+	const char *base = strrchr(path, '/');
 	size_t len;
 
-	base = base ? base + 1 : p->path;
+	base = base ? base + 1 : path;
 	len = strlen(base);
 	if (len > 4 && streq(base + len - 4, ".ini"))
 		len -= 4;
-	p->name = xstrndup(base, len);
+	if (len == 0 || (len == 1 && base[0] == '.') || (len == 2 && startswith(base, "..")))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)base[i] < 0x20 || base[i] == 0x7f)
+			return -EINVAL;
+	*ret_name = xstrndup(base, len);
+	return 0;
 }
 
 /* Errors come out in line order, whichever pass found them (insertion sort: stable, and
@@ -1453,8 +1449,7 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 		return r;
 	}
 	p.path = xstrdup(path);
-	profile_name_from_path(&p);
-	if (!vm_name_ok(p.name)) {
+	if (profile_vm_name(path, &p.name) < 0) {
 		_cleanup_free_ char *e = escape_control(path);
 		strv_pushf(&errs->msgs,
 			   "%s: the file name is the VM's name (in QEMU's -name and the QMP socket path), and "

@@ -177,6 +177,10 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 void profile_free(struct profile *p);
 void profile_errors_free(struct profile_errors *e);
 
+/* The VM's name from a profile's path, or from NAME as the user typed it: the basename without
+ * .ini. -EINVAL when that is empty, '.' or '..', or holds control characters. */
+int profile_vm_name(const char *path, char **ret_name);
+
 /* Finds NAME: an explicit path (contains '/' or ends in .ini), $XDG_CONFIG_HOME/qemu-vm/NAME.ini,
  * /etc/qemu-vm/NAME.ini (under @root). Returns a malloc'd path or NULL with errno set. */
 char *profile_find(const char *name, const char *root);

@@ -223,6 +223,16 @@ out=$(as_user "$QVM" check pwfixed 2>&1)
 	grep -qx "ok    \[audio\]: PipeWire socket $T/run/pipewire-0" <<<"$out" &&
 	ok "… and passes when QEMU has it and the socket is there" || bad "explicit pipewire with the driver: $out"
 
+# stop takes only the names the profile loader takes: '..' would be the socket of qemu-vm/
+# itself, a control character would garble the message. Shown escaped, nothing connected to.
+for n in . .. dir/ x/..ini $'a\nb'; do
+	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop "$n" 2>&1)
+	rc=$?
+	shown=${n//$'\n'/\\n}
+	[ $rc -eq 1 ] && [ "$out" = "qemu-vm: '$shown': no VM has that name (a name may not be empty, '.' or '..', nor hold control characters)" ] &&
+		ok "stop refuses the name '$shown'" || bad "stop '$shown' (exit $rc): $out"
+done
+
 # stop: ACPI powerdown over QMP, --force quits after the timeout. A paused QEMU (no guest to
 # honour the power button) stands in for a VM that ignores it.
 if command -v qemu-system-x86_64 >/dev/null; then

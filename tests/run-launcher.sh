@@ -247,10 +247,18 @@ if command -v qemu-system-x86_64 >/dev/null; then
 		bad "stop without --force: $out"
 	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop --force --timeout 1 vm1 2>&1)
 	rc=$?
-	# A stop that failed leaves QEMU running: end it here rather than wait for it forever.
-	[ $rc -eq 0 ] || kill $qpid 2>/dev/null
+	# QEMU is our child: once it exits it stays a zombie (kill -0 still succeeds) until waited
+	# for, so "gone" means no process or a zombie. Up to 10 s, then it is ended here: a stop
+	# that said 0 but left QEMU running must fail the test, not hang it in wait.
+	qemu_alive() { [ -r /proc/$qpid/stat ] && [ "$(sed 's/.*) //' /proc/$qpid/stat 2>/dev/null | cut -c1)" != Z ]; }
+	for _ in $(seq 100); do qemu_alive || break; sleep 0.1; done
+	gone=true
+	if qemu_alive; then
+		gone=false
+		kill -9 $qpid 2>/dev/null
+	fi
 	wait $qpid 2>/dev/null
-	[ $rc -eq 0 ] && ok "stop --force: QEMU is gone" || bad "stop --force: $out"
+	[ $rc -eq 0 ] && $gone && ok "stop --force: QEMU is gone" || bad "stop --force (exit $rc, QEMU gone: $gone): $out"
 	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop vm1 2>&1)
 	[ $? -eq 1 ] && grep -q "vm1 is not running" <<<"$out" && ok "stop: a VM that is not running is said so" ||
 		bad "stop when not running: $out"

@@ -129,13 +129,16 @@ static int walk(int root_fd, const char *rel, bool whole, bool create, mode_t mo
 	return 0;
 }
 
-/* lstat() classification of @base in @dfd, as file_kind(). */
-static int kind_at(int dfd, const char *base)
+/* lstat() classification of @base in @dfd, as file_kind(); *@ret_st (when not NULL) gets the
+ * lstat() of what is there. */
+static int kind_at(int dfd, const char *base, struct stat *ret_st)
 {
 	struct stat st;
 
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (ret_st)
+		*ret_st = st;
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;
 	if (!S_ISREG(st.st_mode))
@@ -145,15 +148,7 @@ static int kind_at(int dfd, const char *base)
 
 int file_kind(const char *path)
 {
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	return 1;
+	return kind_at(AT_FDCWD, path, NULL);
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -201,11 +196,14 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r;
 
-	r = kind_at(dfd, base);
+	r = kind_at(dfd, base, &st);
+	if (r == -EINVAL)
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL; /* a FIFO, socket or device */
 	if (r < 0)
-		return r == -EINVAL ? -EISDIR : r;
+		return r;
 	fd = open_tmp_at(dfd, base, &tmp);
 	if (fd < 0)
 		return fd;
@@ -233,7 +231,7 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 	return 0;
 }
 
-static int read_at(int dfd, const char *base, char **ret, size_t *ret_len)
+static int read_at(int dfd, const char *base, char **ret, size_t *ret_len, struct stat *ret_st)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -274,12 +272,14 @@ static int read_at(int dfd, const char *base, char **ret, size_t *ret_len)
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
+	if (ret_st)
+		*ret_st = st;
 	return 0;
 }
 
 static int remove_at(int dfd, const char *base)
 {
-	int r = kind_at(dfd, base);
+	int r = kind_at(dfd, base, NULL);
 
 	if (r < 0)
 		return r;
@@ -313,7 +313,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 int read_file_full(const char *path, char **ret, size_t *ret_len)
 {
-	return read_at(AT_FDCWD, path, ret, ret_len);
+	return read_at(AT_FDCWD, path, ret, ret_len, NULL);
 }
 
 int copy_file_atomic(const char *src, const char *dst, mode_t mode)
@@ -375,7 +375,8 @@ int file_kind_beneath(int root_fd, const char *rel, char **ret_where)
 	return S_ISREG(st.st_mode) ? 1 : -EINVAL;
 }
 
-int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len)
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
+		      struct stat *ret_st)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -385,7 +386,7 @@ int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len)
 	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
 	if (r < 0)
 		return r;
-	return read_at(dfd, base, ret, ret_len);
+	return read_at(dfd, base, ret, ret_len, ret_st);
 }
 
 int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,

@@ -15,8 +15,8 @@
 
 /* Writes @data to @path atomically: a temporary file in the same directory (O_CLOEXEC|O_EXCL),
  * fsync, rename over @path, fsync of the directory. A reader sees the old or the new content,
- * never a mix. An existing symlink at @path is refused with -ELOOP, anything that is not a
- * regular file with -EISDIR/-EINVAL. @mode is applied exactly (umask does not apply).
+ * never a mix. An existing symlink at @path is refused with -ELOOP, a directory with -EISDIR,
+ * anything else that is not a regular file (a FIFO, socket or device) with -EINVAL. @mode is applied exactly (umask does not apply).
  * Returns 0 or -errno; on failure @path is untouched and no temporary file is left. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
@@ -55,7 +55,10 @@ int file_kind(const char *path);
 int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where);
 /* 0 missing, 1 regular file, -ELOOP symlink (the last component too), -EINVAL anything else. */
 int file_kind_beneath(int root_fd, const char *rel, char **ret_where);
-int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len);
+/* *@ret_st (when not NULL) gets the fstat() of the file that was read: its mode and owner
+ * belong to that content, whatever has been renamed over @rel since. */
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
+		      struct stat *ret_st);
 /* The parent directory of @rel must exist. */
 int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
 		       uid_t uid, gid_t gid);

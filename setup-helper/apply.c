@@ -117,7 +117,7 @@ static int engine_init(struct engine *e, const struct setup_opts *o)
 		r = check_path(e, mpath, S_IFREG);
 	if (r < 0)
 		return r;
-	r = read_file_beneath(e->root_fd, mpath, &e->old_text, NULL);
+	r = read_file_beneath(e->root_fd, mpath, &e->old_text, NULL, NULL);
 	if (r == -ENOENT)
 		return 0;
 	if (r >= 0)
@@ -153,9 +153,8 @@ static int load_now(struct engine *e, struct change *c)
 	}
 	c->now_exists = r == 1;
 	if (c->now_exists) {
-		r = read_file_beneath(e->root_fd, c->path, &c->now, &c->now_len);
-		if (r >= 0 && lstat_beneath(e->root_fd, c->path, &st, NULL) <= 0)
-			r = -EIO;
+		/* Mode and owner from the file just read, not from a second walk to the name. */
+		r = read_file_beneath(e->root_fd, c->path, &c->now, &c->now_len, &st);
 		if (r < 0) {
 			setup_log_error("'%s': %s", c->path, strerror(-r));
 			return r;
@@ -201,7 +200,7 @@ static int load_orig(struct engine *e, struct change *c)
 	if (!c->orig_exists)
 		return 0;
 	bp = state_path("/orig", c->path);
-	r = read_file_beneath(e->root_fd, bp, &c->orig, &c->orig_len);
+	r = read_file_beneath(e->root_fd, bp, &c->orig, &c->orig_len, NULL);
 	if (r >= 0) {
 		char h[SHA256_HEX_LEN];
 		sha256_hex(c->orig, c->orig_len, h);
@@ -864,7 +863,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			any_drift = true;
 			setup_log_error("'%s' was changed after install%s:", c->path,
 				  o->force ? "; --force: restoring the original anyway" : "");
-			if (read_file_beneath(e.root_fd, np, &inst, &len) >= 0)
+			if (read_file_beneath(e.root_fd, np, &inst, &len, NULL) >= 0)
 				print_diff(c->path, inst, len, c->now_exists ? c->now : NULL, c->now_len);
 		}
 		r = load_orig(&e, c);

@@ -116,6 +116,23 @@ START_TEST(directory_refused)
 }
 END_TEST
 
+/* A FIFO is no directory: -EINVAL, and it stays a FIFO. */
+START_TEST(fifo_refused)
+{
+	_cleanup_free_ char *fifo = xasprintf("%s/fifo", dir);
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	ck_assert_int_eq(write_file_atomic(fifo, "x", 1, 0644), -EINVAL);
+	ck_assert_int_eq(file_kind(fifo), -EINVAL);
+	ck_assert_int_eq(read_file_full(fifo, &data, NULL), -EINVAL);
+	ck_assert_int_eq(lstat(fifo, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	ck_assert_uint_eq(count_entries(), 1);
+}
+END_TEST
+
 START_TEST(copy_and_remove)
 {
 	_cleanup_free_ char *a = xasprintf("%s/a", dir);
@@ -164,7 +181,7 @@ START_TEST(beneath_parent_symlink_refused)
 	ck_assert_int_eq(lstat_beneath(root, "/etc/modprobe.d/existing", &st, &where), -ELOOP);
 	ck_assert_str_eq(where, "/etc/modprobe.d");
 	free(TAKE_PTR(where));
-	ck_assert_int_eq(read_file_beneath(root, "/etc/modprobe.d/existing", &data, NULL), -ELOOP);
+	ck_assert_int_eq(read_file_beneath(root, "/etc/modprobe.d/existing", &data, NULL, NULL), -ELOOP);
 	ck_assert_int_eq(remove_file_beneath(root, "/etc/modprobe.d/existing"), -ELOOP);
 	ck_assert_int_eq(rmdir_beneath(root, "/var/lib"), -ELOOP);
 	ck_assert_int_eq(open_dir_beneath(root, "/var/lib", &fd, &where), -ELOOP);
@@ -198,7 +215,7 @@ START_TEST(beneath_write_read_remove)
 	_cleanup_free_ char *link = xasprintf("%s/root/var/lib/vfio-setup/link", dir);
 	_cleanup_free_ char *where = NULL, *data = NULL;
 	struct strv created = { 0 };
-	struct stat st;
+	struct stat st, rst;
 	size_t len;
 	int fd = -1;
 
@@ -215,11 +232,16 @@ START_TEST(beneath_write_read_remove)
 					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
 	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "two two\n", 8,
 					    0640, FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
-	ck_assert_int_eq(read_file_beneath(root, "/var/lib/vfio-setup/manifest", &data, &len), 0);
+	ck_assert_int_eq(read_file_beneath(root, "/var/lib/vfio-setup/manifest", &data, &len, &rst), 0);
 	ck_assert_str_eq(data, "two two\n");
 	ck_assert_uint_eq(len, 8);
 	ck_assert_int_eq(lstat_beneath(root, "/var/lib/vfio-setup/manifest", &st, NULL), 1);
 	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	/* The stat of the file read, the one just renamed into place. */
+	ck_assert(S_ISREG(rst.st_mode));
+	ck_assert_int_eq(rst.st_mode & 07777, 0640);
+	ck_assert_uint_eq(rst.st_ino, st.st_ino);
+	ck_assert_uint_eq(rst.st_uid, geteuid());
 	ck_assert_uint_eq(count_in(sd), 1); /* no temporary file left */
 	ck_assert_int_eq(file_kind_beneath(root, "/var/lib/vfio-setup/manifest", NULL), 1);
 	ck_assert_int_eq(file_kind_beneath(root, "/var/lib", NULL), -EINVAL);
@@ -255,6 +277,7 @@ int main(void)
 	tcase_add_test(tc, write_new_and_replace);
 	tcase_add_test(tc, symlink_refused);
 	tcase_add_test(tc, directory_refused);
+	tcase_add_test(tc, fifo_refused);
 	tcase_add_test(tc, copy_and_remove);
 	tcase_add_test(tc, beneath_parent_symlink_refused);
 	tcase_add_test(tc, beneath_write_read_remove);

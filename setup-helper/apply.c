@@ -49,6 +49,26 @@ static void say_symlink(const char *where, const char *rel)
 			where, streq(where, rel) ? "regular file" : "real directory");
 }
 
+static const char *type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "regular file";
+	case S_IFDIR:
+		return "directory";
+	case S_IFIFO:
+		return "FIFO";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	default:
+		return "special file";
+	}
+}
+
 /* Refuses @rel when it, or a directory on the way to it, is a symlink or not what it should
  * be (@type: S_IFREG or S_IFDIR); a missing @rel is fine. Nothing is written before these. */
 static int check_path(const struct engine *e, const char *rel, mode_t type)
@@ -61,7 +81,8 @@ static int check_path(const struct engine *e, const char *rel, mode_t type)
 		where = xstrdup(rel);
 		r = -ELOOP;
 	} else if (r > 0 && (st.st_mode & S_IFMT) != type) {
-		setup_log_error("'%s': not a %s", rel, type == S_IFDIR ? "directory" : "regular file");
+		setup_log_error("'%s' is a %s, not a %s (hint: move it away)", rel,
+				type_name(st.st_mode), type_name(type));
 		return -EINVAL;
 	}
 	if (r == -ELOOP)
@@ -134,31 +155,20 @@ static int engine_init(struct engine *e, const struct setup_opts *o)
 /* Reads the target's current state; a symlink or anything but a regular file is refused. */
 static int load_now(struct engine *e, struct change *c)
 {
-	_cleanup_free_ char *where = NULL;
 	struct stat st;
 	int r;
 
-	r = file_kind_beneath(e->root_fd, c->path, &where);
-	if (r == -ELOOP) {
-		say_symlink(where, c->path);
+	r = check_path(e, c->path, S_IFREG);
+	if (r < 0)
+		return r;
+	/* Mode and owner from the file just read, not from a second walk to the same name. */
+	r = read_file_beneath(e->root_fd, c->path, &c->now, &c->now_len, &st);
+	c->now_exists = r >= 0;
+	if (r < 0 && r != -ENOENT) {
+		setup_log_error("'%s': %s", c->path, strerror(-r));
 		return r;
 	}
-	if (r == -ENOTDIR) {
-		setup_log_error("'%s': not a directory", where);
-		return r;
-	}
-	if (r < 0) {
-		setup_log_error("'%s': not a regular file (%s)", c->path, strerror(-r));
-		return r;
-	}
-	c->now_exists = r == 1;
 	if (c->now_exists) {
-		/* Mode and owner from the file just read, not from a second walk to the name. */
-		r = read_file_beneath(e->root_fd, c->path, &c->now, &c->now_len, &st);
-		if (r < 0) {
-			setup_log_error("'%s': %s", c->path, strerror(-r));
-			return r;
-		}
 		c->omode = st.st_mode & 07777;
 		c->ouid = st.st_uid;
 		c->ogid = st.st_gid;

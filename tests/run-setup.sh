@@ -242,6 +242,18 @@ if "$VS" uninstall --root "$W/novar" >"$W/out" 2>&1 && [ -d "$W/novar/var/lib/ot
 	ok "a directory added under /var/lib since install stays"
 else fail "uninstall removed a non-empty /var/lib"; cat "$W/out"; fi
 
+# A FIFO (or socket, device) at a target is refused by name, before anything is written.
+seed_copy debian "$W/fifo"
+mkdir -p "$W/fifo/etc/modprobe.d" && mkfifo "$W/fifo/etc/modprobe.d/qemu-vm-kvm.conf"
+cp -a "$W/fifo" "$W/fifo.before"
+# shellcheck disable=SC2046
+if ! "$VS" install --root "$W/fifo" $(seed_args debian) >"$W/out" 2>&1 &&
+	grep -qx "vfio-setup: '/etc/modprobe.d/qemu-vm-kvm.conf' is a FIFO, not a regular file (hint: move it away)" "$W/out" &&
+	[ -p "$W/fifo/etc/modprobe.d/qemu-vm-kvm.conf" ] &&
+	diff -r -x qemu-vm-kvm.conf "$W/fifo.before" "$W/fifo" >/dev/null; then
+	ok "a FIFO at a target is refused by name, nothing written"
+else fail "FIFO at a target"; cat "$W/out"; fi
+
 # Invalid input is refused, with its own message, before anything is written. On a fake host
 # (PCI devices in sysfs, a Debian /etc; its run/, which holds sockets, left out of the
 # comparison) where the same install with valid values works, so each refusal is for the value

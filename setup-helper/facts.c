@@ -192,24 +192,32 @@ static bool valid_kernel_release(const char *s)
 }
 
 /* Every kernel with an image in /usr/lib/modules/VERSION/vmlinuz (or /lib/modules: /lib is not
- * always a link to /usr/lib), the way kernel-install add-all (systemd 255+) finds them. */
+ * always a link to /usr/lib), the way kernel-install add-all (systemd 255+) finds them. Looked
+ * up beneath the root without following any symlink: under --root, an absolute one would lead
+ * onto the host and name the host's kernel as the tree's. Distributions that install the image
+ * there ship a regular file; a symlinked image, like a missing one, gets no entry, and the
+ * warning for "no kernel" names the command that adds it by hand. */
 static void find_kernels(const struct setup_opts *o, struct setup_facts *f)
 {
 	static const char *const dirs[] = { "/usr/lib/modules", "/lib/modules" };
+	_cleanup_close_ int root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		_cleanup_free_ char *p = under_root(o, dirs[i]);
+	for (size_t i = 0; root_fd >= 0 && i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_close_ int dfd = -1;
 		struct dirent **names = NULL;
-		int n = scandir(p, &names, NULL, versionsort);
+		int n;
 
+		/* /lib -> usr/lib is refused here: /usr/lib/modules was read already. */
+		if (open_dir_beneath(root_fd, dirs[i], &dfd, NULL) < 0)
+			continue;
+		n = scandirat(dfd, ".", &names, NULL, versionsort);
 		for (int j = 0; j < n; j++) {
 			const char *v = names[j]->d_name;
 			_cleanup_free_ char *img = xasprintf("%s/%s/vmlinuz", dirs[i], v);
-			_cleanup_free_ char *rimg = under_root(o, img);
 			struct stat st;
 
 			if (valid_kernel_release(v) && !strv_contains(&f->kernels, v) &&
-			    stat(rimg, &st) == 0 && S_ISREG(st.st_mode)) {
+			    lstat_beneath(root_fd, img, &st, NULL) > 0 && S_ISREG(st.st_mode)) {
 				strv_push(&f->kernels, v);
 				strv_push(&f->kernel_images, img);
 			}

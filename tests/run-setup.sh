@@ -242,6 +242,20 @@ if "$VS" uninstall --root "$W/novar" >"$W/out" 2>&1 && [ -d "$W/novar/var/lib/ot
 	ok "a directory added under /var/lib since install stays"
 else fail "uninstall removed a non-empty /var/lib"; cat "$W/out"; fi
 
+# kernel-install: an image under --root is looked up in the tree, never through a symlink: an
+# absolute vmlinuz symlink (or a symlinked version directory) would name the host's file.
+seed_copy fedora "$W/klink"
+echo host-image >"$W/host-vmlinuz" && mkdir -p "$W/host-modules/9.9.9-dir"
+echo host-image >"$W/host-modules/9.9.9-dir/vmlinuz"
+mkdir "$W/klink/usr/lib/modules/9.9.9-link"
+ln -s "$W/host-vmlinuz" "$W/klink/usr/lib/modules/9.9.9-link/vmlinuz"
+ln -s "$W/host-modules/9.9.9-dir" "$W/klink/usr/lib/modules/9.9.9-dir"
+# shellcheck disable=SC2046
+if "$VS" install --root "$W/klink" $(seed_args fedora) >"$W/out" 2>&1 &&
+	[ "$(grep -c "^not run under --root: kernel-install add " "$W/out")" = 3 ] &&
+	! grep -q "9\.9\.9" "$W/out"; then
+	ok "kernel-install: a vmlinuz symlink out of the tree is no kernel of the tree"
+else fail "kernel-install followed a symlink out of the tree"; cat "$W/out"; fi
 # A FIFO (or socket, device) at a target is refused by name, before anything is written.
 seed_copy debian "$W/fifo"
 mkdir -p "$W/fifo/etc/modprobe.d" && mkfifo "$W/fifo/etc/modprobe.d/qemu-vm-kvm.conf"

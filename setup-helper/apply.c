@@ -375,6 +375,12 @@ static void kernel_install_all(const struct setup_opts *o, const struct setup_fa
 {
 	const char *say = o->root_given ? "not run under --root" : dry_run ? "would run" : NULL;
 
+	if (!f->kernels.n && o->root_given) {
+		/* An image build installs this before the kernel, whose entry is made later. */
+		setup_log_warning("no kernel in /usr/lib/modules/*/vmlinuz yet: a kernel installed "
+				  "into the tree later gets the command line from /etc/kernel/cmdline");
+		return;
+	}
 	if (!f->kernels.n) {
 		setup_log_error("no kernel in /usr/lib/modules/*/vmlinuz: no boot entry gets the new "
 				"command line (hint: kernel-install add VERSION IMAGE for each kernel)");

@@ -28,6 +28,18 @@ void setup_log_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void setup_log_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vfio-setup: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void setup_log_info(const char *fmt, ...)
 {
 	va_list ap;

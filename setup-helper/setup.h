@@ -77,4 +77,6 @@ void crash_hook_before_write(void);
 
 /* Messages. */
 void setup_log_error(const char *fmt, ...) _printf_(1, 2);
+/* Not a failure: the run goes on and its exit status is unchanged. */
+void setup_log_warning(const char *fmt, ...) _printf_(1, 2);
 void setup_log_info(const char *fmt, ...) _printf_(1, 2);

@@ -256,6 +256,16 @@ if "$VS" install --root "$W/klink" $(seed_args fedora) >"$W/out" 2>&1 &&
 	! grep -q "9\.9\.9" "$W/out"; then
 	ok "kernel-install: a vmlinuz symlink out of the tree is no kernel of the tree"
 else fail "kernel-install followed a symlink out of the tree"; cat "$W/out"; fi
+# No kernel in the tree yet (an image build installs the kernel later): a warning, not an error.
+seed_copy fedora "$W/nokernel"
+rm -rf "$W/nokernel/usr/lib/modules"
+# shellcheck disable=SC2046
+if "$VS" install --root "$W/nokernel" $(seed_args fedora) >"$W/out" 2>&1 &&
+	grep -qx "vfio-setup: warning: no kernel in /usr/lib/modules/\*/vmlinuz yet: a kernel installed into the tree later gets the command line from /etc/kernel/cmdline" "$W/out" &&
+	[ "$(grep -c "^vfio-setup: " "$W/out")" = 1 ] && grep -q "^installed" "$W/out"; then
+	ok "--root without a kernel yet: a warning, and install succeeds"
+else fail "--root without a kernel"; cat "$W/out"; fi
+
 # A FIFO (or socket, device) at a target is refused by name, before anything is written.
 seed_copy debian "$W/fifo"
 mkdir -p "$W/fifo/etc/modprobe.d" && mkfifo "$W/fifo/etc/modprobe.d/qemu-vm-kvm.conf"

@@ -478,6 +478,117 @@ static void udev_reload(const struct setup_opts *o, bool dry_run)
 		setup_log_error("udevadm failed, ignoring: the rules apply from the next boot");
 }
 
+/* Removes the files and directories under @rel (root-relative), and @rel itself with @self. */
+static void remove_tree(const struct engine *e, const char *rel, bool self)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	if (open_dir_beneath(e->root_fd, rel, &fd, NULL) < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+		struct stat st;
+
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		sub = xasprintf("%s/%s", rel, de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			remove_tree(e, sub, true);
+		else {
+			crash_hook_before_write();
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	if (self)
+		(void)rmdir_beneath(e->root_fd, rel);
+}
+
+/* Removes what install left in the state directory: backups, copies, empty directories. */
+static void remove_state_tree(const struct engine *e, const char *sub)
+{
+	_cleanup_free_ char *p = state_path(sub, NULL);
+
+	remove_tree(e, p, *sub);
+}
+
+/* Where a missing state directory is put together, in the deepest parent that exists. */
+#define STATE_TMP ".vfio-setup.new"
+
+/* Removes what a crash left of put_first_manifest(): STATE_TMP in any parent of the state
+ * directory. */
+static void remove_stale_tmp(const struct engine *e)
+{
+	_cleanup_free_ char *p = xstrdup(SETUP_STATE_DIR);
+
+	for (char *s = strrchr(p, '/'); s; s = s == p ? NULL : strrchr(p, '/')) {
+		_cleanup_free_ char *t = NULL;
+		struct stat st;
+
+		*s = '\0';
+		t = xasprintf("%s/" STATE_TMP, p);
+		if (lstat_beneath(e->root_fd, t, &st, NULL) > 0 && S_ISDIR(st.st_mode))
+			remove_tree(e, t, true);
+	}
+}
+
+/* Writes @text as the manifest. When the state directory is missing, its missing parents
+ * (/var, /var/lib in a bare root) are listed in @text: so that none of them is ever there
+ * without the manifest that records it, the chain is made under STATE_TMP in the deepest
+ * parent that exists, the manifest written into it, and the whole renamed into place at once.
+ * A crash before the rename leaves only STATE_TMP, which the next run removes. */
+static int put_first_manifest(const struct engine *e, const char *text)
+{
+	_cleanup_free_ char *mp = state_path("/manifest", NULL);
+	_cleanup_free_ char *top = xstrdup(SETUP_STATE_DIR), *parent = NULL, *tmp = NULL;
+	_cleanup_free_ char *tmp_state = NULL, *tmp_manifest = NULL;
+	_cleanup_close_ int pfd = -1;
+	const char *base;
+	char *s;
+	int r;
+
+	if (lstat_beneath(e->root_fd, SETUP_STATE_DIR, NULL, NULL) > 0)
+		return put_file(e, mp, true, text, strlen(text), 0600, geteuid(), getegid());
+	/* The outermost missing directory on the way. */
+	for (;;) {
+		s = strrchr(top, '/');
+		if (s == top)
+			break;
+		*s = '\0';
+		if (lstat_beneath(e->root_fd, top, NULL, NULL) != 0) {
+			*s = '/';
+			break;
+		}
+	}
+	s = strrchr(top, '/');
+	base = s + 1;
+	parent = xstrndup(top, (size_t)(s - top));
+	tmp = xasprintf("%s/" STATE_TMP, parent);
+	tmp_state = xasprintf("%s%s", tmp, SETUP_STATE_DIR + strlen(top));
+	tmp_manifest = xasprintf("%s/manifest", tmp_state);
+
+	remove_tree(e, tmp, true);
+	r = mkdir_beneath(e->root_fd, tmp_state, 0755, NULL, NULL);
+	if (r >= 0)
+		r = put_file(e, tmp_manifest, true, text, strlen(text), 0600, geteuid(), getegid());
+	if (r >= 0)
+		r = open_dir_beneath(e->root_fd, *parent ? parent : "/", &pfd, NULL);
+	if (r < 0)
+		return r;
+	crash_hook_before_write();
+	if (renameat2(pfd, STATE_TMP, pfd, base, RENAME_NOREPLACE) < 0)
+		return -errno;
+	return fsync(pfd) < 0 ? -errno : 0;
+}
+
 int setup_cmd_install(const struct setup_opts *o)
 {
 	struct engine e;
@@ -699,14 +810,9 @@ int setup_cmd_install(const struct setup_opts *o)
 	}
 
 	/* 1. the manifest, listing both possible contents of every file about to change */
-	r = mkdir_beneath(e.root_fd, SETUP_STATE_DIR, 0755, NULL, NULL);
-	if (r < 0) {
-		setup_log_error("%s: %s", SETUP_STATE_DIR, strerror(-r));
-		goto out;
-	}
+	remove_stale_tmp(&e);
 	if (!e.old_text || !streq(e.old_text, pre_text)) {
-		_cleanup_free_ char *mp = state_path("/manifest", NULL);
-		r = put_file(&e, mp, true, pre_text, strlen(pre_text), 0600, geteuid(), getegid());
+		r = put_first_manifest(&e, pre_text);
 		if (r < 0) {
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
 			goto out;
@@ -806,41 +912,6 @@ out:
 	return r < 0 ? 1 : 0;
 }
 
-/* Removes what install left in the state directory: backups, copies, empty directories. */
-static void remove_state_tree(const struct engine *e, const char *sub)
-{
-	_cleanup_free_ char *p = state_path(sub, NULL);
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int fd;
-
-	if (open_dir_beneath(e->root_fd, p, &fd, NULL) < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *rel = NULL;
-		struct stat st;
-
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		rel = xasprintf("%s/%s", sub, de->d_name);
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			remove_state_tree(e, rel);
-		else {
-			crash_hook_before_write();
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-		}
-	}
-	if (*sub)
-		(void)rmdir_beneath(e->root_fd, p);
-}
-
 int setup_cmd_uninstall(const struct setup_opts *o)
 {
 	struct engine e;
@@ -860,6 +931,8 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			remove_state_tree(&e, "");
 			(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
 		}
+		if (!o->dry_run)
+			remove_stale_tmp(&e); /* an install stopped before its first manifest */
 		printf("nothing to uninstall: no " SETUP_STATE_DIR "/manifest\n");
 		r = 0;
 		goto out;

@@ -16,13 +16,26 @@ trap 'rm -rf "$W"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
+# The seed trees, and one without /var (an image build's bare root): install makes /var and
+# /var/lib there, and a kill at any point must not leave them behind unrecorded. Its expected
+# tree is that of an install that was not killed.
+seed_dir() { case $1 in novar) echo "$W/seed-novar" ;; *) echo "tests/setup/seeds/$1" ;; esac; }
+expected_dir() { case $1 in novar) echo "$W/expected-novar" ;; *) echo "tests/setup/expected/$1" ;; esac; }
+crash_args() { seed_args "${1/#novar/debian}"; }
+crash_copy() { case $1 in novar) rm -rf "$2" && cp -a "$W/seed-novar" "$2" ;; *) seed_copy "$1" "$2" ;; esac; }
+seed_copy debian "$W/seed-novar" && rm -rf "$W/seed-novar/var"
+cp -a "$W/seed-novar" "$W/expected-novar"
+# shellcheck disable=SC2046
+"$VS" install --root "$W/expected-novar" $(seed_args debian) >/dev/null 2>&1 ||
+	fail "novar: install without a kill"
+
 # Every file under etc/ and boot/ of $1 is the seed's or the expected one's (or absent in both
 # senses); nothing else appeared.
 old_or_new() {
 	local s=$1 t=$2 f rel
 	while IFS= read -r f; do
 		rel=${f#"$t"/}
-		if cmp -s "$f" "tests/setup/seeds/$s/$rel" || cmp -s "$f" "tests/setup/expected/$s/$rel"; then continue; fi
+		if cmp -s "$f" "$(seed_dir "$s")/$rel" || cmp -s "$f" "$(expected_dir "$s")/$rel"; then continue; fi
 		echo "  $rel is neither the old nor the new content"
 		return 1
 	done < <(find "$t/etc" "$t/boot" -type f 2>/dev/null)
@@ -41,12 +54,12 @@ run_killable() {
 	echo $?
 }
 
-for s in $SEEDS; do
-	args=$(seed_args "$s")
+for s in $SEEDS novar; do
+	args=$(crash_args "$s")
 	n=0 kills=0
 	while :; do
 		T=$W/$s-$n
-		seed_copy "$s" "$T"
+		crash_copy "$s" "$T"
 		# shellcheck disable=SC2086
 		rc=$(run_killable install --root "$T" $args)
 		[ $rc = 0 ] && break
@@ -55,14 +68,14 @@ for s in $SEEDS; do
 		old_or_new "$s" "$T" || fail "$s: after a kill at write $n"
 		# Then uninstall completes: the seed again.
 		cp -a "$T" "$T.u"
-		if ! "$VS" uninstall --root "$T.u" >"$W/out" 2>&1 || ! diff -r "tests/setup/seeds/$s" "$T.u" >/dev/null; then
+		if ! "$VS" uninstall --root "$T.u" >"$W/out" 2>&1 || ! diff -r "$(seed_dir "$s")" "$T.u" >/dev/null; then
 			fail "$s: uninstall after a kill at write $n"
 			cat "$W/out"
-			diff -r "tests/setup/seeds/$s" "$T.u"
+			diff -r "$(seed_dir "$s")" "$T.u"
 		fi
 		# Or install completes: the expected tree, and uninstall after it the seed.
 		# shellcheck disable=SC2086
-		if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 || ! diff -r "tests/setup/expected/$s" "$T" >/dev/null; then
+		if ! "$VS" install --root "$T" $args >"$W/out" 2>&1 || ! diff -r "$(expected_dir "$s")" "$T" >/dev/null; then
 			fail "$s: install after a kill at write $n"
 			cat "$W/out"
 		fi
@@ -79,7 +92,7 @@ for s in $SEEDS; do
 	n=0 kills=0
 	while :; do
 		T=$W/$s-u$n
-		seed_copy "$s" "$T"
+		crash_copy "$s" "$T"
 		# shellcheck disable=SC2086
 		"$VS" install --root "$T" $args >/dev/null 2>&1
 		rc=$(run_killable uninstall --root "$T")
@@ -87,10 +100,10 @@ for s in $SEEDS; do
 		[ $rc = 137 ] || { fail "$s: uninstall with a crash after $n writes exited $rc"; break; }
 		kills=$((kills + 1))
 		old_or_new "$s" "$T" || fail "$s: after an uninstall killed at write $n"
-		if ! "$VS" uninstall --root "$T" >"$W/out" 2>&1 || ! diff -r "tests/setup/seeds/$s" "$T" >/dev/null; then
+		if ! "$VS" uninstall --root "$T" >"$W/out" 2>&1 || ! diff -r "$(seed_dir "$s")" "$T" >/dev/null; then
 			fail "$s: uninstall after a kill at write $n"
 			cat "$W/out"
-			diff -r "tests/setup/seeds/$s" "$T"
+			diff -r "$(seed_dir "$s")" "$T"
 		fi
 		rm -rf "$T"
 		n=$((n + 1))

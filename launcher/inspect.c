@@ -90,7 +90,9 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file);
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	if (data) {
-		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.fd", data, p->name);
+		/* Named by format: after a switch to a qcow2 firmware a raw copy is not taken for one. */
+		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.%s", data, p->name,
+						      f.host.firmware.vars_format == FLASH_QCOW2 ? "qcow2" : "fd");
 		struct host_file hf;
 
 		/* The VM's own files live in the user's home, never under the host root. */

@@ -227,9 +227,11 @@ static void plan_machine(struct builder *b)
 			arg(b, "driver=cfi.pflash01,property=secure,value=on");
 		}
 		arg(b, "-drive");
-		argf(b, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+		argf(b, "if=pflash,format=%s,unit=0,readonly=on,file=%s",
+		     flash_format_name(f->host.firmware.code_format), code);
 		arg(b, "-drive");
-		argf(b, "if=pflash,format=raw,unit=1,file=%s", vars);
+		argf(b, "if=pflash,format=%s,unit=1,file=%s", flash_format_name(f->host.firmware.vars_format),
+		     vars);
 	}
 }
 

@@ -380,6 +380,25 @@ static void list_descriptors(const char *root, struct strv *ret)
 		qsort(ret->v, ret->n, sizeof(char *), name_cmp);
 }
 
+const char *flash_format_name(enum flash_format f)
+{
+	return f == FLASH_QCOW2 ? "qcow2" : "raw";
+}
+
+/* A flash file's "format": raw when absent; false for one QEMU's pflash cannot take. */
+static bool flash_format(struct json_object *file, enum flash_format *ret)
+{
+	const char *f = json_str(file, "format");
+
+	if (!f || streq(f, "raw"))
+		*ret = FLASH_RAW;
+	else if (streq(f, "qcow2"))
+		*ret = FLASH_QCOW2;
+	else
+		return false;
+	return true;
+}
+
 int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 {
 	struct strv files = { 0 };
@@ -390,6 +409,7 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 	for (size_t i = 0; i < files.n && !(have && !best.secure_boot); i++) {
 		struct json_object *o = json_object_from_file(files.v[i]), *map;
 		const char *dev, *code = NULL, *vars = NULL;
+		enum flash_format code_fmt = FLASH_RAW, vars_fmt = FLASH_RAW;
 
 		if (!o)
 			continue;
@@ -397,9 +417,9 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 		    json_object_object_get_ex(o, "mapping", &map) && (dev = json_str(map, "device")) &&
 		    streq(dev, "flash")) {
 			struct json_object *ex, *nv;
-			if (json_object_object_get_ex(map, "executable", &ex))
+			if (json_object_object_get_ex(map, "executable", &ex) && flash_format(ex, &code_fmt))
 				code = json_str(ex, "filename");
-			if (json_object_object_get_ex(map, "nvram-template", &nv))
+			if (json_object_object_get_ex(map, "nvram-template", &nv) && flash_format(nv, &vars_fmt))
 				vars = json_str(nv, "filename");
 		}
 		if (code && vars && code[0] == '/' && vars[0] == '/') {
@@ -409,7 +429,7 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 			if (access(c, R_OK) == 0 && access(v, R_OK) == 0 && (!have || (best.secure_boot && !smm))) {
 				free(best.code);
 				free(best.vars);
-				best = (struct firmware_pair){ xstrdup(code), xstrdup(vars), smm };
+				best = (struct firmware_pair){ xstrdup(code), xstrdup(vars), code_fmt, vars_fmt, smm };
 				have = true;
 			}
 		}

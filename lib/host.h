@@ -45,8 +45,14 @@ struct host_file {
 	gid_t gid;
 };
 
+/* The image formats a firmware descriptor may give its flash files (QEMU's firmware.json):
+ * Debian ships raw images, Fedora also qcow2 ones. */
+enum flash_format { FLASH_RAW, FLASH_QCOW2 };
+const char *flash_format_name(enum flash_format f);
+
 struct firmware_pair {
 	char *code, *vars; /* paths as QEMU opens them (no root prefix) */
+	enum flash_format code_format, vars_format;
 	bool secure_boot;
 };
 

@@ -146,6 +146,34 @@ if show / profiles/demo.ini "$T/demo.argv"; then
 	vm demo demo "$T/demo.argv"
 fi
 
+# The same demo with a firmware descriptor like Fedora's, whose flash files are qcow2 images
+# (the user's own descriptor directory, which hides nothing and sorts first): the pflash
+# drives say format=qcow2, the VM's vars copy is a .qcow2, and OVMF still reaches its shell.
+F=$T/fw-qcow2
+mkdir -p "$F/qemu/firmware" "$F/data/qemu-vm/demo"
+if qemu-img convert -O qcow2 /usr/share/OVMF/OVMF_CODE_4M.fd "$F/code.qcow2" &&
+	qemu-img convert -O qcow2 /usr/share/OVMF/OVMF_VARS_4M.fd "$F/vars.qcow2"; then
+	python3 -S -c 'import json, sys
+json.dump({"interface-types": ["uefi"],
+           "mapping": {"device": "flash", "executable": {"filename": sys.argv[1] + "/code.qcow2", "format": "qcow2"},
+                       "nvram-template": {"filename": sys.argv[1] + "/vars.qcow2", "format": "qcow2"}},
+           "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
+           "features": ["acpi-s3"], "tags": []}, open(sys.argv[1] + "/qemu/firmware/10-test-qcow2.json", "w"))' "$F"
+	if show / profiles/demo.ini "$T/demo-qcow2.argv" XDG_CONFIG_HOME="$F" XDG_DATA_HOME="$F/data"; then
+		if grep -qxF "if=pflash,format=qcow2,unit=0,readonly=on,file=$F/code.qcow2" "$T/demo-qcow2.argv" &&
+			grep -qxF "if=pflash,format=qcow2,unit=1,file=$F/data/qemu-vm/demo/OVMF_VARS.qcow2" "$T/demo-qcow2.argv"; then
+			note "ok   demo-qcow2: a qcow2 firmware descriptor gives format=qcow2 pflash drives and an OVMF_VARS.qcow2"
+		else
+			note "FAIL demo-qcow2: pflash drives: $(grep pflash "$T/demo-qcow2.argv" | paste -sd' ')"
+		fi
+		# What qemu-vm run's first start does: the vars template, copied.
+		cp "$F/vars.qcow2" "$F/data/qemu-vm/demo/OVMF_VARS.qcow2"
+		vm demo demo-qcow2 "$T/demo-qcow2.argv"
+	fi
+else
+	note "FAIL qemu-img converts OVMF to qcow2"
+fi
+
 pass=$(grep -c '^ok' "$log")
 fail=$(grep -c '^FAIL' "$log")
 echo "qemu: $pass passed, $fail failed"

@@ -285,6 +285,33 @@ START_TEST(tcg_fallback)
 }
 END_TEST
 
+/* Fedora's descriptors give qcow2 flash images: the pflash drives say so, each its own. */
+START_TEST(qcow2_firmware)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	load("[vm]\nmemory = 1G\nfirmware = uefi\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	plan_build(&p, &f, &pl);
+	ck_assert_int_gt(find_arg(&pl, "-drive", "if=pflash,format=raw,unit=0,"), 0);
+	ck_assert_int_gt(find_arg(&pl, "-drive", "if=pflash,format=raw,unit=1,"), 0);
+	plan_free(&pl);
+	f.host.firmware.code_format = FLASH_QCOW2;
+	plan_build(&p, &f, &pl);
+	ck_assert_int_gt(find_arg(&pl, "-drive", "if=pflash,format=qcow2,unit=0,readonly=on,"), 0);
+	ck_assert_int_gt(find_arg(&pl, "-drive", "if=pflash,format=raw,unit=1,"), 0);
+	plan_free(&pl);
+	f.host.firmware.vars_format = FLASH_QCOW2;
+	plan_build(&p, &f, &pl);
+	ck_assert_int_gt(find_arg(&pl, "-drive", "if=pflash,format=qcow2,unit=1,"), 0);
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 START_TEST(vfio_container)
 {
 	struct profile p, none;
@@ -509,6 +536,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, looking_glass_and_tables);
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
+	tcase_add_test(tc, qcow2_firmware);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);
 	tcase_add_test(tc, aio_native_for_block_devices);

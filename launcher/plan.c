@@ -971,15 +971,15 @@ static void plan_usb(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
-	bool xhci = p->usb_controller || p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE;
+	bool xhci = plan_has_usb_controller(p);
 
 	if (!xhci)
 		return;
 	arg(b, "-device");
-	arg(b, "qemu-xhci,id=xhci,p2=15,p3=15");
+	arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
 	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
 		arg(b, "-device");
-		argf(b, "%s,id=pointer,bus=xhci.0", p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+		argf(b, "%s,id=pointer,bus=" PLAN_USB_BUS, p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
 	}
 	for (unsigned i = 0; i < p->n_usb; i++) {
 		const struct usb_entry *e = &p->usb[i];
@@ -1007,13 +1007,26 @@ static void plan_usb(struct builder *b)
 			check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
 			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
 		}
+		char id[16];
+
+		plan_usb_id(i, id, sizeof(id));
 		arg(b, "-device");
 		if (e->by_port)
-			argf(b, "usb-host,id=usb%u,bus=xhci.0,hostbus=%u,hostport=%s", i, e->bus, e->port);
+			argf(b, "usb-host,id=%s,bus=" PLAN_USB_BUS ",hostbus=%u,hostport=%s", id, e->bus, e->port);
 		else
-			argf(b, "usb-host,id=usb%u,bus=xhci.0,vendorid=0x%04x,productid=0x%04x", i, e->id.vendor,
-			     e->id.device);
+			argf(b, "usb-host,id=%s,bus=" PLAN_USB_BUS ",vendorid=0x%04x,productid=0x%04x", id,
+			     e->id.vendor, e->id.device);
 	}
+}
+
+bool plan_has_usb_controller(const struct profile *p)
+{
+	return p->usb_controller || p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE;
+}
+
+void plan_usb_id(unsigned index, char *buf, size_t len)
+{
+	snprintf(buf, len, "usb%u", index);
 }
 
 static void plan_input(struct builder *b)

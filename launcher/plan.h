@@ -57,5 +57,13 @@ bool plan_ok(const struct plan *pl);
 
 /* Doubles every comma, as QEMU's option parser wants inside a value. */
 char *qemu_escape(const char *s);
+/* The bus of the xHCI controller, and the qdev id of the profile's USB entry @index: what
+ * qemu-vm usb attach and detach must use for the same device. */
+#define PLAN_USB_CONTROLLER "xhci"
+#define PLAN_USB_BUS PLAN_USB_CONTROLLER ".0"
+void plan_usb_id(unsigned index, char *buf, size_t len);
+/* Whether the VM gets that controller: a [usb] section or a USB pointer. */
+bool plan_has_usb_controller(const struct profile *p);
+
 /* A word as a POSIX shell would read it back, quoted only when needed. */
 char *shell_quote(const char *s);

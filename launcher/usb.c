@@ -36,7 +36,7 @@ static void target_id(struct usb_target *t, const struct profile *p)
 {
 	for (unsigned i = 0; i < p->n_usb; i++)
 		if (entry_matches(&p->usb[i], &t->e)) {
-			snprintf(t->id, sizeof(t->id), "usb%u", i);
+			plan_usb_id(i, t->id, sizeof(t->id));
 			return;
 		}
 	if (t->e.by_port)
@@ -93,7 +93,7 @@ static int usb_attach(struct qmp *q, const char *vm, const char *arg, const stru
 
 	json_object_object_add(a, "driver", json_object_new_string("usb-host"));
 	json_object_object_add(a, "id", json_object_new_string(t->id));
-	json_object_object_add(a, "bus", json_object_new_string("xhci.0"));
+	json_object_object_add(a, "bus", json_object_new_string(PLAN_USB_BUS));
 	if (t->e.by_port) {
 		json_object_object_add(a, "hostbus", json_object_new_int((int)t->e.bus));
 		json_object_object_add(a, "hostport", json_object_new_string(t->e.port));
@@ -134,9 +134,7 @@ static int usb_detach(struct qmp *q, const char *vm, const char *arg, const stru
 
 static void no_controller(const struct profile *p, const char *arg)
 {
-	bool now = p->usb_controller || p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE;
-
-	if (now)
+	if (plan_has_usb_controller(p))
 		fprintf(stderr,
 			"qemu-vm: %s has no USB controller (xhci.0): it was started before the profile had one "
 			"(restart it: qemu-vm stop %s, then qemu-vm run %s)\n",
@@ -169,7 +167,7 @@ static unsigned usb_apply(const struct profile *p, const char *op, const char *a
 			failed += n - i;
 			break;
 		}
-		if (!strv_contains(&ids, "xhci")) {
+		if (!strv_contains(&ids, PLAN_USB_CONTROLLER)) {
 			no_controller(p, arg);
 			strv_clear(&ids);
 			failed += n - i;

@@ -18,7 +18,7 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 		if (errno == EINVAL)
 			fprintf(stderr, "qemu-vm: '%s': a profile name has only letters, digits, - and _ "
 					"(or give a path to a .ini file)\n", name);
-		else if (strchr(name, '/') || (strlen(name) > 4 && streq(name + strlen(name) - 4, ".ini")))
+		else if (profile_name_is_path(name))
 			fprintf(stderr, "qemu-vm: %s: %s\n", name, strerror(errno));
 		else
 			fprintf(stderr,

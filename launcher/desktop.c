@@ -82,7 +82,7 @@ static char *profile_arg(const char *typed, const struct profile *p)
 {
 	char abs[PATH_MAX];
 
-	if (!strchr(typed, '/') && !(strlen(typed) > 4 && streq(typed + strlen(typed) - 4, ".ini")))
+	if (!profile_name_is_path(typed))
 		return xstrdup(typed);
 	if (!realpath(p->path, abs))
 		return xstrdup(p->path);

@@ -1521,12 +1521,19 @@ void profile_errors_free(struct profile_errors *e)
 	strv_clear(&e->msgs);
 }
 
+bool profile_name_is_path(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strchr(name, '/') || (len > 4 && streq(name + len - 4, ".ini"));
+}
+
 char *profile_find(const char *name, const char *root)
 {
 	const char *cfg;
 	char *path;
 
-	if (strchr(name, '/') || (strlen(name) > 4 && streq(name + strlen(name) - 4, ".ini"))) {
+	if (profile_name_is_path(name)) {
 		if (access(name, R_OK) < 0)
 			return NULL;
 		return xstrdup(name);

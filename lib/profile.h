@@ -181,6 +181,9 @@ void profile_errors_free(struct profile_errors *e);
  * .ini. -EINVAL when that is empty, '.' or '..', or holds control characters. */
 int profile_vm_name(const char *path, char **ret_name);
 
+/* Whether NAME as the user typed it is a path (holds '/' or ends in .ini), not a profile name. */
+bool profile_name_is_path(const char *name);
+
 /* Finds NAME: an explicit path (contains '/' or ends in .ini), $XDG_CONFIG_HOME/qemu-vm/NAME.ini,
  * /etc/qemu-vm/NAME.ini (under @root). Returns a malloc'd path or NULL with errno set. */
 char *profile_find(const char *name, const char *root);

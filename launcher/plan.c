@@ -104,6 +104,15 @@ static char *install_profile_fix(const struct vm_facts *f, const char *then)
 	return xasprintf("sudo vfio-setup install --user %s --profile %s%s", f->user, q, then);
 }
 
+/* vfio-setup install for the card at @d, then whatever @then says. */
+static char *install_device_fix(const struct vm_facts *f, const struct pci_dev_info *d, const char *then)
+{
+	char a[16];
+
+	return xasprintf("sudo vfio-setup install --user %s --device %s%s", f->user, bdf(&d->addr, a, sizeof(a)),
+			 then);
+}
+
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
 static void check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
 		       const char *key, const char *what, bool rw)
@@ -391,7 +400,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		return;
 	}
 	bdf(&d->addr, a, sizeof(a));
-	install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot", f->user, a);
+	install = install_device_fix(f, d, ", then reboot");
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
 		if (!pci_addr_in_card(&d->addr, &o->addr))
@@ -464,7 +473,6 @@ static void check_vfio_container(struct builder *b, const struct pci_dev_info *c
 	const struct vm_facts *f = b->f;
 	const struct host_file *v = &f->host.vfio;
 	_cleanup_free_ char *install = NULL;
-	char a[16];
 
 	if (!p->n_pci)
 		return;
@@ -475,8 +483,7 @@ static void check_vfio_container(struct builder *b, const struct pci_dev_info *c
 	case ACC_MISSING:
 		for (unsigned si = 0; si < p->n_pci && !install; si++)
 			if (devs[si])
-				install = xasprintf("sudo vfio-setup install --user %s --device %s, then reboot  (or for now: sudo modprobe vfio)",
-						    f->user, bdf(&devs[si]->addr, a, sizeof(a)));
+				install = install_device_fix(f, devs[si], ", then reboot  (or for now: sudo modprobe vfio)");
 		if (!install)
 			install = install_profile_fix(f, ", then reboot  (or for now: sudo modprobe vfio)");
 		check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");

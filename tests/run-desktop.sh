@@ -13,17 +13,14 @@ for t in desktop-file-validate gio; do
 		exit 77
 	fi
 done
+. tests/testlib.sh
 T=$(mktemp -d /tmp/qvm-desktop.XXXXXX)
 chmod 755 "$T"
-pass=0 fail=0
-user=""
 cleanup() {
-	[ -n "$user" ] && userdel "$user" >/dev/null 2>&1
+	test_user_del
 	rm -rf "$T"
 }
 trap cleanup EXIT
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 
 H=$T/home
 apps=$H/.local/share/applications
@@ -38,8 +35,7 @@ printf '[vm]\nmemory = lots\n' >"$H/.config/qemu-vm/broken.ini"
 
 # run refuses root, so the entry is launched as an ordinary user when we are root.
 if [ "$(id -u)" -eq 0 ]; then
-	user=qvmdesk$$
-	if ! useradd --system --no-create-home --home-dir "$H" --shell /usr/sbin/nologin "$user"; then
+	if ! test_user_add qvmdesk$$ "$H"; then
 		echo "SKIP: cannot create a test user"
 		exit 77
 	fi
@@ -47,15 +43,8 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 chmod 700 "$T/run"
 
-as_user() {
-	local envs=(HOME="$H" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$H/out"
-		PATH=/usr/bin:/bin)
-	if [ -n "$user" ]; then
-		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
-			env -i "${envs[@]}" "$@"
-	else
-		env -i "${envs[@]}" "$@"
-	fi
+user_env() {
+	envs=(HOME="$H" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$H/out" PATH=/usr/bin:/bin)
 }
 
 # gio launch returns once the child is spawned: wait for the stub's record.
@@ -164,5 +153,4 @@ out=$(as_user "$QVM" desktop --remove demo 2>&1)
 out=$(as_user "$QVM" desktop --print --remove demo 2>&1)
 [ $? -eq 2 ] && grep -q '^usage:' <<<"$out" && ok "--print with --remove is a usage error" || bad "usage: $out"
 
-echo "desktop: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary desktop

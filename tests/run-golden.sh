@@ -4,6 +4,7 @@
 # compared with diff -u. UPDATE=1 rewrites them (read the diff before committing).
 set -u
 cd "$(dirname "$0")/.."
+. tests/testlib.sh
 B=${B:-build}
 T=$(mktemp -d /tmp/qvm-golden.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -31,7 +32,6 @@ run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 	echo "exit $?"
 }
 
-pass=0 fail=0
 compare() { # compare GOLDEN: stdin against tests/golden/GOLDEN
 	local golden=tests/golden/$1
 	sed "s|$T|@T@|g" > "$T/out"
@@ -39,11 +39,9 @@ compare() { # compare GOLDEN: stdin against tests/golden/GOLDEN
 		cp "$T/out" "$golden"
 		echo "updated $golden"
 	elif diff -u "$golden" "$T/out"; then
-		echo "ok   $1"
-		pass=$((pass + 1))
+		ok "$1"
 	else
-		echo "FAIL $1"
-		fail=$((fail + 1))
+		bad "$1"
 	fi
 }
 
@@ -66,12 +64,10 @@ out=$(run stale-kvmfr check profiles/laptop.ini)
 if grep -qx "FAIL  profiles/laptop.ini:[0-9]*: \[looking-glass\] path: '/dev/kvmfr0' is a regular file, not the kvmfr device (left over from a run without the module)" <<<"$out" &&
 	grep -qx "      fix: sudo rm /dev/kvmfr0  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=32" <<<"$out" &&
 	grep -qx "exit 1" <<<"$out"; then
-	echo "ok   a stale regular file at /dev/kvmfr0 fails check, with the fix"
-	pass=$((pass + 1))
+	ok "a stale regular file at /dev/kvmfr0 fails check, with the fix"
 else
-	echo "FAIL a stale regular file at /dev/kvmfr0:"
+	bad "a stale regular file at /dev/kvmfr0:"
 	echo "$out"
-	fail=$((fail + 1))
 fi
 
 # A tree that is not the running system is read, never run: a bug report's QEMU that would
@@ -110,10 +106,9 @@ for p in auto pipewire auto-path pipewire-path; do
 	done
 done
 if $evil_ok; then
-	echo "ok   show, check and run under --host-root never run the tree's QEMU; auto means pulseaudio"
-	pass=$((pass + 1))
+	ok "show, check and run under --host-root never run the tree's QEMU; auto means pulseaudio"
 else
-	fail=$((fail + 1))
+	bad "show, check or run under --host-root (the lines above)"
 fi
 
 # Every FAIL carries the one command or action that fixes it.
@@ -121,12 +116,10 @@ if [ "${UPDATE:-}" != 1 ]; then
 	nofix=$(awk 'FNR == 1 { prev = "" } prev ~ /^FAIL  / && !/^      fix: / { print FILENAME ": " prev } { prev = $0 }
 		END { if (prev ~ /^FAIL  /) print FILENAME ": " prev }' tests/golden/*.check)
 	if [ -z "$nofix" ]; then
-		echo "ok   every FAIL in tests/golden/*.check has a fix: line"
-		pass=$((pass + 1))
+		ok "every FAIL in tests/golden/*.check has a fix: line"
 	else
-		echo "FAIL a FAIL without a fix: line:"
+		bad "a FAIL without a fix: line:"
 		echo "$nofix"
-		fail=$((fail + 1))
 	fi
 fi
 
@@ -136,13 +129,10 @@ if [ "${UPDATE:-}" != 1 ]; then
 	if diff -u <(sed -n '/^\$ qemu-vm check desktop$/,/^```$/p' README.md | sed '1d;$d') \
 		<(sed -e '/^exit [0-9]*$/d' -e 's|@T@/home|/home/alice|g' -e 's|run profiles/desktop.ini|run desktop|' \
 			tests/golden/desktop@broken.check); then
-		echo "ok   README's check example is desktop@broken.check"
-		pass=$((pass + 1))
+		ok "README's check example is desktop@broken.check"
 	else
-		echo "FAIL README's check example differs from desktop@broken.check"
-		fail=$((fail + 1))
+		bad "README's check example differs from desktop@broken.check"
 	fi
 fi
 
-echo "golden: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary golden

@@ -7,17 +7,14 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 QVM=$PWD/$B/qemu-vm
+. tests/testlib.sh
 T=$(mktemp -d /tmp/qvm-launcher.XXXXXX)
 chmod 755 "$T"
-pass=0 fail=0
-user=""
 cleanup() {
-	[ -n "$user" ] && userdel -r "$user" >/dev/null 2>&1
+	test_user_del
 	rm -rf "$T"
 }
 trap cleanup EXIT
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 expect() { # expect DESCRIPTION COMMAND...: the command must succeed
 	local what=$1
 	shift
@@ -30,16 +27,10 @@ sed "s|^cpu = qemu64.*|cpu = qemu64\nqemu = $T/stub-qemu\npin = 0|" profiles/dem
 printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" \
 	> "$T/home/.config/qemu-vm/broken.ini"
 
-# Runs the launcher as the test user (or as ourselves when not root) in the test home.
-as_user() {
-	local envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
+# The launcher runs as the test user (or as ourselves when not root) in the test home.
+user_env() {
+	envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
 		PATH="${QPATH:-/usr/bin:/bin}")
-	if [ -n "$user" ]; then
-		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
-			env -i "${envs[@]}" "$@"
-	else
-		env -i "${envs[@]}" "$@"
-	fi
 }
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -53,8 +44,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	out=$(HOME="$T/home" "$QVM" run demo 2>&1)
 	[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && ok "run as root starts nothing" || bad "run as root: $out"
-	user=qvmtest$$
-	if ! useradd --system --no-create-home --home-dir "$T/home" --shell /usr/sbin/nologin "$user"; then
+	if ! test_user_add qvmtest$$ "$T/home"; then
 		echo "SKIP: cannot create a test user"
 		exit 77
 	fi
@@ -266,5 +256,4 @@ else
 	echo "note: qemu-system-x86_64 not installed: stop is not tested"
 fi
 
-echo "launcher: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary launcher

@@ -19,9 +19,7 @@ fi
 T=$(mktemp -d /tmp/qvm-profiles.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass=0 fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+. tests/testlib.sh
 
 # show FILE: runs qemu-vm show in a fixed environment; stdout in $T/out, stderr in $T/err,
 # exit status in $rc.
@@ -118,5 +116,4 @@ show "$T/a,b.ini"
 	grep -q "^'\?unix:/run/user/1000/qemu-vm/a,,b/qmp.sock,server=on,wait=off'\?$" "$T/out" &&
 	ok "a comma in the name is doubled in -name and the QMP socket path" || bad "name with a comma: $(cat "$T/out" "$T/err")"
 
-echo "profiles: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary profiles

@@ -7,9 +7,7 @@ B=${B:-build}
 command -v umockdev-run >/dev/null || { echo "SKIP: umockdev-run not installed (apt-get install umockdev)"; exit 77; }
 T=$(mktemp -d /tmp/qvm-umockdev.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+. tests/testlib.sh
 # umockdev preloads itself ahead of ASan's runtime.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
@@ -45,5 +43,4 @@ grep -q '^usb-host,id=usb0,bus=xhci.0,vendorid=0x046d,productid=0xc52b$' <<<"$ou
 	grep -q '^usb-host,id=usb1,bus=xhci.0,hostbus=1,hostport=4$' <<<"$out" && ! grep -q '0x1234' <<<"$out" &&
 	ok "show: present devices by id and port, the absent one skipped" || bad "show: $out"
 
-echo "umockdev: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary umockdev

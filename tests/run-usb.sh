@@ -29,9 +29,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+. tests/testlib.sh
 
 # usb only talks to a socket in the caller's own XDG_RUNTIME_DIR, to a QEMU the caller started;
 # past the refusal of root nothing in it depends on who runs it. So as root the refusal is
@@ -204,5 +202,4 @@ if start_vm noxhci; then
 	[ "$(ids noxhci)" = "" ] && ok "… and QEMU got nothing" || bad "noxhci ids: $(ids noxhci)"
 fi
 
-echo "usb: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary usb

@@ -360,21 +360,6 @@ int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_
 	return 1;
 }
 
-int file_kind_beneath(int root_fd, const char *rel, char **ret_where)
-{
-	struct stat st;
-	int r = lstat_beneath(root_fd, rel, &st, ret_where);
-
-	if (r <= 0)
-		return r;
-	if (S_ISLNK(st.st_mode)) {
-		if (ret_where)
-			*ret_where = xasprintf("/%s", rel + strspn(rel, "/"));
-		return -ELOOP;
-	}
-	return S_ISREG(st.st_mode) ? 1 : -EINVAL;
-}
-
 int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
 		      struct stat *ret_st)
 {

@@ -53,8 +53,6 @@ int file_kind(const char *path);
 
 /* lstat() of @rel: 1 and *@ret_st when it exists, 0 when it or a parent is missing. */
 int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where);
-/* 0 missing, 1 regular file, -ELOOP symlink (the last component too), -EINVAL anything else. */
-int file_kind_beneath(int root_fd, const char *rel, char **ret_where);
 /* *@ret_st (when not NULL) gets the fstat() of the file that was read: its mode and owner
  * belong to that content, whatever has been renamed over @rel since. */
 int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,

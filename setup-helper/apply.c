@@ -548,26 +548,19 @@ static void remove_stale_tmp(const struct engine *e)
 static int put_first_manifest(const struct engine *e, const char *text)
 {
 	_cleanup_free_ char *mp = state_path("/manifest", NULL);
-	_cleanup_free_ char *top = xstrdup(SETUP_STATE_DIR), *parent = NULL, *tmp = NULL;
+	_cleanup_free_ char *top = NULL, *parent = NULL, *tmp = NULL;
 	_cleanup_free_ char *tmp_state = NULL, *tmp_manifest = NULL;
 	_cleanup_close_ int pfd = -1;
-	const char *base;
-	char *s;
+	struct strv missing = { 0 };
+	const char *base, *s;
 	int r;
 
 	if (lstat_beneath(e->root_fd, SETUP_STATE_DIR, NULL, NULL) > 0)
 		return put_file(e, mp, true, text, strlen(text), 0600, geteuid(), getegid());
-	/* The outermost missing directory on the way. */
-	for (;;) {
-		s = strrchr(top, '/');
-		if (s == top)
-			break;
-		*s = '\0';
-		if (lstat_beneath(e->root_fd, top, NULL, NULL) != 0) {
-			*s = '/';
-			break;
-		}
-	}
+	/* The outermost missing directory on the way; none is listed when the lstat above failed. */
+	missing_dirs(e, mp, &missing);
+	top = xstrdup(missing.n ? missing.v[0] : SETUP_STATE_DIR);
+	strv_clear(&missing);
 	s = strrchr(top, '/');
 	base = s + 1;
 	parent = xstrndup(top, (size_t)(s - top));

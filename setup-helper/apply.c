@@ -544,7 +544,8 @@ static void remove_stale_tmp(const struct engine *e)
  * (/var, /var/lib in a bare root) are listed in @text: so that none of them is ever there
  * without the manifest that records it, the chain is made under STATE_TMP in the deepest
  * parent that exists, the manifest written into it, and the whole renamed into place at once.
- * A crash before the rename leaves only STATE_TMP, which the next run removes. */
+ * A crash before the rename leaves only STATE_TMP, which the next run removes: the caller
+ * has run remove_stale_tmp() just before. */
 static int put_first_manifest(const struct engine *e, const char *text)
 {
 	_cleanup_free_ char *mp = state_path("/manifest", NULL);
@@ -568,7 +569,6 @@ static int put_first_manifest(const struct engine *e, const char *text)
 	tmp_state = xasprintf("%s%s", tmp, SETUP_STATE_DIR + strlen(top));
 	tmp_manifest = xasprintf("%s/manifest", tmp_state);
 
-	remove_tree(e, tmp, true);
 	r = mkdir_beneath(e->root_fd, tmp_state, 0755, NULL, NULL);
 	if (r >= 0)
 		r = put_file(e, tmp_manifest, true, text, strlen(text), 0600, geteuid(), getegid());

@@ -16,28 +16,30 @@
 
 extern char **environ;
 
+_printf_(2, 0) static void vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void setup_log_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("vfio-setup: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlog("vfio-setup: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void setup_log_warning(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("vfio-setup: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlog("vfio-setup: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void setup_log_info(const char *fmt, ...)

@@ -368,12 +368,19 @@ static int run_account_tool(const struct setup_opts *o, const char *const *args)
 	return r == 0 ? 0 : -EIO;
 }
 
+/* How a command that is only printed is introduced: under --root or in a dry run. NULL when it
+ * is to be run. */
+static const char *not_run(const struct setup_opts *o, bool dry_run)
+{
+	return o->root_given ? "not run under --root" : dry_run ? "would run" : NULL;
+}
+
 /* /etc/kernel/cmdline reaches a boot entry when kernel-install adds that kernel again; every
  * installed kernel, not only the running one (add-all needs systemd 255). */
 static void kernel_install_all(const struct setup_opts *o, const struct setup_facts *f,
 			       bool dry_run, int *ret_failed)
 {
-	const char *say = o->root_given ? "not run under --root" : dry_run ? "would run" : NULL;
+	const char *say = not_run(o, dry_run);
 
 	if (!f->kernels.n && o->root_given) {
 		/* An image build installs this before the kernel, whose entry is made later. */
@@ -407,6 +414,7 @@ static void regen_commands(const struct setup_opts *o, const char *initramfs,
 			   const char *bootloader, const char *grub_mkconfig,
 			   const struct setup_facts *f, bool dry_run, int *ret_failed)
 {
+	const char *say = not_run(o, dry_run);
 	const char *argv[8] = { 0 };
 
 	if (initramfs && !o->no_initramfs) {
@@ -419,10 +427,9 @@ static void regen_commands(const struct setup_opts *o, const char *initramfs,
 		else if (streq(initramfs, "booster"))
 			argv[0] = "/usr/lib/booster/regenerate_images";
 		if (argv[0]) {
-			if (o->root_given || dry_run)
-				printf("%s: %s%s%s%s\n", o->root_given ? "not run under --root" : "would run",
-				       argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
-				       argv[2] ? " …" : "");
+			if (say)
+				printf("%s: %s%s%s%s\n", say, argv[0], argv[1] ? " " : "",
+				       argv[1] ? argv[1] : "", argv[2] ? " …" : "");
 			else if (setup_run(o, argv, false) != 0) {
 				setup_log_error("%s failed: the initramfs is not regenerated (hint: run it "
 					  "again by hand before rebooting)",
@@ -447,8 +454,8 @@ static void regen_commands(const struct setup_opts *o, const char *initramfs,
 	}
 	if (!argv[0])
 		return;
-	if (o->root_given || dry_run) {
-		printf("%s: %s", o->root_given ? "not run under --root" : "would run", argv[0]);
+	if (say) {
+		printf("%s: %s", say, argv[0]);
 		for (size_t i = 1; argv[i]; i++)
 			printf(" %s", argv[i]);
 		putchar('\n');
@@ -467,10 +474,11 @@ static void udev_reload(const struct setup_opts *o, bool dry_run)
 					       "--subsystem-match=vfio", "--subsystem-match=kvmfr",
 					       "--subsystem-match=usb", "--subsystem-match=input",
 					       "--subsystem-match=block", NULL };
+	const char *say = not_run(o, dry_run);
 
-	if (o->root_given || dry_run) {
+	if (say) {
 		printf("%s: udevadm control --reload; udevadm trigger (vfio kvmfr usb input block)\n",
-		       o->root_given ? "not run under --root" : "would run");
+		       say);
 		return;
 	}
 	if (setup_run(o, (const char *const *)reload, false) != 0 ||

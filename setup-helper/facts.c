@@ -227,13 +227,13 @@ static void find_kernels(const struct setup_opts *o, struct setup_facts *f)
 		n = scandirat(dfd, ".", &names, NULL, versionsort);
 		for (int j = 0; j < n; j++) {
 			const char *v = names[j]->d_name;
-			_cleanup_free_ char *img = xasprintf("%s/%s/vmlinuz", dirs[i], v);
+			_cleanup_free_ char *rel = xasprintf("%s/vmlinuz", v);
 			struct stat st;
 
 			if (valid_kernel_release(v) && !strv_contains(&f->kernels, v) &&
-			    lstat_beneath(root_fd, img, &st, NULL) > 0 && S_ISREG(st.st_mode)) {
+			    lstat_beneath(dfd, rel, &st, NULL) > 0 && S_ISREG(st.st_mode)) {
 				strv_push(&f->kernels, v);
-				strv_push(&f->kernel_images, img);
+				strv_pushf(&f->kernel_images, "%s/%s", dirs[i], rel);
 			}
 			free(names[j]);
 		}

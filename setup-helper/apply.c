@@ -520,12 +520,12 @@ static void remove_tree(const struct engine *e, const char *rel, bool self)
 		(void)rmdir_beneath(e->root_fd, rel);
 }
 
-/* Removes what install left in the state directory: backups, copies, empty directories. */
+/* Removes SUB of the state directory (/orig, /new) with all it holds. */
 static void remove_state_tree(const struct engine *e, const char *sub)
 {
 	_cleanup_free_ char *p = state_path(sub, NULL);
 
-	remove_tree(e, p, *sub);
+	remove_tree(e, p, true);
 }
 
 /* Where a missing state directory is put together, in the deepest parent that exists. */
@@ -929,8 +929,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 		if (lstat_beneath(e.root_fd, SETUP_STATE_DIR, &st, NULL) > 0 && S_ISDIR(st.st_mode) &&
 		    !o->dry_run) {
 			/* An uninstall stopped after removing the manifest: finish it. */
-			remove_state_tree(&e, "");
-			(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
+			remove_tree(&e, SETUP_STATE_DIR, true);
 		}
 		if (!o->dry_run)
 			remove_stale_tmp(&e); /* an install stopped before its first manifest */
@@ -1048,8 +1047,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
 			goto out;
 		}
-		remove_state_tree(&e, "");
-		(void)rmdir_beneath(e.root_fd, SETUP_STATE_DIR);
+		remove_tree(&e, SETUP_STATE_DIR, true);
 		/* After the state directory: /var/lib may be one of them. */
 		for (size_t i = e.old.dirs.n; i-- > 0;)
 			/* only when empty: anything added since stays */

@@ -42,13 +42,6 @@ static char *state_path(const char *sub, const char *path)
 	return xasprintf(SETUP_STATE_DIR "%s%s", sub, path ? path : "");
 }
 
-static void say_symlink(const char *where, const char *rel)
-{
-	setup_log_error("'%s' is a symlink: refusing to follow it (hint: replace it with a %s, or "
-			"remove it)",
-			where, streq(where, rel) ? "regular file" : "real directory");
-}
-
 static const char *type_name(mode_t mode)
 {
 	switch (mode & S_IFMT) {
@@ -69,6 +62,14 @@ static const char *type_name(mode_t mode)
 	}
 }
 
+/* @where is a symlink on the way to @rel, or @rel itself, which should be a @type. */
+static void say_symlink(const char *where, const char *rel, mode_t type)
+{
+	setup_log_error("'%s' is a symlink: refusing to follow it (hint: replace it with a %s, or "
+			"remove it)",
+			where, streq(where, rel) ? type_name(type) : "real directory");
+}
+
 /* Refuses @rel when it, or a directory on the way to it, is a symlink or not what it should
  * be (@type: S_IFREG or S_IFDIR); a missing @rel is fine. Nothing is written before these. */
 static int check_path(const struct engine *e, const char *rel, mode_t type)
@@ -86,7 +87,7 @@ static int check_path(const struct engine *e, const char *rel, mode_t type)
 		return -EINVAL;
 	}
 	if (r == -ELOOP)
-		say_symlink(where, rel);
+		say_symlink(where, rel, type);
 	else if (r == -ENOTDIR)
 		setup_log_error("'%s': not a directory", where);
 	else if (r < 0)

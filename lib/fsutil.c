@@ -49,17 +49,14 @@ static int open_parent(const char *path, int *ret_fd, const char **ret_base)
 	return 0;
 }
 
-/* Walks @rel beneath @root_fd one component at a time, never following a symlink. With @whole
- * the result is the directory @rel itself, otherwise its parent and *@ret_base its last
- * component (pointing into *@ret_buf). With @create, missing directories are made. */
-static int walk(int root_fd, const char *rel, bool whole, bool create, mode_t mode,
-		struct strv *created, int *ret_fd, char **ret_buf, const char **ret_base,
-		char **ret_where)
+/* Opens the directory @rel beneath @root_fd, walking it one component at a time and never
+ * following a symlink. With @create, missing directories are made with @mode and pushed onto
+ * @created (when not NULL). */
+static int walk_dir(int root_fd, const char *rel, bool create, mode_t mode,
+		    struct strv *created, int *ret_fd, char **ret_where)
 {
 	_cleanup_free_ char *copy = NULL, *sofar = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *base = NULL;
-	char *dirs, *end;
 	size_t len = 0;
 
 	while (*rel == '/')
@@ -67,26 +64,12 @@ static int walk(int root_fd, const char *rel, bool whole, bool create, mode_t mo
 	if (strlen(rel) >= PATH_MAX - 16)
 		return -ENAMETOOLONG;
 	copy = xstrdup(rel);
-	for (end = copy + strlen(copy); end > copy && end[-1] == '/';)
-		*--end = '\0';
-	dirs = copy;
-	if (!whole) {
-		char *slash = strrchr(copy, '/');
-
-		base = slash ? slash + 1 : copy;
-		if (!*base || streq(base, ".") || streq(base, ".."))
-			return -EINVAL;
-		if (slash)
-			*slash = '\0';
-		else
-			dirs = copy + strlen(copy); /* no directory part */
-	}
 	sofar = xmalloc(strlen(rel) + 2);
 	sofar[0] = '\0';
 	fd = openat(root_fd, ".", DIR_FLAGS);
 	if (fd < 0)
 		return -errno;
-	for (char *s = dirs, *next; s && *s; s = next) {
+	for (char *s = copy, *next; s && *s; s = next) {
 		int nfd;
 
 		next = strchr(s, '/');
@@ -122,10 +105,35 @@ static int walk(int root_fd, const char *rel, bool whole, bool create, mode_t mo
 		fd = nfd;
 	}
 	*ret_fd = TAKE_FD(fd);
-	if (ret_buf)
-		*ret_buf = TAKE_PTR(copy);
-	if (ret_base)
-		*ret_base = base;
+	return 0;
+}
+
+/* Opens the parent directory of @rel as walk_dir() does; *@ret_base gets its last component
+ * (malloc'd). */
+static int walk_parent(int root_fd, const char *rel, int *ret_dfd, char **ret_base,
+		       char **ret_where)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *slash, *base, *end;
+	int r;
+
+	while (*rel == '/')
+		rel++;
+	if (strlen(rel) >= PATH_MAX - 16)
+		return -ENAMETOOLONG;
+	copy = xstrdup(rel);
+	for (end = copy + strlen(copy); end > copy && end[-1] == '/';)
+		*--end = '\0';
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (!*base || streq(base, ".") || streq(base, ".."))
+		return -EINVAL;
+	if (slash)
+		*slash = '\0';
+	r = walk_dir(root_fd, slash ? copy : "", false, 0, NULL, ret_dfd, ret_where);
+	if (r < 0)
+		return r;
+	*ret_base = xstrdup(base);
 	return 0;
 }
 
@@ -342,13 +350,12 @@ int remove_file_durable(const char *path)
 
 int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
-	const char *base;
 	struct stat st;
 	int r;
 
-	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, ret_where);
+	r = walk_parent(root_fd, rel, &dfd, &base, ret_where);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -363,12 +370,11 @@ int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_
 int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
 		      struct stat *ret_st)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
-	const char *base;
 	int r;
 
-	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	r = walk_parent(root_fd, rel, &dfd, &base, NULL);
 	if (r < 0)
 		return r;
 	return read_at(dfd, base, ret, ret_len, ret_st);
@@ -377,12 +383,11 @@ int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
 int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
 		       uid_t uid, gid_t gid)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
-	const char *base;
 	int r;
 
-	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	r = walk_parent(root_fd, rel, &dfd, &base, NULL);
 	if (r < 0)
 		return r;
 	return write_at(dfd, base, data, len, mode, uid, gid);
@@ -390,12 +395,11 @@ int write_file_beneath(int root_fd, const char *rel, const void *data, size_t le
 
 int remove_file_beneath(int root_fd, const char *rel)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
-	const char *base;
 	int r;
 
-	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	r = walk_parent(root_fd, rel, &dfd, &base, NULL);
 	if (r < 0)
 		return r;
 	return remove_at(dfd, base);
@@ -406,17 +410,16 @@ int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_cr
 {
 	_cleanup_close_ int fd = -1;
 
-	return walk(root_fd, rel, true, true, mode, ret_created, &fd, NULL, NULL, ret_where);
+	return walk_dir(root_fd, rel, true, mode, ret_created, &fd, ret_where);
 }
 
 int rmdir_beneath(int root_fd, const char *rel)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
-	const char *base;
 	int r;
 
-	r = walk(root_fd, rel, false, false, 0, NULL, &dfd, &buf, &base, NULL);
+	r = walk_parent(root_fd, rel, &dfd, &base, NULL);
 	if (r < 0)
 		return r;
 	if (unlinkat(dfd, base, AT_REMOVEDIR) < 0)
@@ -428,5 +431,5 @@ int rmdir_beneath(int root_fd, const char *rel)
 
 int open_dir_beneath(int root_fd, const char *rel, int *ret_fd, char **ret_where)
 {
-	return walk(root_fd, rel, true, false, 0, NULL, ret_fd, NULL, NULL, ret_where);
+	return walk_dir(root_fd, rel, false, 0, NULL, ret_fd, ret_where);
 }

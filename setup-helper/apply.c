@@ -487,36 +487,45 @@ static void udev_reload(const struct setup_opts *o, bool dry_run)
 		setup_log_error("udevadm failed, ignoring: the rules apply from the next boot");
 }
 
-/* Removes the files and directories under @rel (root-relative), and @rel itself with @self. */
-static void remove_tree(const struct engine *e, const char *rel, bool self)
+/* Empties the directory open as @fd (taken over): files are unlinked, subdirectories opened
+ * without following a symlink, emptied and removed, each removal fsynced in its parent.
+ * -1 when @fd cannot be read. */
+static int empty_dir(int fd)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	struct dirent *de;
-	int fd;
 
-	if (open_dir_beneath(e->root_fd, rel, &fd, NULL) < 0)
-		return;
-	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		return;
+		return -1;
 	}
 	while ((de = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
 		struct stat st;
+		int sub;
 
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
-		sub = xasprintf("%s/%s", rel, de->d_name);
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (S_ISDIR(st.st_mode))
-			remove_tree(e, sub, true);
-		else {
+		if (!S_ISDIR(st.st_mode)) {
 			crash_hook_before_write();
 			(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
 		}
+		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0 && empty_dir(sub) == 0 && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
+			(void)fsync(dirfd(d));
 	}
+	return 0;
+}
+
+/* Removes the files and directories under @rel (root-relative), and @rel itself with @self. */
+static void remove_tree(const struct engine *e, const char *rel, bool self)
+{
+	int fd;
+
+	if (open_dir_beneath(e->root_fd, rel, &fd, NULL) < 0 || empty_dir(fd) < 0)
+		return;
 	if (self)
 		(void)rmdir_beneath(e->root_fd, rel);
 }

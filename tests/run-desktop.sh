@@ -7,13 +7,8 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 QVM=$PWD/$B/qemu-vm
-for t in desktop-file-validate gio; do
-	if ! command -v "$t" >/dev/null; then
-		echo "SKIP: $t not installed (apt-get install desktop-file-utils libglib2.0-bin)"
-		exit 77
-	fi
-done
 . tests/testlib.sh
+require_tools "apt-get install desktop-file-utils libglib2.0-bin" desktop-file-validate gio
 T=$(mktemp -d /tmp/qvm-desktop.XXXXXX)
 chmod 755 "$T"
 cleanup() {

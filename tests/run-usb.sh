@@ -8,12 +8,8 @@ cd "$(dirname "$0")/.."
 B=${B:-build}
 QVM=$PWD/$B/qemu-vm
 
-for tool in qemu-system-x86_64 python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed (Debian: apt-get install qemu-system-x86 python3)"
-		exit 77
-	fi
-done
+. tests/testlib.sh
+require_tools "Debian: apt-get install qemu-system-x86 python3" qemu-system-x86_64 python3
 if [ ! -x "$QVM" ]; then
 	echo "FAIL $QVM is not built (make)"
 	exit 1
@@ -29,7 +25,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-. tests/testlib.sh
 
 # usb only talks to a socket in the caller's own XDG_RUNTIME_DIR, to a QEMU the caller started;
 # past the refusal of root nothing in it depends on who runs it. So as root the refusal is

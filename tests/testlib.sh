@@ -12,6 +12,18 @@ summary() { # summary NAME
 	[ "$fail" -eq 0 ]
 }
 
+# require_tools HINT TOOL...: skips the suite (exit 77), saying HINT, when a TOOL is not on PATH.
+require_tools() {
+	local hint=$1 t
+	shift
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			echo "SKIP: $t is not installed ($hint)"
+			exit 77
+		fi
+	done
+}
+
 # test_user_add NAME HOME: as root, a system user NAME whose home is HOME (not created); sets
 # $user. test_user_del, for the suite's exit trap, removes it again.
 user=""

@@ -5,23 +5,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include "plan.h"
-
-char *qemu_escape(const char *s)
-{
-	size_t n = 0;
-	char *r, *o;
-
-	for (const char *t = s; *t; t++)
-		n += *t == ',' ? 2 : 1;
-	r = o = xmalloc(n + 1);
-	for (const char *t = s; *t; t++) {
-		*o++ = *t;
-		if (*t == ',')
-			*o++ = ',';
-	}
-	*o = '\0';
-	return r;
-}
+#include "qopt.h"
 
 char *shell_quote(const char *s)
 {
@@ -71,13 +55,10 @@ static void arg(struct builder *b, const char *s)
 	strv_push(&b->pl->argv, s);
 }
 
-_printf_(2, 3) static void argf(struct builder *b, const char *fmt, ...)
+/* Appends the finished option @o to argv. */
+static void arg_opt(struct builder *b, struct qopt *o)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	strv_push_take(&b->pl->argv, xvasprintf(fmt, ap));
-	va_end(ap);
+	strv_push_take(&b->pl->argv, qopt_done(o));
 }
 
 static const char *size_str(uint64_t bytes, char *buf, size_t len)
@@ -167,56 +148,72 @@ static void plan_machine(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
-	char mem[32], cpu[512];
-	int n;
+	/* Hyper-V enlightenments, all on, in the order QEMU documents them. */
+	static const struct {
+		const char *key, *value;
+	} hv[] = {
+		{ "hv-relaxed", "on" }, { "hv-vapic", "on" },	{ "hv-spinlocks", "0x1fff" },
+		{ "hv-vpindex", "on" }, { "hv-synic", "on" },	{ "hv-time", "on" },
+		{ "hv-stimer", "on" },	{ "hv-reset", "on" },	{ "hv-frequencies", "on" },
+		{ "hv-runtime", "on" }, { "hv-tlbflush", "on" }, { "hv-ipi", "on" },
+	};
+	struct qopt *o;
+	char mem[32];
 
-	argf(b, "%s", p->qemu);
+	arg(b, p->qemu);
 	arg(b, "-name");
-	{
-		_cleanup_free_ char *e = qemu_escape(p->name);
-		_cleanup_free_ char *proc = xstrndup(p->name, 8);
-		_cleanup_free_ char *pe = qemu_escape(proc);
-		argf(b, "guest=%s,process=qemu-vm:%s,debug-threads=on", e, pe);
-	}
+	o = qopt_new(NULL);
+	qopt_add(o, "guest", p->name);
+	qopt_addf(o, "process", "qemu-vm:%.8s", p->name);
+	qopt_flag(o, "debug-threads", true);
+	arg_opt(b, o);
 	arg(b, "-nodefaults");
 	arg(b, "-no-user-config");
 	arg(b, "-machine");
-	argf(b, "q35,vmport=off,memory-backend=mem0%s",
-	     f->host.firmware.secure_boot && p->firmware == FW_UEFI ? ",smm=on" : "");
+	o = qopt_new("q35");
+	qopt_flag(o, "vmport", false);
+	qopt_add(o, "memory-backend", "mem0");
+	if (f->host.firmware.secure_boot && p->firmware == FW_UEFI)
+		qopt_flag(o, "smm", true);
+	arg_opt(b, o);
 	arg(b, "-accel");
 	arg(b, use_kvm(b) ? "kvm" : "tcg");
 
 	/* TCG has no host CPU to pass through; max is the closest it offers. */
-	n = snprintf(cpu, sizeof(cpu), "%s", !use_kvm(b) && streq(p->cpu_model, "host") ? "max" : p->cpu_model);
+	o = qopt_new(!use_kvm(b) && streq(p->cpu_model, "host") ? "max" : p->cpu_model);
 	/* Hyper-V enlightenments and kvm=off are KVM features. */
 	if (p->hyperv == T_ON && use_kvm(b))
-		n += snprintf(cpu + n, sizeof(cpu) - (size_t)n,
-			      ",hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff,hv-vpindex=on,hv-synic=on,"
-			      "hv-time=on,hv-stimer=on,hv-reset=on,hv-frequencies=on,hv-runtime=on,"
-			      "hv-tlbflush=on,hv-ipi=on");
+		for (size_t i = 0; i < ARRAY_SIZE(hv); i++)
+			qopt_add(o, hv[i].key, hv[i].value);
 	if (p->hide_hypervisor == T_ON && use_kvm(b)) {
-		n += snprintf(cpu + n, sizeof(cpu) - (size_t)n, ",kvm=off");
+		qopt_flag(o, "kvm", false);
 		if (p->hyperv == T_ON)
-			snprintf(cpu + n, sizeof(cpu) - (size_t)n, ",hv-vendor-id=%s",
-				 p->hv_vendor_id ? p->hv_vendor_id : "0123456789ab");
+			qopt_add(o, "hv-vendor-id", p->hv_vendor_id ? p->hv_vendor_id : "0123456789ab");
 	}
 	arg(b, "-cpu");
-	arg(b, cpu);
+	arg_opt(b, o);
 	arg(b, "-smp");
-	if (p->sockets)
-		argf(b, "%u,sockets=%u,cores=%u,threads=%u", p->cpus, p->sockets, p->cores, p->threads);
-	else
-		argf(b, "%u,sockets=1,cores=%u,threads=1", p->cpus, p->cpus);
+	o = qopt_new(NULL);
+	qopt_addf(o, NULL, "%u", p->cpus);
+	qopt_addf(o, "sockets", "%u", p->sockets ? p->sockets : 1);
+	qopt_addf(o, "cores", "%u", p->sockets ? p->cores : p->cpus);
+	qopt_addf(o, "threads", "%u", p->sockets ? p->threads : 1);
+	arg_opt(b, o);
 
 	size_str(p->memory, mem, sizeof(mem));
 	arg(b, "-m");
 	arg(b, mem);
 	arg(b, "-object");
-	if (p->hugepages == HUGE_OFF)
-		argf(b, "memory-backend-memfd,id=mem0,size=%s,share=on", mem);
-	else
-		argf(b, "memory-backend-memfd,id=mem0,size=%s,share=on,hugetlb=on,hugetlbsize=%s,prealloc=on",
-		     mem, p->hugepages == HUGE_1G ? "1G" : "2M");
+	o = qopt_new("memory-backend-memfd");
+	qopt_add(o, "id", "mem0");
+	qopt_add(o, "size", mem);
+	qopt_flag(o, "share", true);
+	if (p->hugepages != HUGE_OFF) {
+		qopt_flag(o, "hugetlb", true);
+		qopt_add(o, "hugetlbsize", p->hugepages == HUGE_1G ? "1G" : "2M");
+		qopt_flag(o, "prealloc", true);
+	}
+	arg_opt(b, o);
 	if (p->hyperv == T_ON) {
 		/* Windows keeps the RTC in local time. */
 		arg(b, "-rtc");
@@ -229,18 +226,25 @@ static void plan_machine(struct builder *b)
 	arg(b, "ICH9-LPC.disable_s4=1");
 
 	if (p->firmware == FW_UEFI && f->host.has_firmware) {
-		_cleanup_free_ char *code = qemu_escape(f->host.firmware.code);
-		_cleanup_free_ char *vars = qemu_escape(f->vars_path ? f->vars_path : f->host.firmware.vars);
 		if (f->host.firmware.secure_boot) {
 			arg(b, "-global");
 			arg(b, "driver=cfi.pflash01,property=secure,value=on");
 		}
 		arg(b, "-drive");
-		argf(b, "if=pflash,format=%s,unit=0,readonly=on,file=%s",
-		     flash_format_name(f->host.firmware.code_format), code);
+		o = qopt_new(NULL);
+		qopt_add(o, "if", "pflash");
+		qopt_add(o, "format", flash_format_name(f->host.firmware.code_format));
+		qopt_add(o, "unit", "0");
+		qopt_flag(o, "readonly", true);
+		qopt_add(o, "file", f->host.firmware.code);
+		arg_opt(b, o);
 		arg(b, "-drive");
-		argf(b, "if=pflash,format=%s,unit=1,file=%s", flash_format_name(f->host.firmware.vars_format),
-		     vars);
+		o = qopt_new(NULL);
+		qopt_add(o, "if", "pflash");
+		qopt_add(o, "format", flash_format_name(f->host.firmware.vars_format));
+		qopt_add(o, "unit", "1");
+		qopt_add(o, "file", f->vars_path ? f->vars_path : f->host.firmware.vars);
+		arg_opt(b, o);
 	}
 }
 
@@ -361,12 +365,12 @@ static bool group_member_ok(const struct pci_dev_info *d)
 	return d->is_bridge || !d->driver || streq(d->driver, "vfio-pci") || streq(d->driver, "pci-stub");
 }
 
-static void describe_dev(const struct pci_dev_info *d, char *buf, size_t len)
+static char *describe_dev(const struct pci_dev_info *d)
 {
 	char a[16];
 
-	snprintf(buf, len, "%s (%04x:%04x, %s)", bdf(&d->addr, a, sizeof(a)), d->vendor, d->device,
-		 d->driver ? d->driver : "no driver");
+	return xasprintf("%s (%04x:%04x, %s)", bdf(&d->addr, a, sizeof(a)), d->vendor, d->device,
+			 d->driver ? d->driver : "no driver");
 }
 
 static const struct pci_dev_info *section_device(const struct builder *b, const struct pci_section *s)
@@ -382,7 +386,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	const struct vm_facts *f = b->f;
 	const struct pci_section *s = &p->pci[si];
 	const struct host_file *node = &f->vfio_group[si];
-	char a[16], desc[256];
+	char a[16];
 	_cleanup_free_ char *install = NULL;
 	bool viable = true;
 
@@ -407,7 +411,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			continue;
 		if (!o->driver || !streq(o->driver, "vfio-pci")) {
 			bool skipped = s->skip_functions & (1u << o->addr.func);
-			describe_dev(o, desc, sizeof(desc));
+			_cleanup_free_ char *desc = describe_dev(o);
 			if (!skipped || (o->driver && !streq(o->driver, "pci-stub"))) {
 				check(b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s", s->name, desc,
 				      o->driver ? "bound to its host driver" : "on no driver",
@@ -426,7 +430,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		if (o->iommu_group != d->iommu_group || pci_addr_in_card(&d->addr, &o->addr))
 			continue;
 		if (!group_member_ok(o)) {
-			describe_dev(o, desc, sizeof(desc));
+			_cleanup_free_ char *desc = describe_dev(o);
 			check(b, CHECK_FAIL, "move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
 			      "[pci %s]: IOMMU group %d is not viable: it also holds %s", s->name, d->iommu_group, desc);
 			viable = false;
@@ -606,10 +610,19 @@ static void plan_pci(struct builder *b)
 
 		for (unsigned j = 0; j < n_ports; j++)
 			mf |= j != i && ports[j].slot == ports[i].slot && ports[i].func == 0;
+		struct qopt *o = qopt_new("pcie-root-port");
+
+		qopt_addf(o, "id", "rp.%s", s->name);
+		qopt_add(o, "bus", "pcie.0");
+		qopt_addf(o, "addr", "%02x.%x", ports[i].slot, ports[i].func);
+		qopt_addf(o, "chassis", "%u", i + 1);
+		qopt_addf(o, "port", "%u", 0x10 + i);
+		if (mf)
+			qopt_flag(o, "multifunction", true);
+		if (ports[i].hotplug_off)
+			qopt_flag(o, "hotplug", false);
 		arg(b, "-device");
-		argf(b, "pcie-root-port,id=rp.%s,bus=pcie.0,addr=%02x.%x,chassis=%u,port=%u%s%s", s->name,
-		     ports[i].slot, ports[i].func, i + 1, 0x10 + i, mf ? ",multifunction=on" : "",
-		     ports[i].hotplug_off ? ",hotplug=off" : "");
+		arg_opt(b, o);
 		/* Bus numbers follow slot order: this port's secondary bus is i + 1. */
 		if (ports[i].mirror && d && d->addr.bus != i + 1) {
 			_cleanup_free_ char *fix = xasprintf("set root-port = auto in [pci %s]  (or root-port = none in the sections whose ports sort before it)",
@@ -645,42 +658,44 @@ static void plan_pci(struct builder *b)
 		for (unsigned fn = 0; fn < 8; fn++) {
 			struct pci_addr a = base;
 			const struct pci_dev_info *o;
-			char opt[1024], host[16];
+			struct qopt *opt;
+			char host[16];
 			/* A lone function becomes function 0 in the guest, or the guest never finds it. */
 			unsigned gfn = base.func == 0 ? fn : 0;
 			bool first = gfn == 0;
-			int n;
 
 			if (!(funcs & (1u << fn)))
 				continue;
 			a.func = fn;
 			o = pci_host_find(&f->host.pci, &a);
 			pci_addr_fmt(&a, host, sizeof(host));
-			n = snprintf(opt, sizeof(opt), "vfio-pci,host=%s,id=hostdev.%s.%u", host, s->name, fn);
-			if (s->rootport != ROOTPORT_NONE)
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=rp.%s,addr=00.%x", s->name, gfn);
-			else
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",bus=pcie.0,addr=%02x.%x", none_slot[si], gfn);
-			if (first && (funcs & (funcs - 1)))
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",multifunction=on");
-			if (first && s->romfile) {
-				_cleanup_free_ char *e = qemu_escape(s->romfile);
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",romfile=%s", e);
+			opt = qopt_new("vfio-pci");
+			qopt_add(opt, "host", host);
+			qopt_addf(opt, "id", "hostdev.%s.%u", s->name, fn);
+			if (s->rootport != ROOTPORT_NONE) {
+				qopt_addf(opt, "bus", "rp.%s", s->name);
+				qopt_addf(opt, "addr", "00.%x", gfn);
+			} else {
+				qopt_add(opt, "bus", "pcie.0");
+				qopt_addf(opt, "addr", "%02x.%x", none_slot[si], gfn);
 			}
+			if (first && (funcs & (funcs - 1)))
+				qopt_flag(opt, "multifunction", true);
+			if (first && s->romfile)
+				qopt_add(opt, "romfile", s->romfile);
 			if (s->rombar != T_AUTO)
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",rombar=%d", s->rombar == T_ON);
-			if (s->subids == SUBIDS_AUTO && o && o->sub_vendor)
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
-					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", o->sub_vendor,
-					      o->sub_device);
-			else if (s->subids == SUBIDS_EXPLICIT && first)
-				n += snprintf(opt + n, sizeof(opt) - (size_t)n,
-					      ",x-pci-sub-vendor-id=0x%04x,x-pci-sub-device-id=0x%04x", s->sub.vendor,
-					      s->sub.device);
+				qopt_add(opt, "rombar", s->rombar == T_ON ? "1" : "0");
+			if (s->subids == SUBIDS_AUTO && o && o->sub_vendor) {
+				qopt_addf(opt, "x-pci-sub-vendor-id", "0x%04x", o->sub_vendor);
+				qopt_addf(opt, "x-pci-sub-device-id", "0x%04x", o->sub_device);
+			} else if (s->subids == SUBIDS_EXPLICIT && first) {
+				qopt_addf(opt, "x-pci-sub-vendor-id", "0x%04x", s->sub.vendor);
+				qopt_addf(opt, "x-pci-sub-device-id", "0x%04x", s->sub.device);
+			}
 			if (first && s->primary)
-				snprintf(opt + n, sizeof(opt) - (size_t)n, ",x-vga=on");
+				qopt_flag(opt, "x-vga", true);
 			arg(b, "-device");
-			arg(b, opt);
+			arg_opt(b, opt);
 		}
 	}
 }
@@ -731,7 +746,7 @@ static void plan_disks(struct builder *b)
 		const struct disk_section *d = &p->disk[i];
 		const struct host_file *hf = &b->f->disk[i];
 		bool blk = hf->state != ACC_MISSING && S_ISBLK(hf->mode);
-		_cleanup_free_ char *path = qemu_escape(d->path);
+		struct qopt *o;
 		const char *fmt, *aio = NULL;
 		size_t len = strlen(d->path);
 
@@ -745,33 +760,60 @@ static void plan_disks(struct builder *b)
 			aio = "io_uring";
 		else if (d->aio == AIO_THREADS)
 			aio = "threads";
+		o = qopt_new(NULL);
+		qopt_add(o, "file", d->path);
+		qopt_add(o, "if", "none");
+		qopt_addf(o, "id", "drive.%s", d->name);
+		qopt_add(o, "format", fmt);
+		qopt_add(o, "cache", caches[d->cache]);
+		if (aio)
+			qopt_add(o, "aio", aio);
+		if (d->discard)
+			qopt_add(o, "discard", "unmap");
+		if (d->readonly || d->cdrom)
+			qopt_flag(o, "readonly", true);
+		if (d->cdrom)
+			qopt_add(o, "media", "cdrom");
 		arg(b, "-drive");
-		argf(b, "file=%s,if=none,id=drive.%s,format=%s,cache=%s%s%s%s%s%s", path, d->name, fmt,
-		     caches[d->cache], aio ? ",aio=" : "", aio ? aio : "", d->discard ? ",discard=unmap" : "",
-		     d->readonly || d->cdrom ? ",readonly=on" : "", d->cdrom ? ",media=cdrom" : "");
+		arg_opt(b, o);
 		if (d->cdrom) {
+			o = qopt_new("ide-cd");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "bus", "ide.%u", sata++);
+			qopt_addf(o, "bootindex", "%u", i + 1);
 			arg(b, "-device");
-			argf(b, "ide-cd,drive=drive.%s,bus=ide.%u,bootindex=%u", d->name, sata++, i + 1);
+			arg_opt(b, o);
 			continue;
 		}
 		switch (d->bus) {
 		case DISK_VIRTIO:
 			arg(b, "-object");
-			argf(b, "iothread,id=io.%s", d->name);
-			arg(b, "-device");
-			argf(b, "virtio-blk-pci,drive=drive.%s,id=disk.%s,iothread=io.%s,bootindex=%u", d->name, d->name,
-			     d->name, i + 1);
+			o = qopt_new("iothread");
+			qopt_addf(o, "id", "io.%s", d->name);
+			arg_opt(b, o);
+			o = qopt_new("virtio-blk-pci");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "iothread", "io.%s", d->name);
 			break;
 		case DISK_NVME:
-			arg(b, "-device");
-			argf(b, "nvme,drive=drive.%s,id=disk.%s,serial=qemu-vm-%s,bootindex=%u", d->name, d->name, d->name,
-			     i + 1);
+			o = qopt_new("nvme");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "serial", "qemu-vm-%s", d->name);
 			break;
 		case DISK_SATA:
-			arg(b, "-device");
-			argf(b, "ide-hd,drive=drive.%s,id=disk.%s,bus=ide.%u,bootindex=%u", d->name, d->name, sata++, i + 1);
+			o = qopt_new("ide-hd");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "bus", "ide.%u", sata++);
 			break;
+		default:
+			abort();
 		}
+		qopt_addf(o, "bootindex", "%u", i + 1);
+		arg(b, "-device");
+		arg_opt(b, o);
 	}
 }
 
@@ -813,6 +855,7 @@ static void plan_network(struct builder *b)
 {
 	const struct profile *p = b->p;
 	static const char *const models[] = { "virtio-net-pci", "e1000e", "rtl8139" };
+	struct qopt *o;
 	uint8_t mac[6];
 
 	if (p->net == NET_NONE)
@@ -821,14 +864,18 @@ static void plan_network(struct builder *b)
 		auto_mac(p->name, mac);
 	else
 		memcpy(mac, p->mac, sizeof(mac));
+	o = qopt_new(p->net == NET_USER ? "user" : "bridge");
+	qopt_add(o, "id", "net0");
+	if (p->net == NET_BRIDGE)
+		qopt_add(o, "br", p->bridge);
 	arg(b, "-netdev");
-	if (p->net == NET_USER)
-		arg(b, "user,id=net0");
-	else
-		argf(b, "bridge,id=net0,br=%s", p->bridge);
+	arg_opt(b, o);
+	o = qopt_new(models[p->nic]);
+	qopt_add(o, "netdev", "net0");
+	qopt_add(o, "id", "nic0");
+	qopt_addf(o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	arg(b, "-device");
-	argf(b, "%s,netdev=net0,id=nic0,mac=%02x:%02x:%02x:%02x:%02x:%02x", models[p->nic], mac[0], mac[1], mac[2],
-	     mac[3], mac[4], mac[5]);
+	arg_opt(b, o);
 }
 
 /* ---- Looking Glass, audio, USB, input, ACPI, fw_cfg ---- */
@@ -837,17 +884,21 @@ static void plan_lg(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct host_file *lg = &b->f->lg;
-	_cleanup_free_ char *path = NULL;
+	struct qopt *o;
 	char size[32], have[32];
 	bool kvmfr;
 
 	if (!p->lg)
 		return;
 	kvmfr = startswith(p->lg_path, "/dev/kvmfr");
-	path = qemu_escape(p->lg_path);
 	size_str(p->lg_size, size, sizeof(size));
+	o = qopt_new("memory-backend-file");
+	qopt_add(o, "id", "lg-mem");
+	qopt_add(o, "mem-path", p->lg_path);
+	qopt_add(o, "size", size);
+	qopt_flag(o, "share", true);
 	arg(b, "-object");
-	argf(b, "memory-backend-file,id=lg-mem,mem-path=%s,size=%s,share=on", path, size);
+	arg_opt(b, o);
 	arg(b, "-device");
 	arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
 
@@ -943,9 +994,12 @@ static void plan_audio(struct builder *b)
 			      "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
 			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
-		_cleanup_free_ char *sock = qemu_escape(f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
+		struct qopt *o = qopt_new("pa");
+
+		qopt_add(o, "id", "snd0");
+		qopt_addf(o, "server", "unix:%s", f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
 		arg(b, "-audiodev");
-		argf(b, "pa,id=snd0,server=unix:%s", sock);
+		arg_opt(b, o);
 		if (!f->audio_socket_path)
 			check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
 			      "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
@@ -985,8 +1039,12 @@ static void plan_usb(struct builder *b)
 	arg(b, "-device");
 	arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
 	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
+		struct qopt *o = qopt_new(p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+
+		qopt_add(o, "id", "pointer");
+		qopt_add(o, "bus", PLAN_USB_BUS);
 		arg(b, "-device");
-		argf(b, "%s,id=pointer,bus=" PLAN_USB_BUS, p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+		arg_opt(b, o);
 	}
 	for (unsigned i = 0; i < p->n_usb; i++) {
 		const struct usb_entry *e = &p->usb[i];
@@ -1015,14 +1073,20 @@ static void plan_usb(struct builder *b)
 			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
 		}
 		char id[16];
+		struct qopt *o = qopt_new("usb-host");
 
 		plan_usb_id(i, id, sizeof(id));
+		qopt_add(o, "id", id);
+		qopt_add(o, "bus", PLAN_USB_BUS);
+		if (e->by_port) {
+			qopt_addf(o, "hostbus", "%u", e->bus);
+			qopt_add(o, "hostport", e->port);
+		} else {
+			qopt_addf(o, "vendorid", "0x%04x", e->id.vendor);
+			qopt_addf(o, "productid", "0x%04x", e->id.device);
+		}
 		arg(b, "-device");
-		if (e->by_port)
-			argf(b, "usb-host,id=%s,bus=" PLAN_USB_BUS ",hostbus=%u,hostport=%s", id, e->bus, e->port);
-		else
-			argf(b, "usb-host,id=%s,bus=" PLAN_USB_BUS ",vendorid=0x%04x,productid=0x%04x", id,
-			     e->id.vendor, e->id.device);
+		arg_opt(b, o);
 	}
 }
 
@@ -1051,18 +1115,21 @@ static void plan_input(struct builder *b)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
-		_cleanup_free_ char *path = NULL;
+		struct qopt *o;
 
 		if (!in[i].path)
 			continue;
-		path = qemu_escape(in[i].path);
+		o = qopt_new("input-linux");
+		qopt_add(o, "id", in[i].id);
+		qopt_add(o, "evdev", in[i].path);
+		if (in[i].kbd) {
+			qopt_flag(o, "grab_all", p->grab_all);
+			qopt_flag(o, "repeat", p->repeat);
+		}
+		if (in[i].kbd || p->toggle)
+			qopt_add(o, "grab-toggle", p->toggle ? p->toggle : "ctrl-ctrl");
 		arg(b, "-object");
-		if (in[i].kbd)
-			argf(b, "input-linux,id=%s,evdev=%s,grab_all=%s,repeat=%s,grab-toggle=%s", in[i].id, path,
-			     p->grab_all ? "on" : "off", p->repeat ? "on" : "off", p->toggle ? p->toggle : "ctrl-ctrl");
-		else
-			argf(b, "input-linux,id=%s,evdev=%s%s%s", in[i].id, path, p->toggle ? ",grab-toggle=" : "",
-			     p->toggle ? p->toggle : "");
+		arg_opt(b, o);
 		if (in[i].hf->state == ACC_DENIED) {
 			_cleanup_free_ char *fix = install_profile_fix(f, "");
 			check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
@@ -1081,15 +1148,20 @@ static void plan_tables(struct builder *b)
 	const struct profile *p = b->p;
 
 	for (size_t i = 0; i < p->acpi_tables.n; i++) {
-		_cleanup_free_ char *e = qemu_escape(p->acpi_tables.v[i]);
+		struct qopt *o = qopt_new(NULL);
+
+		qopt_add(o, "file", p->acpi_tables.v[i]);
 		arg(b, "-acpitable");
-		argf(b, "file=%s", e);
+		arg_opt(b, o);
 		check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table", false);
 	}
 	for (size_t i = 0; i < p->fwcfg_names.n; i++) {
-		_cleanup_free_ char *e = qemu_escape(p->fwcfg_files.v[i]);
+		struct qopt *o = qopt_new(NULL);
+
+		qopt_add(o, "name", p->fwcfg_names.v[i]);
+		qopt_add(o, "file", p->fwcfg_files.v[i]);
 		arg(b, "-fw_cfg");
-		argf(b, "name=%s,file=%s", p->fwcfg_names.v[i], e);
+		arg_opt(b, o);
 		check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
 	}
 }
@@ -1098,18 +1170,24 @@ static void plan_tail(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
+	struct qopt *o = qopt_new(NULL);
 
-	_cleanup_free_ char *e = qemu_escape(f->run_dir);
-
+	qopt_addf(o, NULL, "unix:%s/qmp.sock", f->run_dir);
+	qopt_flag(o, "server", true);
+	qopt_flag(o, "wait", false);
 	arg(b, "-qmp");
-	argf(b, "unix:%s/qmp.sock,server=on,wait=off", e);
+	arg_opt(b, o);
 	if (f->runtime_fallback)
 		check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
 		      f->run_dir);
-	arg(b, "-sandbox");
+	o = qopt_new("on");
+	qopt_add(o, "obsolete", "deny");
+	qopt_add(o, "elevateprivileges", "deny");
 	/* qemu-bridge-helper is a separate program QEMU spawns for -netdev bridge. */
-	argf(b, "on,obsolete=deny,elevateprivileges=deny,spawn=%s,resourcecontrol=deny",
-	     p->net == NET_BRIDGE ? "allow" : "deny");
+	qopt_add(o, "spawn", p->net == NET_BRIDGE ? "allow" : "deny");
+	qopt_add(o, "resourcecontrol", "deny");
+	arg(b, "-sandbox");
+	arg_opt(b, o);
 	for (size_t i = 0; i < p->extra_args.n; i++)
 		arg(b, p->extra_args.v[i]);
 }

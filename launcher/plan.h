@@ -55,8 +55,6 @@ void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *
 void plan_free(struct plan *pl);
 bool plan_ok(const struct plan *pl);
 
-/* Doubles every comma, as QEMU's option parser wants inside a value. */
-char *qemu_escape(const char *s);
 /* The bus of the xHCI controller, and the qdev id of the profile's USB entry @index: what
  * qemu-vm usb attach and detach must use for the same device. */
 #define PLAN_USB_CONTROLLER "xhci"

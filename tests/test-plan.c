@@ -2,9 +2,11 @@
 /* Unit tests for the pure plan: escaping, quoting, and argv/checks from hand-made host facts. */
 #include "check-main.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include "plan.h"
+#include "qopt.h"
 
 static char *write_tmp(const char *content)
 {
@@ -159,6 +161,75 @@ START_TEST(optimus_mirror)
 	plan_free(&pl);
 	free_facts(&f);
 	profile_free(&p);
+}
+END_TEST
+
+/* "/" then @n - 1 bytes of deep directories with a comma in each component. */
+static char *long_path(size_t n, const char *leaf)
+{
+	char *s = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = i % 100 == 0 ? '/' : i % 100 == 50 ? ',' : 'd';
+	memcpy(s + n - strlen(leaf), leaf, strlen(leaf));
+	s[n] = '\0';
+	return s;
+}
+
+/* Paths past any fixed buffer reach QEMU whole, commas doubled: no truncation, no overflow. */
+START_TEST(long_paths_whole)
+{
+	static const size_t lens[] = { 1000, PATH_MAX - 1 };
+
+	for (size_t li = 0; li < ARRAY_SIZE(lens); li++) {
+		_cleanup_free_ char *rom = long_path(lens[li], "/gpu.rom"), *disk = long_path(lens[li], "/d.qcow2");
+		_cleanup_free_ char *table = long_path(lens[li], "/t.aml"), *run = long_path(lens[li], "/run");
+		_cleanup_free_ char *erom = qemu_escape(rom), *edisk = qemu_escape(disk), *etable = qemu_escape(table);
+		_cleanup_free_ char *want_rom = NULL, *want_disk = NULL, *want_table = NULL, *want_fwcfg = NULL;
+		_cleanup_free_ char *want_qmp = NULL, *erun = qemu_escape(run);
+		struct profile p;
+		struct vm_facts f;
+		struct plan pl;
+		int i;
+
+		load("[vm]\nmemory = 6G\n[pci gpu]\nhost = 01:00.0\nromfile = /r.rom\n"
+		     "[disk system]\npath = /d.qcow2\n[acpi]\ntable = /t.aml\n[fw_cfg]\nopt/x/rom = /r.rom\n",
+		     &p);
+		free(p.pci[0].romfile);
+		p.pci[0].romfile = xstrdup(rom);
+		free(p.disk[0].path);
+		p.disk[0].path = xstrdup(disk);
+		free(p.acpi_tables.v[0]);
+		p.acpi_tables.v[0] = xstrdup(table);
+		free(p.fwcfg_files.v[0]);
+		p.fwcfg_files.v[0] = xstrdup(rom);
+		laptop_facts(&f, "vfio-pci");
+		free(f.run_dir);
+		f.run_dir = xstrdup(run);
+		f.rom[0] = (struct host_file){ .path = xstrdup(rom), .state = ACC_OK };
+		f.disk[0] = (struct host_file){ .path = xstrdup(disk), .state = ACC_OK, .mode = S_IFREG | 0600 };
+		f.acpi[0] = (struct host_file){ .path = xstrdup(table), .state = ACC_OK };
+		f.fwcfg[0] = (struct host_file){ .path = xstrdup(rom), .state = ACC_OK };
+		plan_build(&p, &f, &pl);
+
+		want_rom = xasprintf("vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,"
+				     "multifunction=on,romfile=%s", erom);
+		want_disk = xasprintf("file=%s,if=none,id=drive.system,format=qcow2,cache=none", edisk);
+		want_table = xasprintf("file=%s", etable);
+		want_fwcfg = xasprintf("name=opt/x/rom,file=%s", erom);
+		want_qmp = xasprintf("unix:%s/qmp.sock,server=on,wait=off", erun);
+		i = find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.0");
+		ck_assert_int_gt(i, 0);
+		ck_assert_str_eq(pl.argv.v[i], want_rom);
+		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=")], want_disk);
+		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-acpitable", "file=")], want_table);
+		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-fw_cfg", "name=")], want_fwcfg);
+		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-qmp", "unix:")], want_qmp);
+		plan_free(&pl);
+		free(f.disk[0].path);
+		free_facts(&f);
+		profile_free(&p);
+	}
 }
 END_TEST
 
@@ -531,6 +602,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, escaping);
 	tcase_add_test(tc, optimus_mirror);
+	tcase_add_test(tc, long_paths_whole);
 	tcase_add_test(tc, whole_card_multifunction);
 	tcase_add_test(tc, gpu_on_host_driver);
 	tcase_add_test(tc, looking_glass_and_tables);

@@ -141,6 +141,53 @@ if show "$H/desktop" "$V/odd,name.ini" "$T/odd.argv" XDG_RUNTIME_DIR="$T/run,1" 
 		--block "drive.system=$V/x y,z.qcow2" --block "pflash1=$T/data,1/qemu-vm/odd,name/OVMF_VARS.fd"
 fi
 
+# Paths far past any fixed buffer: a profile in a deep directory (commas in every component)
+# names its ROM, disk, ACPI table and fw_cfg file relative to itself, once with 1,000-byte paths
+# and once at PATH_MAX - 1 bytes, the longest the kernel opens. QEMU must open each file by its
+# whole path. One byte more and the profile is refused, naming the romfile line.
+deepdir() { # deepdir LEN: a directory path of LEN bytes under $T/deep
+	python3 -S -c 'import sys
+base, n = sys.argv[1], int(sys.argv[2])
+p = base
+while len(p) < n:
+    left = n - len(p) - 1
+    k = min(200, left)
+    if left - k == 1:
+        k -= 1
+    p += "/" + (("d" * 40 + ",") * 5)[:k]
+print(p)' "$T/deep" "$1"
+}
+for len in 1000 4095; do
+	D=$(deepdir $((len - 12)))
+	mkdir -p "$D"
+	mkrom "$D/gpu-rom.bin" "deep$len" 7000
+	cp "$V/ssdt-battery.aml" "$D/table-1.aml"
+	qemu-img create -q -f qcow2 "$D/disk1.qcow2" 64M || note "FAIL qemu-img create a disk at $len bytes"
+	printf '[vm]\nmemory = 1G\ncpus = 1\n[pci gpu]\nhost = 01:00.0\nromfile = gpu-rom.bin\n[disk system]\npath = disk1.qcow2\n[acpi]\ntable = table-1.aml\n[fw_cfg]\nopt/deep/rom = gpu-rom.bin\n' > "$D/p.ini"
+	[ "${#D}" -eq $((len - 12)) ] || note "FAIL deepdir made ${#D} bytes, not $((len - 12))"
+	if show "$H/desktop" "$D/p.ini" "$T/deep$len.argv"; then
+		vm boot "deep$len" "$T/deep$len.argv" --behind rp.gpu/01:00.0=hostdev.gpu.0 \
+			--qom "/machine/peripheral/hostdev.gpu.0:romfile=$D/gpu-rom.bin" --bar hostdev.gpu.0/6=8K \
+			--block "drive.system=$D/disk1.qcow2"
+		vm qtest "deep$len" "$T/deep$len.argv" --fwcfg "opt/deep/rom=$D/gpu-rom.bin" \
+			--acpi "$D/table-1.aml" --block "drive.system=$D/disk1.qcow2"
+	fi
+done
+# PATH_MAX bytes with the NUL: the kernel opens no such path, so check refuses the profile.
+D=$(deepdir $((4096 - 12)))
+mkdir -p "$D"
+printf '[vm]\nmemory = 1G\ncpus = 1\n[pci gpu]\nhost = 01:00.0\nromfile = gpu-rom.bin\n' > "$D/p.ini"
+if env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR="$T/run" XDG_CACHE_HOME="$T/cache" PATH=/usr/bin:/bin \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+	"$B/qemu-vm" --host-root "$H/desktop" --allow-root check "$D/p.ini" > "$T/deep4096.check" 2>&1; then
+	note "FAIL deep4096: check passed a ROM path of PATH_MAX bytes"
+elif grep -qxF "FAIL  $D/p.ini:6: romfile: ROM '$D/gpu-rom.bin': File name too long" "$T/deep4096.check"; then
+	note "ok   deep4096: a ROM path of PATH_MAX bytes is refused at its line, p.ini:6"
+else
+	note "FAIL deep4096: check does not name the romfile line:"
+	sed 's/^/     | /' "$T/deep4096.check" | cut -c1-200 | tee -a "$log"
+fi
+
 # The demo, as `make demo` runs it: on this real host, OVMF to the UEFI shell on stdio.
 if show / profiles/demo.ini "$T/demo.argv"; then
 	vm demo demo "$T/demo.argv"

@@ -37,7 +37,7 @@ struct builder {
 	struct plan *pl;
 };
 
-_printf_(4, 5) static void check(struct builder *b, enum check_level level, const char *fix,
+_printf_(4, 5) static void plan_check(struct builder *b, enum check_level level, const char *fix,
 				 const char *fmt, ...)
 {
 	va_list ap;
@@ -50,18 +50,18 @@ _printf_(4, 5) static void check(struct builder *b, enum check_level level, cons
 	b->pl->checks[b->pl->n_checks++] = (struct check){ level, what, fix ? xstrdup(fix) : NULL };
 }
 
-static void arg(struct builder *b, const char *s)
+static void plan_arg(struct builder *b, const char *s)
 {
 	strv_push(&b->pl->argv, s);
 }
 
 /* Appends the finished option @o to argv. */
-static void arg_opt(struct builder *b, struct qopt *o)
+static void plan_arg_opt(struct builder *b, struct qopt *o)
 {
 	strv_push_take(&b->pl->argv, qopt_done(o));
 }
 
-static const char *size_str(uint64_t bytes, char *buf, size_t len)
+static const char *plan_size_str(uint64_t bytes, char *buf, size_t len)
 {
 	format_size(bytes, buf, len);
 	return buf;
@@ -78,7 +78,7 @@ static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
 
 /* vfio-setup install for every device the profile names; the profile as the user typed it,
  * quoted: a path may hold spaces or quotes. */
-static char *install_profile_fix(const struct vm_facts *f, const char *then)
+static char *plan_install_profile_fix(const struct vm_facts *f, const char *then)
 {
 	_cleanup_free_ char *q = shell_quote(f->profile_arg);
 
@@ -95,18 +95,18 @@ static char *install_device_fix(const struct vm_facts *f, const struct pci_dev_i
 }
 
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
-static void check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
+static void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
 		       const char *key, const char *what, bool rw)
 {
 	_cleanup_free_ char *q = shell_quote(hf->path), *fix = NULL;
 
 	switch (hf->state) {
 	case ACC_OK:
-		check(b, CHECK_OK, NULL, "%s: %s '%s' is there", key, what, hf->path);
+		plan_check(b, CHECK_OK, NULL, "%s: %s '%s' is there", key, what, hf->path);
 		break;
 	case ACC_MISSING:
 		fix = xasprintf("check the path at %s:%u, or put the %s there", loc->file, loc->line, what);
-		check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
 		      hf->path, strerror(hf->err));
 		break;
 	case ACC_DENIED:
@@ -117,13 +117,13 @@ static void check_file(struct builder *b, const struct host_file *hf, const stru
 			fix = xasprintf("sudo chown %s %s", b->f->user, q);
 		else
 			fix = xasprintf("sudo chmod a+r %s", q);
-		check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
 		      loc->line, key, what, hf->path, strerror(hf->err), (unsigned)hf->uid,
 		      (unsigned)(hf->mode & 07777));
 		break;
 	case ACC_WRONG_TYPE:
 		fix = xasprintf("change the path at %s:%u to the %s itself", loc->file, loc->line, what);
-		check(b, CHECK_FAIL, fix, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
 		      key, hf->path);
 		break;
 	}
@@ -160,24 +160,24 @@ static void plan_machine(struct builder *b)
 	struct qopt *o;
 	char mem[32];
 
-	arg(b, p->qemu);
-	arg(b, "-name");
+	plan_arg(b, p->qemu);
+	plan_arg(b, "-name");
 	o = qopt_new(NULL);
 	qopt_add(o, "guest", p->name);
 	qopt_addf(o, "process", "qemu-vm:%.8s", p->name);
 	qopt_flag(o, "debug-threads", true);
-	arg_opt(b, o);
-	arg(b, "-nodefaults");
-	arg(b, "-no-user-config");
-	arg(b, "-machine");
+	plan_arg_opt(b, o);
+	plan_arg(b, "-nodefaults");
+	plan_arg(b, "-no-user-config");
+	plan_arg(b, "-machine");
 	o = qopt_new("q35");
 	qopt_flag(o, "vmport", false);
 	qopt_add(o, "memory-backend", "mem0");
 	if (f->host.firmware.secure_boot && p->firmware == FW_UEFI)
 		qopt_flag(o, "smm", true);
-	arg_opt(b, o);
-	arg(b, "-accel");
-	arg(b, use_kvm(b) ? "kvm" : "tcg");
+	plan_arg_opt(b, o);
+	plan_arg(b, "-accel");
+	plan_arg(b, use_kvm(b) ? "kvm" : "tcg");
 
 	/* TCG has no host CPU to pass through; max is the closest it offers. */
 	o = qopt_new(!use_kvm(b) && streq(p->cpu_model, "host") ? "max" : p->cpu_model);
@@ -190,20 +190,20 @@ static void plan_machine(struct builder *b)
 		if (p->hyperv == T_ON)
 			qopt_add(o, "hv-vendor-id", p->hv_vendor_id ? p->hv_vendor_id : "0123456789ab");
 	}
-	arg(b, "-cpu");
-	arg_opt(b, o);
-	arg(b, "-smp");
+	plan_arg(b, "-cpu");
+	plan_arg_opt(b, o);
+	plan_arg(b, "-smp");
 	o = qopt_new(NULL);
 	qopt_addf(o, NULL, "%u", p->cpus);
 	qopt_addf(o, "sockets", "%u", p->sockets ? p->sockets : 1);
 	qopt_addf(o, "cores", "%u", p->sockets ? p->cores : p->cpus);
 	qopt_addf(o, "threads", "%u", p->sockets ? p->threads : 1);
-	arg_opt(b, o);
+	plan_arg_opt(b, o);
 
-	size_str(p->memory, mem, sizeof(mem));
-	arg(b, "-m");
-	arg(b, mem);
-	arg(b, "-object");
+	plan_size_str(p->memory, mem, sizeof(mem));
+	plan_arg(b, "-m");
+	plan_arg(b, mem);
+	plan_arg(b, "-object");
 	o = qopt_new("memory-backend-memfd");
 	qopt_add(o, "id", "mem0");
 	qopt_add(o, "size", mem);
@@ -213,38 +213,38 @@ static void plan_machine(struct builder *b)
 		qopt_add(o, "hugetlbsize", p->hugepages == HUGE_1G ? "1G" : "2M");
 		qopt_flag(o, "prealloc", true);
 	}
-	arg_opt(b, o);
+	plan_arg_opt(b, o);
 	if (p->hyperv == T_ON) {
 		/* Windows keeps the RTC in local time. */
-		arg(b, "-rtc");
-		arg(b, "base=localtime");
+		plan_arg(b, "-rtc");
+		plan_arg(b, "base=localtime");
 	}
 	/* As libvirt does for passthrough guests: S3/S4 break most assigned GPUs. */
-	arg(b, "-global");
-	arg(b, "ICH9-LPC.disable_s3=1");
-	arg(b, "-global");
-	arg(b, "ICH9-LPC.disable_s4=1");
+	plan_arg(b, "-global");
+	plan_arg(b, "ICH9-LPC.disable_s3=1");
+	plan_arg(b, "-global");
+	plan_arg(b, "ICH9-LPC.disable_s4=1");
 
 	if (p->firmware == FW_UEFI && f->host.has_firmware) {
 		if (f->host.firmware.secure_boot) {
-			arg(b, "-global");
-			arg(b, "driver=cfi.pflash01,property=secure,value=on");
+			plan_arg(b, "-global");
+			plan_arg(b, "driver=cfi.pflash01,property=secure,value=on");
 		}
-		arg(b, "-drive");
+		plan_arg(b, "-drive");
 		o = qopt_new(NULL);
 		qopt_add(o, "if", "pflash");
 		qopt_add(o, "format", flash_format_name(f->host.firmware.code_format));
 		qopt_add(o, "unit", "0");
 		qopt_flag(o, "readonly", true);
 		qopt_add(o, "file", f->host.firmware.code);
-		arg_opt(b, o);
-		arg(b, "-drive");
+		plan_arg_opt(b, o);
+		plan_arg(b, "-drive");
 		o = qopt_new(NULL);
 		qopt_add(o, "if", "pflash");
 		qopt_add(o, "format", flash_format_name(f->host.firmware.vars_format));
 		qopt_add(o, "unit", "1");
 		qopt_add(o, "file", f->vars_path ? f->vars_path : f->host.firmware.vars);
-		arg_opt(b, o);
+		plan_arg_opt(b, o);
 	}
 }
 
@@ -255,16 +255,16 @@ static void check_qemu(struct builder *b)
 	const struct loc *loc = &p->qemu_loc;
 
 	if (f->qemu_path)
-		check(b, CHECK_OK, NULL, "QEMU: %s", f->qemu_path);
+		plan_check(b, CHECK_OK, NULL, "QEMU: %s", f->qemu_path);
 	else if (strchr(p->qemu, '/')) {
 		_cleanup_free_ char *fix = xasprintf("correct the path at %s:%u, or install QEMU: sudo apt-get install "
 						     "qemu-system-x86  (or your distribution's QEMU package)",
 						     loc->file, loc->line);
-		check(b, CHECK_FAIL, fix, "%s:%u: qemu: '%s': %s", loc->file, loc->line, p->qemu,
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: qemu: '%s': %s", loc->file, loc->line, p->qemu,
 		      f->qemu_err == EACCES ? "not a program you may run" : strerror(f->qemu_err));
 	} else {
 		_cleanup_free_ char *where = loc->line ? xasprintf("%s:%u: qemu", loc->file, loc->line) : xstrdup("QEMU");
-		check(b, CHECK_FAIL,
+		plan_check(b, CHECK_FAIL,
 		      "sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
 		      "%s: '%s' is not on PATH%s", where, p->qemu,
 		      f->qemu_err == EACCES ? " as a program you may run" : "");
@@ -280,34 +280,34 @@ static void check_machine(struct builder *b)
 
 	check_qemu(b);
 	if (p->accel == ACCEL_TCG)
-		check(b, CHECK_OK, NULL, "accel = tcg: no KVM needed (slow)");
+		plan_check(b, CHECK_OK, NULL, "accel = tcg: no KVM needed (slow)");
 	else if (kvm->state == ACC_OK)
-		check(b, CHECK_OK, NULL, "/dev/kvm: usable");
+		plan_check(b, CHECK_OK, NULL, "/dev/kvm: usable");
 	else if (p->accel == ACCEL_AUTO)
-		check(b, CHECK_WARN, NULL, "/dev/kvm: %s; accel = auto falls back to TCG (slow)",
+		plan_check(b, CHECK_WARN, NULL, "/dev/kvm: %s; accel = auto falls back to TCG (slow)",
 		      kvm->state == ACC_MISSING ? "missing" : kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
 	else if (kvm->state == ACC_MISSING)
-		check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
+		plan_check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
 		      "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
 	else if (kvm->state == ACC_DENIED) {
 		_cleanup_free_ char *fix = xasprintf("sudo usermod -aG kvm %s, then log in again", f->user);
-		check(b, CHECK_FAIL, fix, "/dev/kvm: %s", strerror(kvm->err));
+		plan_check(b, CHECK_FAIL, fix, "/dev/kvm: %s", strerror(kvm->err));
 	} else
-		check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
+		plan_check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
 		      "/dev/kvm: not a character device");
 
 	if (p->firmware == FW_UEFI) {
 		if (!f->host.has_firmware)
-			check(b, CHECK_FAIL, "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
+			plan_check(b, CHECK_FAIL, "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
 			      "UEFI firmware: %s", f->host.firmware_error ? f->host.firmware_error : "not found");
 		else
-			check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
+			plan_check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
 			      f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
 			      f->vars_exists ? "" : " (copied from the template on first run)");
 	}
 	if (f->host.mem_total && p->memory + (2ULL << 30) > f->host.mem_total)
-		check(b, CHECK_WARN, NULL, "memory: %s for the guest leaves less than 2G of the host's %s",
-		      size_str(p->memory, need, sizeof(need)), size_str(f->host.mem_total, have, sizeof(have)));
+		plan_check(b, CHECK_WARN, NULL, "memory: %s for the guest leaves less than 2G of the host's %s",
+		      plan_size_str(p->memory, need, sizeof(need)), plan_size_str(f->host.mem_total, have, sizeof(have)));
 
 	if (p->hugepages != HUGE_OFF) {
 		uint64_t size = p->hugepages == HUGE_1G ? 1ULL << 30 : 2ULL << 20;
@@ -317,7 +317,7 @@ static void check_machine(struct builder *b)
 
 		/* No pool to fill: the kernel registers one for every page size the CPU has. */
 		if (!pool)
-			check(b, CHECK_FAIL,
+			plan_check(b, CHECK_FAIL,
 			      p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
 						      : "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
 			      "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
@@ -328,12 +328,12 @@ static void check_machine(struct builder *b)
 				: xstrdup("");
 			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
 							     pool->total + pages - pool->free, dir, boot);
-			check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
-			      pages, p->hugepages == HUGE_1G ? "1G" : "2M", size_str(p->memory, need, sizeof(need)),
+			plan_check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
+			      pages, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)),
 			      pool->free, pool->total);
 		} else
-			check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
-			      pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", size_str(p->memory, need, sizeof(need)));
+			plan_check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
+			      pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)));
 	}
 
 	if (p->pin.n) {
@@ -343,10 +343,10 @@ static void check_machine(struct builder *b)
 		if (bad) {
 			_cleanup_free_ char *fix = xasprintf("change pin = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)",
 							     p->pin_loc.file, p->pin_loc.line, f->host.n_cpus - 1);
-			check(b, CHECK_FAIL, fix, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
 			      p->pin_loc.line, f->host.n_cpus - 1);
 		} else
-			check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
+			plan_check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
 		b->pl->affinity = p->pin;
 	}
 }
@@ -373,7 +373,7 @@ static char *describe_dev(const struct pci_dev_info *d)
 			 d->driver ? d->driver : "no driver");
 }
 
-static const struct pci_dev_info *section_device(const struct builder *b, const struct pci_section *s)
+static const struct pci_dev_info *plan_section_device(const struct builder *b, const struct pci_section *s)
 {
 	if (s->has_host)
 		return pci_host_find(&b->f->host.pci, &s->host);
@@ -391,14 +391,14 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	bool viable = true;
 
 	if (s->romfile)
-		check_file(b, &f->rom[si], &s->romfile_loc, "romfile", "ROM", false);
+		plan_check_file(b, &f->rom[si], &s->romfile_loc, "romfile", "ROM", false);
 	if (!d) {
 		char want[32];
 		if (s->has_host)
 			bdf(&s->host, want, sizeof(want));
 		else
 			snprintf(want, sizeof(want), "%04x:%04x", s->ids.vendor, s->ids.device);
-		check(b, CHECK_FAIL, "qemu-vm devices  (lists the PCI devices of this host)",
+		plan_check(b, CHECK_FAIL, "qemu-vm devices  (lists the PCI devices of this host)",
 		      "%s:%u: [pci %s]: no PCI device %s on this host", s->host_loc.file, s->host_loc.line,
 		      s->name, want);
 		return;
@@ -413,7 +413,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			bool skipped = s->skip_functions & (1u << o->addr.func);
 			_cleanup_free_ char *desc = describe_dev(o);
 			if (!skipped || (o->driver && !streq(o->driver, "pci-stub"))) {
-				check(b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s", s->name, desc,
+				plan_check(b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s", s->name, desc,
 				      o->driver ? "bound to its host driver" : "on no driver",
 				      skipped ? " (skipped functions must stay off host drivers: the group is shared)" : "");
 				viable = false;
@@ -421,7 +421,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		}
 	}
 	if (d->iommu_group < 0) {
-		check(b, CHECK_FAIL, "enable VT-d/AMD-Vi in the firmware setup, then: sudo vfio-setup install (adds intel_iommu=on)",
+		plan_check(b, CHECK_FAIL, "enable VT-d/AMD-Vi in the firmware setup, then: sudo vfio-setup install (adds intel_iommu=on)",
 		      "[pci %s]: %s has no IOMMU group: the IOMMU is off", s->name, a);
 		return;
 	}
@@ -431,42 +431,42 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			continue;
 		if (!group_member_ok(o)) {
 			_cleanup_free_ char *desc = describe_dev(o);
-			check(b, CHECK_FAIL, "move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
+			plan_check(b, CHECK_FAIL, "move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
 			      "[pci %s]: IOMMU group %d is not viable: it also holds %s", s->name, d->iommu_group, desc);
 			viable = false;
 		}
 	}
 	if (viable)
-		check(b, CHECK_OK, NULL, "[pci %s]: %s %04x:%04x on vfio-pci, IOMMU group %d viable", s->name, a,
+		plan_check(b, CHECK_OK, NULL, "[pci %s]: %s %04x:%04x on vfio-pci, IOMMU group %d viable", s->name, a,
 		      d->vendor, d->device, d->iommu_group);
 
 	switch (node->state) {
 	case ACC_OK:
 		if (f->vfio_holder[si])
-			check(b, CHECK_FAIL, "stop that process (another VM?) first",
+			plan_check(b, CHECK_FAIL, "stop that process (another VM?) first",
 			      "%s: in use by process %s", node->path, f->vfio_holder[si]);
 		else
-			check(b, CHECK_OK, NULL, "%s: readable and writable", node->path);
+			plan_check(b, CHECK_OK, NULL, "%s: readable and writable", node->path);
 		break;
 	case ACC_MISSING:
-		check(b, CHECK_FAIL, install, "%s: missing (the group's devices are not all on vfio-pci)", node->path);
+		plan_check(b, CHECK_FAIL, install, "%s: missing (the group's devices are not all on vfio-pci)", node->path);
 		break;
 	case ACC_DENIED: {
 		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s, then log in again", f->user);
-		check(b, CHECK_FAIL, fix, "%s: %s (owner %u, group %u, mode %04o)", node->path, strerror(node->err),
+		plan_check(b, CHECK_FAIL, fix, "%s: %s (owner %u, group %u, mode %04o)", node->path, strerror(node->err),
 		      (unsigned)node->uid, (unsigned)node->gid, (unsigned)(node->mode & 07777));
 		break;
 	}
 	case ACC_WRONG_TYPE: {
 		_cleanup_free_ char *fix = xasprintf("reboot  (the kernel makes %s anew; something else is in its place)",
 						     node->path);
-		check(b, CHECK_FAIL, fix, "%s: not a character device", node->path);
+		plan_check(b, CHECK_FAIL, fix, "%s: not a character device", node->path);
 		break;
 	}
 	}
 
 	if (s->subids == SUBIDS_AUTO && !d->sub_vendor)
-		check(b, CHECK_WARN, NULL, "[pci %s]: sub-ids = auto, but %s has no subsystem IDs; none copied",
+		plan_check(b, CHECK_WARN, NULL, "[pci %s]: sub-ids = auto, but %s has no subsystem IDs; none copied",
 		      s->name, a);
 }
 
@@ -482,23 +482,23 @@ static void check_vfio_container(struct builder *b, const struct pci_dev_info *c
 		return;
 	switch (v->state) {
 	case ACC_OK:
-		check(b, CHECK_OK, NULL, "/dev/vfio/vfio: readable and writable");
+		plan_check(b, CHECK_OK, NULL, "/dev/vfio/vfio: readable and writable");
 		break;
 	case ACC_MISSING:
 		for (unsigned si = 0; si < p->n_pci && !install; si++)
 			if (devs[si])
 				install = install_device_fix(f, devs[si], ", then reboot  (or for now: sudo modprobe vfio)");
 		if (!install)
-			install = install_profile_fix(f, ", then reboot  (or for now: sudo modprobe vfio)");
-		check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");
+			install = plan_install_profile_fix(f, ", then reboot  (or for now: sudo modprobe vfio)");
+		plan_check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");
 		break;
 	case ACC_DENIED:
-		check(b, CHECK_FAIL, "sudo chmod 0666 /dev/vfio/vfio  (the kernel's own mode: a local rule changed it)",
+		plan_check(b, CHECK_FAIL, "sudo chmod 0666 /dev/vfio/vfio  (the kernel's own mode: a local rule changed it)",
 		      "/dev/vfio/vfio: %s (owner %u, group %u, mode %04o)", strerror(v->err), (unsigned)v->uid,
 		      (unsigned)v->gid, (unsigned)(v->mode & 07777));
 		break;
 	case ACC_WRONG_TYPE:
-		check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/vfio/vfio anew; something else is in its place)",
+		plan_check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/vfio/vfio anew; something else is in its place)",
 		      "/dev/vfio/vfio: not a character device");
 		break;
 	}
@@ -514,15 +514,15 @@ static void check_memlock(struct builder *b)
 	if (!p->n_pci)
 		return;
 	if (f->host.memlock == UINT64_MAX || f->host.memlock >= need) {
-		check(b, CHECK_OK, NULL, "memlock: %s covers guest RAM + 1G",
-		      f->host.memlock == UINT64_MAX ? "unlimited" : size_str(f->host.memlock, h, sizeof(h)));
+		plan_check(b, CHECK_OK, NULL, "memlock: %s covers guest RAM + 1G",
+		      f->host.memlock == UINT64_MAX ? "unlimited" : plan_size_str(f->host.memlock, h, sizeof(h)));
 		return;
 	}
 	{
 		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --memlock %s, then log in again",
-						     f->user, size_str(need, n, sizeof(n)));
-		check(b, CHECK_FAIL, fix, "memlock: limit %s is below %s (guest RAM + 1G that VFIO pins)",
-		      size_str(f->host.memlock, h, sizeof(h)), n);
+						     f->user, plan_size_str(need, n, sizeof(n)));
+		plan_check(b, CHECK_FAIL, fix, "memlock: limit %s is below %s (guest RAM + 1G that VFIO pins)",
+		      plan_size_str(f->host.memlock, h, sizeof(h)), n);
 	}
 }
 
@@ -547,14 +547,14 @@ static unsigned plan_ports(struct builder *b, struct port *ports, const struct p
 			port.mirror = true;
 		} else {
 			if (s->rootport == ROOTPORT_MIRROR && d)
-				check(b, CHECK_FAIL, auto_port,
+				plan_check(b, CHECK_FAIL, auto_port,
 				      "%s:%u: [pci %s]: root-port = mirror needs a device behind a root port on bus 00; use root-port = auto",
 				      s->loc.file, s->loc.line, s->name);
 			port.slot = next_auto++;
 		}
 		for (unsigned i = 0; i < n; i++)
 			if (ports[i].slot == port.slot && ports[i].func == port.func) {
-				check(b, CHECK_FAIL, auto_port, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
+				plan_check(b, CHECK_FAIL, auto_port, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
 				      s->loc.file, s->loc.line, s->name, port.slot, port.func, p->pci[ports[i].section].name);
 				port.slot = next_auto++;
 				port.mirror = false;
@@ -581,7 +581,7 @@ static void plan_pci(struct builder *b)
 	unsigned n_ports;
 
 	for (unsigned si = 0; si < p->n_pci; si++)
-		devs[si] = section_device(b, &p->pci[si]);
+		devs[si] = plan_section_device(b, &p->pci[si]);
 	check_vfio_container(b, devs);
 	for (unsigned si = 0; si < p->n_pci; si++)
 		check_pci(b, si, devs[si]);
@@ -621,17 +621,17 @@ static void plan_pci(struct builder *b)
 			qopt_flag(o, "multifunction", true);
 		if (ports[i].hotplug_off)
 			qopt_flag(o, "hotplug", false);
-		arg(b, "-device");
-		arg_opt(b, o);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
 		/* Bus numbers follow slot order: this port's secondary bus is i + 1. */
 		if (ports[i].mirror && d && d->addr.bus != i + 1) {
 			_cleanup_free_ char *fix = xasprintf("set root-port = auto in [pci %s]  (or root-port = none in the sections whose ports sort before it)",
 							     s->name);
-			check(b, CHECK_FAIL, fix,
+			plan_check(b, CHECK_FAIL, fix,
 			      "%s:%u: [pci %s]: root-port = mirror cannot give the guest bus %02x: %u other root ports sort before it",
 			      s->loc.file, s->loc.line, s->name, d->addr.bus, i);
 		} else if (ports[i].mirror && d)
-			check(b, CHECK_OK, NULL, "[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
+			plan_check(b, CHECK_OK, NULL, "[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
 			      s->name, ports[i].slot, ports[i].func, d->addr.bus);
 	}
 
@@ -694,8 +694,8 @@ static void plan_pci(struct builder *b)
 			}
 			if (first && s->primary)
 				qopt_flag(opt, "x-vga", true);
-			arg(b, "-device");
-			arg_opt(b, opt);
+			plan_arg(b, "-device");
+			plan_arg_opt(b, opt);
 		}
 	}
 }
@@ -705,7 +705,7 @@ static void plan_pci(struct builder *b)
 static bool passes_gpu(const struct builder *b)
 {
 	for (unsigned si = 0; si < b->p->n_pci; si++) {
-		const struct pci_dev_info *d = section_device(b, &b->p->pci[si]);
+		const struct pci_dev_info *d = plan_section_device(b, &b->p->pci[si]);
 		if (d && pci_class_is_gpu(d->class))
 			return true;
 	}
@@ -725,14 +725,14 @@ static void plan_display(struct builder *b)
 		d = passes_gpu(b) || p->console == CONSOLE_STDIO ? DISPLAY_NONE : DISPLAY_GTK;
 	/* x-vga=on makes the passed GPU the legacy VGA device: an emulated one would clash. */
 	if (d != DISPLAY_NONE && !primary) {
-		arg(b, "-device");
-		arg(b, "VGA,id=vga0");
+		plan_arg(b, "-device");
+		plan_arg(b, "VGA,id=vga0");
 	}
-	arg(b, "-display");
-	arg(b, d == DISPLAY_NONE ? "none" : d == DISPLAY_GTK ? "gtk" : "sdl");
+	plan_arg(b, "-display");
+	plan_arg(b, d == DISPLAY_NONE ? "none" : d == DISPLAY_GTK ? "gtk" : "sdl");
 	if (p->console == CONSOLE_STDIO) {
-		arg(b, "-serial");
-		arg(b, "mon:stdio");
+		plan_arg(b, "-serial");
+		plan_arg(b, "mon:stdio");
 	}
 }
 
@@ -774,23 +774,23 @@ static void plan_disks(struct builder *b)
 			qopt_flag(o, "readonly", true);
 		if (d->cdrom)
 			qopt_add(o, "media", "cdrom");
-		arg(b, "-drive");
-		arg_opt(b, o);
+		plan_arg(b, "-drive");
+		plan_arg_opt(b, o);
 		if (d->cdrom) {
 			o = qopt_new("ide-cd");
 			qopt_addf(o, "drive", "drive.%s", d->name);
 			qopt_addf(o, "bus", "ide.%u", sata++);
 			qopt_addf(o, "bootindex", "%u", i + 1);
-			arg(b, "-device");
-			arg_opt(b, o);
+			plan_arg(b, "-device");
+			plan_arg_opt(b, o);
 			continue;
 		}
 		switch (d->bus) {
 		case DISK_VIRTIO:
-			arg(b, "-object");
+			plan_arg(b, "-object");
 			o = qopt_new("iothread");
 			qopt_addf(o, "id", "io.%s", d->name);
-			arg_opt(b, o);
+			plan_arg_opt(b, o);
 			o = qopt_new("virtio-blk-pci");
 			qopt_addf(o, "drive", "drive.%s", d->name);
 			qopt_addf(o, "id", "disk.%s", d->name);
@@ -812,8 +812,8 @@ static void plan_disks(struct builder *b)
 			abort();
 		}
 		qopt_addf(o, "bootindex", "%u", i + 1);
-		arg(b, "-device");
-		arg_opt(b, o);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
 	}
 }
 
@@ -826,13 +826,13 @@ static void check_disks(struct builder *b)
 
 		snprintf(key, sizeof(key), "[disk %s] path", d->name);
 		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
-			_cleanup_free_ char *fix = install_profile_fix(b->f, "");
-			check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
+			_cleanup_free_ char *fix = plan_install_profile_fix(b->f, "");
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
 			      key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
-			check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
+			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
 		else
-			check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
+			plan_check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
 	}
 }
 
@@ -868,14 +868,14 @@ static void plan_network(struct builder *b)
 	qopt_add(o, "id", "net0");
 	if (p->net == NET_BRIDGE)
 		qopt_add(o, "br", p->bridge);
-	arg(b, "-netdev");
-	arg_opt(b, o);
+	plan_arg(b, "-netdev");
+	plan_arg_opt(b, o);
 	o = qopt_new(models[p->nic]);
 	qopt_add(o, "netdev", "net0");
 	qopt_add(o, "id", "nic0");
 	qopt_addf(o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	arg(b, "-device");
-	arg_opt(b, o);
+	plan_arg(b, "-device");
+	plan_arg_opt(b, o);
 }
 
 /* ---- Looking Glass, audio, USB, input, ACPI, fw_cfg ---- */
@@ -891,16 +891,16 @@ static void plan_lg(struct builder *b)
 	if (!p->lg)
 		return;
 	kvmfr = startswith(p->lg_path, "/dev/kvmfr");
-	size_str(p->lg_size, size, sizeof(size));
+	plan_size_str(p->lg_size, size, sizeof(size));
 	o = qopt_new("memory-backend-file");
 	qopt_add(o, "id", "lg-mem");
 	qopt_add(o, "mem-path", p->lg_path);
 	qopt_add(o, "size", size);
 	qopt_flag(o, "share", true);
-	arg(b, "-object");
-	arg_opt(b, o);
-	arg(b, "-device");
-	arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
+	plan_arg(b, "-object");
+	plan_arg_opt(b, o);
+	plan_arg(b, "-device");
+	plan_arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
 
 	if (kvmfr) {
 		_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
@@ -910,43 +910,43 @@ static void plan_lg(struct builder *b)
 			_cleanup_free_ char *q = shell_quote(p->lg_path);
 			_cleanup_free_ char *stale = xasprintf("sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
 							       q, p->lg_size >> 20);
-			check(b, CHECK_FAIL, stale,
+			plan_check(b, CHECK_FAIL, stale,
 			      "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
 			      p->lg_loc.file, p->lg_loc.line, p->lg_path);
 		} else if (lg->state != ACC_OK)
-			check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
+			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
 			      lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
 		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
-			check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
-			      size_str(b->f->kvmfr_size, have, sizeof(have)), size);
+			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
+			      plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
 		else
-			check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
+			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
 		return;
 	}
 	switch (lg->state) {
 	case ACC_MISSING:
-		check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
+		plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
 		break;
 	case ACC_DENIED: {
 		_cleanup_free_ char *q = shell_quote(p->lg_path);
 		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
-		check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
+		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
 		      (unsigned)lg->uid);
 		break;
 	}
 	case ACC_WRONG_TYPE: {
 		_cleanup_free_ char *fix = xasprintf("set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
 						     p->lg_loc.file, p->lg_loc.line, p->name);
-		check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
 		      p->lg_loc.line, p->lg_path);
 		break;
 	}
 	case ACC_OK:
 		if (lg->size < p->lg_size)
-			check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
-			      size_str(lg->size, have, sizeof(have)), size);
+			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
+			      plan_size_str(lg->size, have, sizeof(have)), size);
 		else
-			check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
+			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
 		break;
 	}
 }
@@ -967,30 +967,30 @@ static void plan_audio(struct builder *b)
 	if (be == AUDIO_NONE)
 		return;
 	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
-		check(b, CHECK_WARN, NULL,
+		plan_check(b, CHECK_WARN, NULL,
 		      "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
 		      "running system, and nothing is run from it%s",
 		      f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
-		arg(b, "-audiodev");
-		arg(b, "pipewire,id=snd0");
+		plan_arg(b, "-audiodev");
+		plan_arg(b, "pipewire,id=snd0");
 		/* Debian 12's QEMU 7.2, for one, is built without it. */
 		if (f->qemu_has_pipewire == 0)
-			check(b, CHECK_FAIL, "backend = pulseaudio  (it works with PipeWire's pulse socket)",
+			plan_check(b, CHECK_FAIL, "backend = pulseaudio  (it works with PipeWire's pulse socket)",
 			      "%s:%u: [audio] backend: %s has no pipewire audio driver (-audiodev help)",
 			      p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
-			check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
+			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
 		else if (f->qemu_path && !f->foreign_root)
-			check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
+			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
 			      f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)
-			check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
+			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
 			      "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)
-			check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
+			plan_check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
 		else
-			check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
+			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
 			      "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
 			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
@@ -998,23 +998,23 @@ static void plan_audio(struct builder *b)
 
 		qopt_add(o, "id", "snd0");
 		qopt_addf(o, "server", "unix:%s", f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
-		arg(b, "-audiodev");
-		arg_opt(b, o);
+		plan_arg(b, "-audiodev");
+		plan_arg_opt(b, o);
 		if (!f->audio_socket_path)
-			check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
+			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
 			      "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)
-			check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
+			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
 		else
-			check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
+			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
 			      "[audio]: Pulse socket %s: %s", f->audio_socket_path,
 			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
 								      : strerror(f->audio_socket.err));
 	}
-	arg(b, "-device");
-	arg(b, p->audio_model == AUDIO_ICH9 ? "ich9-intel-hda,id=sound0" : "intel-hda,id=sound0");
-	arg(b, "-device");
-	arg(b, "hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=snd0");
+	plan_arg(b, "-device");
+	plan_arg(b, p->audio_model == AUDIO_ICH9 ? "ich9-intel-hda,id=sound0" : "intel-hda,id=sound0");
+	plan_arg(b, "-device");
+	plan_arg(b, "hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=snd0");
 }
 
 static const struct usb_dev_info *usb_find(const struct usb_host *h, const struct usb_entry *e)
@@ -1036,15 +1036,15 @@ static void plan_usb(struct builder *b)
 
 	if (!xhci)
 		return;
-	arg(b, "-device");
-	arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
+	plan_arg(b, "-device");
+	plan_arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
 	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
 		struct qopt *o = qopt_new(p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
 
 		qopt_add(o, "id", "pointer");
 		qopt_add(o, "bus", PLAN_USB_BUS);
-		arg(b, "-device");
-		arg_opt(b, o);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
 	}
 	for (unsigned i = 0; i < p->n_usb; i++) {
 		const struct usb_entry *e = &p->usb[i];
@@ -1057,19 +1057,19 @@ static void plan_usb(struct builder *b)
 			snprintf(what, sizeof(what), "%04x:%04x", e->id.vendor, e->id.device);
 		if (!u) {
 			if (p->usb_missing == MISSING_SKIP)
-				check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
+				plan_check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
 				      e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
 			else
-				check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
+				plan_check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
 				      "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
 			if (!e->by_port && p->usb_missing == MISSING_SKIP)
 				continue;
 		} else if (f->usb_node[i].state == ACC_OK)
-			check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
+			plan_check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
 			      u->port);
 		else {
-			_cleanup_free_ char *fix = install_profile_fix(f, "");
-			check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
+			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
+			plan_check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
 			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
 		}
 		char id[16];
@@ -1085,8 +1085,8 @@ static void plan_usb(struct builder *b)
 			qopt_addf(o, "vendorid", "0x%04x", e->id.vendor);
 			qopt_addf(o, "productid", "0x%04x", e->id.device);
 		}
-		arg(b, "-device");
-		arg_opt(b, o);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
 	}
 }
 
@@ -1128,18 +1128,18 @@ static void plan_input(struct builder *b)
 		}
 		if (in[i].kbd || p->toggle)
 			qopt_add(o, "grab-toggle", p->toggle ? p->toggle : "ctrl-ctrl");
-		arg(b, "-object");
-		arg_opt(b, o);
+		plan_arg(b, "-object");
+		plan_arg_opt(b, o);
 		if (in[i].hf->state == ACC_DENIED) {
-			_cleanup_free_ char *fix = install_profile_fix(f, "");
-			check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
+			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
 			      in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
 		} else if (in[i].hf->state == ACC_MISSING)
-			check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
+			plan_check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
 			      "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
 			      in[i].kbd ? "keyboard" : "mouse", in[i].path);
 		else
-			check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
+			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
 	}
 }
 
@@ -1151,18 +1151,18 @@ static void plan_tables(struct builder *b)
 		struct qopt *o = qopt_new(NULL);
 
 		qopt_add(o, "file", p->acpi_tables.v[i]);
-		arg(b, "-acpitable");
-		arg_opt(b, o);
-		check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table", false);
+		plan_arg(b, "-acpitable");
+		plan_arg_opt(b, o);
+		plan_check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table", false);
 	}
 	for (size_t i = 0; i < p->fwcfg_names.n; i++) {
 		struct qopt *o = qopt_new(NULL);
 
 		qopt_add(o, "name", p->fwcfg_names.v[i]);
 		qopt_add(o, "file", p->fwcfg_files.v[i]);
-		arg(b, "-fw_cfg");
-		arg_opt(b, o);
-		check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
+		plan_arg(b, "-fw_cfg");
+		plan_arg_opt(b, o);
+		plan_check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
 	}
 }
 
@@ -1175,10 +1175,10 @@ static void plan_tail(struct builder *b)
 	qopt_addf(o, NULL, "unix:%s/qmp.sock", f->run_dir);
 	qopt_flag(o, "server", true);
 	qopt_flag(o, "wait", false);
-	arg(b, "-qmp");
-	arg_opt(b, o);
+	plan_arg(b, "-qmp");
+	plan_arg_opt(b, o);
 	if (f->runtime_fallback)
-		check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
+		plan_check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
 		      f->run_dir);
 	o = qopt_new("on");
 	qopt_add(o, "obsolete", "deny");
@@ -1186,10 +1186,10 @@ static void plan_tail(struct builder *b)
 	/* qemu-bridge-helper is a separate program QEMU spawns for -netdev bridge. */
 	qopt_add(o, "spawn", p->net == NET_BRIDGE ? "allow" : "deny");
 	qopt_add(o, "resourcecontrol", "deny");
-	arg(b, "-sandbox");
-	arg_opt(b, o);
+	plan_arg(b, "-sandbox");
+	plan_arg_opt(b, o);
 	for (size_t i = 0; i < p->extra_args.n; i++)
-		arg(b, p->extra_args.v[i]);
+		plan_arg(b, p->extra_args.v[i]);
 }
 
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret)

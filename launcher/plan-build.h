@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the plan's files share: the builder they append argv words and checks to, and its helpers. */
+#pragma once
+
+#include "plan.h"
+#include "qopt.h"
+
+struct builder {
+	const struct profile *p;
+	const struct vm_facts *f;
+	struct plan *pl;
+};
+
+/* A check of @level; @fix is copied (NULL for none). */
+_printf_(4, 5) void plan_check(struct builder *b, enum check_level level, const char *fix, const char *fmt, ...);
+void plan_arg(struct builder *b, const char *s);
+/* Appends the finished option @o to argv. */
+void plan_arg_opt(struct builder *b, struct qopt *o);
+const char *plan_size_str(uint64_t bytes, char *buf, size_t len);
+/* vfio-setup install for every device the profile names, then whatever @then says. */
+char *plan_install_profile_fix(const struct vm_facts *f, const char *then);
+/* A file the profile names: readable (and writable when rw), with file:line in the message. */
+void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
+		     const char *key, const char *what, bool rw);
+
+/* plan-machine.c */
+void plan_machine(struct builder *b);
+void plan_check_machine(struct builder *b);
+
+/* plan-pci.c */
+/* The host device a [pci] section names, or NULL. */
+const struct pci_dev_info *plan_section_device(const struct builder *b, const struct pci_section *s);
+void plan_pci(struct builder *b);
+
+/* plan-devices.c */
+void plan_devices(struct builder *b);

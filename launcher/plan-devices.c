@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The plan for emulated and host devices: display, disks, network, Looking Glass, audio, USB,
+ * input, ACPI tables and fw_cfg files, with their checks. */
+#include <errno.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include "plan-build.h"
+
+static bool passes_gpu(const struct builder *b)
+{
+	for (unsigned si = 0; si < b->p->n_pci; si++) {
+		const struct pci_dev_info *d = plan_section_device(b, &b->p->pci[si]);
+		if (d && pci_class_is_gpu(d->class))
+			return true;
+	}
+	return false;
+}
+
+static void plan_display(struct builder *b)
+{
+	const struct profile *p = b->p;
+	enum display d = p->display;
+
+	bool primary = false;
+
+	for (unsigned si = 0; si < p->n_pci; si++)
+		primary |= p->pci[si].primary;
+	if (d == DISPLAY_AUTO)
+		d = passes_gpu(b) || p->console == CONSOLE_STDIO ? DISPLAY_NONE : DISPLAY_GTK;
+	/* x-vga=on makes the passed GPU the legacy VGA device: an emulated one would clash. */
+	if (d != DISPLAY_NONE && !primary) {
+		plan_arg(b, "-device");
+		plan_arg(b, "VGA,id=vga0");
+	}
+	plan_arg(b, "-display");
+	plan_arg(b, d == DISPLAY_NONE ? "none" : d == DISPLAY_GTK ? "gtk" : "sdl");
+	if (p->console == CONSOLE_STDIO) {
+		plan_arg(b, "-serial");
+		plan_arg(b, "mon:stdio");
+	}
+}
+
+static void plan_disks(struct builder *b)
+{
+	const struct profile *p = b->p;
+	static const char *const caches[] = { "none", "writeback", "writethrough", "unsafe", "directsync" };
+	unsigned sata = 0;
+
+	for (unsigned i = 0; i < p->n_disk; i++) {
+		const struct disk_section *d = &p->disk[i];
+		const struct host_file *hf = &b->f->disk[i];
+		bool blk = hf->state != ACC_MISSING && S_ISBLK(hf->mode);
+		struct qopt *o;
+		const char *fmt, *aio = NULL;
+		size_t len = strlen(d->path);
+
+		if (d->format == FMT_QCOW2 || (d->format == FMT_AUTO && !blk && len > 6 && streq(d->path + len - 6, ".qcow2")))
+			fmt = "qcow2";
+		else
+			fmt = "raw";
+		if (d->aio == AIO_NATIVE || (d->aio == AIO_AUTO && blk && (d->cache == CACHE_NONE || d->cache == CACHE_DIRECTSYNC)))
+			aio = "native";
+		else if (d->aio == AIO_IO_URING)
+			aio = "io_uring";
+		else if (d->aio == AIO_THREADS)
+			aio = "threads";
+		o = qopt_new(NULL);
+		qopt_add(o, "file", d->path);
+		qopt_add(o, "if", "none");
+		qopt_addf(o, "id", "drive.%s", d->name);
+		qopt_add(o, "format", fmt);
+		qopt_add(o, "cache", caches[d->cache]);
+		if (aio)
+			qopt_add(o, "aio", aio);
+		if (d->discard)
+			qopt_add(o, "discard", "unmap");
+		if (d->readonly || d->cdrom)
+			qopt_flag(o, "readonly", true);
+		if (d->cdrom)
+			qopt_add(o, "media", "cdrom");
+		plan_arg(b, "-drive");
+		plan_arg_opt(b, o);
+		if (d->cdrom) {
+			o = qopt_new("ide-cd");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "bus", "ide.%u", sata++);
+			qopt_addf(o, "bootindex", "%u", i + 1);
+			plan_arg(b, "-device");
+			plan_arg_opt(b, o);
+			continue;
+		}
+		switch (d->bus) {
+		case DISK_VIRTIO:
+			plan_arg(b, "-object");
+			o = qopt_new("iothread");
+			qopt_addf(o, "id", "io.%s", d->name);
+			plan_arg_opt(b, o);
+			o = qopt_new("virtio-blk-pci");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "iothread", "io.%s", d->name);
+			break;
+		case DISK_NVME:
+			o = qopt_new("nvme");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "serial", "qemu-vm-%s", d->name);
+			break;
+		case DISK_SATA:
+			o = qopt_new("ide-hd");
+			qopt_addf(o, "drive", "drive.%s", d->name);
+			qopt_addf(o, "id", "disk.%s", d->name);
+			qopt_addf(o, "bus", "ide.%u", sata++);
+			break;
+		default:
+			abort();
+		}
+		qopt_addf(o, "bootindex", "%u", i + 1);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
+	}
+}
+
+static void check_disks(struct builder *b)
+{
+	for (unsigned i = 0; i < b->p->n_disk; i++) {
+		const struct disk_section *d = &b->p->disk[i];
+		const struct host_file *hf = &b->f->disk[i];
+		char key[64];
+
+		snprintf(key, sizeof(key), "[disk %s] path", d->name);
+		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
+			_cleanup_free_ char *fix = plan_install_profile_fix(b->f, "");
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
+			      key, d->path, strerror(hf->err));
+		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
+			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
+		else
+			plan_check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
+	}
+}
+
+/* A stable locally administered MAC from the profile name (FNV-1a), as quickemu keeps one per VM. */
+static void auto_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *t = name; *t; t++)
+		h = (h ^ (uint8_t)*t) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static void plan_network(struct builder *b)
+{
+	const struct profile *p = b->p;
+	static const char *const models[] = { "virtio-net-pci", "e1000e", "rtl8139" };
+	struct qopt *o;
+	uint8_t mac[6];
+
+	if (p->net == NET_NONE)
+		return;
+	if (p->mac_auto)
+		auto_mac(p->name, mac);
+	else
+		memcpy(mac, p->mac, sizeof(mac));
+	o = qopt_new(p->net == NET_USER ? "user" : "bridge");
+	qopt_add(o, "id", "net0");
+	if (p->net == NET_BRIDGE)
+		qopt_add(o, "br", p->bridge);
+	plan_arg(b, "-netdev");
+	plan_arg_opt(b, o);
+	o = qopt_new(models[p->nic]);
+	qopt_add(o, "netdev", "net0");
+	qopt_add(o, "id", "nic0");
+	qopt_addf(o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	plan_arg(b, "-device");
+	plan_arg_opt(b, o);
+}
+
+/* ---- Looking Glass, audio, USB, input, ACPI, fw_cfg ---- */
+
+static void plan_lg(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct host_file *lg = &b->f->lg;
+	struct qopt *o;
+	char size[32], have[32];
+	bool kvmfr;
+
+	if (!p->lg)
+		return;
+	kvmfr = startswith(p->lg_path, "/dev/kvmfr");
+	plan_size_str(p->lg_size, size, sizeof(size));
+	o = qopt_new("memory-backend-file");
+	qopt_add(o, "id", "lg-mem");
+	qopt_add(o, "mem-path", p->lg_path);
+	qopt_add(o, "size", size);
+	qopt_flag(o, "share", true);
+	plan_arg(b, "-object");
+	plan_arg_opt(b, o);
+	plan_arg(b, "-device");
+	plan_arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
+
+	if (kvmfr) {
+		_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
+						     " and sudo vfio-setup install --user %s",
+						     p->lg_size >> 20, b->f->user);
+		if (lg->state == ACC_WRONG_TYPE) {
+			_cleanup_free_ char *q = shell_quote(p->lg_path);
+			_cleanup_free_ char *stale = xasprintf("sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
+							       q, p->lg_size >> 20);
+			plan_check(b, CHECK_FAIL, stale,
+			      "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
+			      p->lg_loc.file, p->lg_loc.line, p->lg_path);
+		} else if (lg->state != ACC_OK)
+			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
+			      lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
+		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
+			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
+			      plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
+		else
+			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
+		return;
+	}
+	switch (lg->state) {
+	case ACC_MISSING:
+		plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
+		break;
+	case ACC_DENIED: {
+		_cleanup_free_ char *q = shell_quote(p->lg_path);
+		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
+		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
+		      (unsigned)lg->uid);
+		break;
+	}
+	case ACC_WRONG_TYPE: {
+		_cleanup_free_ char *fix = xasprintf("set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
+						     p->lg_loc.file, p->lg_loc.line, p->name);
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
+		      p->lg_loc.line, p->lg_path);
+		break;
+	}
+	case ACC_OK:
+		if (lg->size < p->lg_size)
+			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
+			      plan_size_str(lg->size, have, sizeof(have)), size);
+		else
+			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
+		break;
+	}
+}
+
+enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire)
+{
+	if (configured == AUDIO_AUTO)
+		return qemu_has_pipewire == 1 ? AUDIO_PIPEWIRE : AUDIO_PULSE;
+	return configured;
+}
+
+static void plan_audio(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	enum audio_backend be = plan_audio_backend(p->audio, f->qemu_has_pipewire);
+
+	if (be == AUDIO_NONE)
+		return;
+	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+		plan_check(b, CHECK_WARN, NULL,
+		      "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
+		      "running system, and nothing is run from it%s",
+		      f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
+	if (be == AUDIO_PIPEWIRE) {
+		plan_arg(b, "-audiodev");
+		plan_arg(b, "pipewire,id=snd0");
+		/* Debian 12's QEMU 7.2, for one, is built without it. */
+		if (f->qemu_has_pipewire == 0)
+			plan_check(b, CHECK_FAIL, "backend = pulseaudio  (it works with PipeWire's pulse socket)",
+			      "%s:%u: [audio] backend: %s has no pipewire audio driver (-audiodev help)",
+			      p->audio_loc.file, p->audio_loc.line, f->qemu_path);
+		else if (f->qemu_has_pipewire == 1)
+			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
+		else if (f->qemu_path && !f->foreign_root)
+			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
+			      f->qemu_path, strerror(-f->qemu_has_pipewire));
+		if (!f->audio_socket_path)
+			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
+			      "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
+		else if (f->audio_socket.state == ACC_OK)
+			plan_check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
+		else
+			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
+			      "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
+			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
+	} else {
+		struct qopt *o = qopt_new("pa");
+
+		qopt_add(o, "id", "snd0");
+		qopt_addf(o, "server", "unix:%s", f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
+		plan_arg(b, "-audiodev");
+		plan_arg_opt(b, o);
+		if (!f->audio_socket_path)
+			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
+			      "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
+		else if (f->audio_socket.state == ACC_OK)
+			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
+		else
+			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
+			      "[audio]: Pulse socket %s: %s", f->audio_socket_path,
+			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
+								      : strerror(f->audio_socket.err));
+	}
+	plan_arg(b, "-device");
+	plan_arg(b, p->audio_model == AUDIO_ICH9 ? "ich9-intel-hda,id=sound0" : "intel-hda,id=sound0");
+	plan_arg(b, "-device");
+	plan_arg(b, "hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=snd0");
+}
+
+static const struct usb_dev_info *usb_find(const struct usb_host *h, const struct usb_entry *e)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct usb_dev_info *u = &h->dev[i];
+		if (e->by_port ? u->bus == e->bus && streq(u->port, e->port)
+			       : u->vendor == e->id.vendor && u->product == e->id.device)
+			return u;
+	}
+	return NULL;
+}
+
+static void plan_usb(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	bool xhci = plan_has_usb_controller(p);
+
+	if (!xhci)
+		return;
+	plan_arg(b, "-device");
+	plan_arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
+	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
+		struct qopt *o = qopt_new(p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+
+		qopt_add(o, "id", "pointer");
+		qopt_add(o, "bus", PLAN_USB_BUS);
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
+	}
+	for (unsigned i = 0; i < p->n_usb; i++) {
+		const struct usb_entry *e = &p->usb[i];
+		const struct usb_dev_info *u = usb_find(&f->host.usb, e);
+		char what[48];
+
+		if (e->by_port)
+			snprintf(what, sizeof(what), "port %u-%s", e->bus, e->port);
+		else
+			snprintf(what, sizeof(what), "%04x:%04x", e->id.vendor, e->id.device);
+		if (!u) {
+			if (p->usb_missing == MISSING_SKIP)
+				plan_check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
+				      e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
+			else
+				plan_check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
+				      "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
+			if (!e->by_port && p->usb_missing == MISSING_SKIP)
+				continue;
+		} else if (f->usb_node[i].state == ACC_OK)
+			plan_check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
+			      u->port);
+		else {
+			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
+			plan_check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
+			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
+		}
+		char id[16];
+		struct qopt *o = qopt_new("usb-host");
+
+		plan_usb_id(i, id, sizeof(id));
+		qopt_add(o, "id", id);
+		qopt_add(o, "bus", PLAN_USB_BUS);
+		if (e->by_port) {
+			qopt_addf(o, "hostbus", "%u", e->bus);
+			qopt_add(o, "hostport", e->port);
+		} else {
+			qopt_addf(o, "vendorid", "0x%04x", e->id.vendor);
+			qopt_addf(o, "productid", "0x%04x", e->id.device);
+		}
+		plan_arg(b, "-device");
+		plan_arg_opt(b, o);
+	}
+}
+
+bool plan_has_usb_controller(const struct profile *p)
+{
+	return p->usb_controller || p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE;
+}
+
+void plan_usb_id(unsigned index, char *buf, size_t len)
+{
+	snprintf(buf, len, "usb%u", index);
+}
+
+static void plan_input(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct vm_facts *f = b->f;
+	const struct {
+		const char *path, *id;
+		const struct host_file *hf;
+		const struct loc *loc;
+		bool kbd;
+	} in[] = {
+		{ p->keyboard, "kbd", &f->keyboard, &p->keyboard_loc, true },
+		{ p->mouse, "mouse", &f->mouse, &p->mouse_loc, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		struct qopt *o;
+
+		if (!in[i].path)
+			continue;
+		o = qopt_new("input-linux");
+		qopt_add(o, "id", in[i].id);
+		qopt_add(o, "evdev", in[i].path);
+		if (in[i].kbd) {
+			qopt_flag(o, "grab_all", p->grab_all);
+			qopt_flag(o, "repeat", p->repeat);
+		}
+		if (in[i].kbd || p->toggle)
+			qopt_add(o, "grab-toggle", p->toggle ? p->toggle : "ctrl-ctrl");
+		plan_arg(b, "-object");
+		plan_arg_opt(b, o);
+		if (in[i].hf->state == ACC_DENIED) {
+			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
+			      in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
+		} else if (in[i].hf->state == ACC_MISSING)
+			plan_check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
+			      "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
+			      in[i].kbd ? "keyboard" : "mouse", in[i].path);
+		else
+			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
+	}
+}
+
+static void plan_tables(struct builder *b)
+{
+	const struct profile *p = b->p;
+
+	for (size_t i = 0; i < p->acpi_tables.n; i++) {
+		struct qopt *o = qopt_new(NULL);
+
+		qopt_add(o, "file", p->acpi_tables.v[i]);
+		plan_arg(b, "-acpitable");
+		plan_arg_opt(b, o);
+		plan_check_file(b, &b->f->acpi[i], &p->acpi_loc[i], "[acpi] table", "table", false);
+	}
+	for (size_t i = 0; i < p->fwcfg_names.n; i++) {
+		struct qopt *o = qopt_new(NULL);
+
+		qopt_add(o, "name", p->fwcfg_names.v[i]);
+		qopt_add(o, "file", p->fwcfg_files.v[i]);
+		plan_arg(b, "-fw_cfg");
+		plan_arg_opt(b, o);
+		plan_check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
+	}
+}
+
+/* Everything but the machine and the PCI passthrough, in the order of QEMU's argv. */
+void plan_devices(struct builder *b)
+{
+	plan_display(b);
+	plan_disks(b);
+	check_disks(b);
+	plan_network(b);
+	plan_lg(b);
+	plan_audio(b);
+	plan_usb(b);
+	plan_input(b);
+	plan_tables(b);
+}

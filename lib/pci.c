@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <pci/pci.h>
-#include "host.h"
 #include "pci.h"
 
 static int dev_cmp(const void *a, const void *b)

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "host.h"
 #include "fsutil.h"
 #include "setup.h"
 

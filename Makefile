@@ -55,7 +55,9 @@ $(B)/%.o: %.c | pkgcheck
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
 $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
 
+# Made anew each time: ar r keeps the members of files that moved out of lib/.
 $(B)/libqvm.a: $(LIB_OBJ)
+	@rm -f $@
 	@$(AR) rcs $@ $^
 
 $(B)/qemu-vm: $(LAUNCHER_OBJ) $(B)/libqvm.a

@@ -4,7 +4,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include "commands.h"
+#include "act.h"
 #include "fsutil.h"
 #include "sandbox.h"
 

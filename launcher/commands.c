@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sys/stat.h>
+#include "act.h"
 #include "commands.h"
 #include "inspect.h"
+#include "plan.h"
 #include "qmp.h"
 #include "sandbox.h"
 

@@ -25,8 +25,3 @@ int cmd_devices(const struct global *g, int argc, char **argv);
 int cmd_stop(const struct global *g, int argc, char **argv);
 int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
-
-/* Act: creates the run directory and the VM's vars copy, confines itself, execs QEMU.
- * Returns only on failure, with the reason in act_error(). */
-int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl);
-const char *act_error(void);

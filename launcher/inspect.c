@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include "inspect.h"
+#include "plan.h"
 
 /* Only for the hints in messages: $USER as the session set it, else the password database. */
 static const char *user_name(void)

@@ -2,6 +2,7 @@
 /* qemu-vm usb attach|detach: USB passthrough changed while the VM runs, over QMP. */
 #include <errno.h>
 #include "commands.h"
+#include "plan.h"
 
 #define USB_USAGE "usage: qemu-vm usb attach|detach NAME [DEVICE...]  (DEVICE: vendor:product or bus-port)"
 

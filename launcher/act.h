@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Act: the only stage with side effects — run directory, vars copy, confinement, exec. */
+#pragma once
+
+#include "plan.h"
+
+/* Creates the run directory and the VM's vars copy, confines itself, execs QEMU.
+ * Returns only on failure, with the reason in act_error(). */
+int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl);
+const char *act_error(void);

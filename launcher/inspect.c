@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "inspect.h"
 #include "plan.h"
+#include "qemu-caps.h"
 
 /* Only for the hints in messages: $USER as the session set it, else the password database. */
 static const char *user_name(void)

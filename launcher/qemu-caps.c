@@ -7,7 +7,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "fsutil.h"
-#include "inspect.h"
+#include "profile.h"
+#include "qemu-caps.h"
 
 extern char **environ;
 

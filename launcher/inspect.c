@@ -8,17 +8,12 @@
 #include "qemu-caps.h"
 
 /* Only for the hints in messages: $USER as the session set it, else the password database. */
-static const char *user_name(void)
+static char *user_name(void)
 {
-	static char name[64];
 	const char *u = secure_getenv("USER");
-	struct passwd *pw;
+	struct passwd *pw = strempty(u) ? getpwuid(getuid()) : NULL;
 
-	if (name[0])
-		return name;
-	pw = strempty(u) ? getpwuid(getuid()) : NULL;
-	snprintf(name, sizeof(name), "%s", !strempty(u) ? u : pw ? pw->pw_name : "$USER");
-	return name;
+	return xstrdup(!strempty(u) ? u : pw ? pw->pw_name : "$USER");
 }
 
 /* Paths of the host (devices, sockets) are read under the host root; the user's own files
@@ -169,6 +164,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 void vm_facts_free(struct vm_facts *f)
 {
 	host_facts_free(&f->host);
+	free(f->user);
 	free(f->run_dir);
 	free(f->qemu_path);
 	free(f->qemu_file);

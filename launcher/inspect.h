@@ -8,7 +8,7 @@
 /* Facts about the files and devices one profile names, gathered by inspect.c. */
 struct vm_facts {
 	struct host_facts host;
-	const char *user;        /* for hints */
+	char *user;              /* for hints */
 	const char *profile_arg; /* what the user typed, for hints */
 	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
 	bool runtime_fallback;   /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */

@@ -48,7 +48,7 @@ static struct pci_dev_info dev(unsigned bus, unsigned slot, unsigned fn, uint16_
 /* The laptop of the seed case: GPU 01:00.0 + audio 01:00.1 behind 00:01.0, all in group 1. */
 static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 {
-	*f = (struct vm_facts){ .user = "alice", .profile_arg = "laptop", .qemu_has_pipewire = -1 };
+	*f = (struct vm_facts){ .user = xstrdup("alice"), .profile_arg = "laptop", .qemu_has_pipewire = -1 };
 	f->host.root = "/";
 	f->qemu_path = xstrdup("/usr/bin/qemu-system-x86_64");
 	f->qemu_file = xstrdup("/usr/bin/qemu-system-x86_64");
@@ -75,6 +75,7 @@ static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 
 static void free_facts(struct vm_facts *f)
 {
+	free(f->user);
 	for (size_t i = 0; i < f->host.pci.n; i++)
 		free(f->host.pci.dev[i].driver);
 	free(f->host.pci.dev);

@@ -5,6 +5,5 @@
 #include "plan.h"
 
 /* Creates the run directory and the VM's vars copy, confines itself, execs QEMU.
- * Returns only on failure, with the reason in act_error(). */
-int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl);
-const char *act_error(void);
+ * Returns only on failure, with the reason in *@ret_error (the caller frees it). */
+int act_exec(const struct profile *p, const struct vm_facts *f, const struct plan *pl, char **ret_error);

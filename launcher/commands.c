@@ -168,6 +168,7 @@ int cmd_show(const struct global *g, int argc, char **argv)
 int cmd_run(const struct global *g, int argc, char **argv)
 {
 	const char *name = single_name(argc, argv, "run NAME");
+	_cleanup_free_ char *error = NULL;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
@@ -195,8 +196,8 @@ int cmd_run(const struct global *g, int argc, char **argv)
 		return 1;
 	}
 	print_checks(&pl, stderr, false);
-	r = act_exec(&p, &f, &pl); /* returns only on failure */
-	fprintf(stderr, "qemu-vm: %s\n", act_error());
+	r = act_exec(&p, &f, &pl, &error); /* returns only on failure */
+	fprintf(stderr, "qemu-vm: %s\n", error);
 	release(&p, &f, &pl);
 	return r < 0 ? 1 : 0;
 }

@@ -44,7 +44,7 @@ static int probe_pipewire(const char *qemu)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -EIO;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (streq(line, "pipewire"))
 			return 1;
 	return 0;
@@ -64,7 +64,8 @@ int qemu_has_pipewire(const char *bin)
 	if (cache_dir) {
 		cache = xasprintf("%s/qemu-caps", cache_dir);
 		if (read_small_file(cache, &content) == 0) {
-			for (char *line = strtok(content, "\n"); line; line = strtok(NULL, "\n"))
+			for (char *save, *line = strtok_r(content, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
 				if (startswith(line, key) && startswith(line + strlen(key), "pipewire="))
 					return line[strlen(key) + 9] == '1';
 		}
@@ -80,7 +81,8 @@ int qemu_has_pipewire(const char *bin)
 		char *out, *o;
 
 		if (read_small_file(cache, &old) == 0)
-			for (char *line = strtok(old, "\n"); line; line = strtok(NULL, "\n"))
+			for (char *save, *line = strtok_r(old, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
 				if (!startswith(line, path_tab) && keep.n < 32)
 					strv_push(&keep, line);
 		strv_pushf(&keep, "%spipewire=%d", key, r);

@@ -80,13 +80,12 @@ static char *exec_value(const char *exe, const char *cmd, const char *arg)
  * path, which also keeps a name that starts with '-' from reading as an option. */
 static char *profile_arg(const char *typed, const struct profile *p)
 {
-	char abs[PATH_MAX];
+	char *abs;
 
 	if (!profile_name_is_path(typed))
 		return xstrdup(typed);
-	if (!realpath(p->path, abs))
-		return xstrdup(p->path);
-	return xstrdup(abs);
+	abs = realpath(p->path, NULL);
+	return abs ? abs : xstrdup(p->path);
 }
 
 /* Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): a desktop

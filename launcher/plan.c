@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include "plan-build.h"
 
 char *shell_quote(const char *s)
@@ -108,9 +109,16 @@ static void plan_tail(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
+	_cleanup_free_ char *sock = xasprintf("%s/qmp.sock", f->run_dir);
 	struct qopt *o = qopt_new(NULL);
 
-	qopt_addf(o, NULL, "unix:%s/qmp.sock", f->run_dir);
+	/* The kernel takes no longer path for a UNIX socket: QEMU would fail to listen. */
+	if (strlen(sock) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
+		plan_check(b, CHECK_FAIL,
+			   "give the profile a shorter file name (it is the VM's name), or set XDG_RUNTIME_DIR to a shorter directory",
+			   "QMP socket '%s': %zu bytes, and a UNIX socket path holds at most %zu", sock, strlen(sock),
+			   sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+	qopt_addf(o, NULL, "unix:%s", sock);
 	qopt_flag(o, "server", true);
 	qopt_flag(o, "wait", false);
 	plan_arg(b, "-qmp");

@@ -226,6 +226,7 @@ START_TEST(long_paths_whole)
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-acpitable", "file=")], want_table);
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-fw_cfg", "name=")], want_fwcfg);
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-qmp", "unix:")], want_qmp);
+		ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, "a UNIX socket path holds at most 107"));
 		plan_free(&pl);
 		free(f.disk[0].path);
 		free_facts(&f);

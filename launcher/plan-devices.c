@@ -132,7 +132,7 @@ static void check_disks(struct builder *b)
 		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
 			_cleanup_free_ char *fix = plan_install_profile_fix(b->f, "");
 			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
-			      key, d->path, strerror(hf->err));
+				   key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
 		else
@@ -215,14 +215,14 @@ static void plan_lg(struct builder *b)
 			_cleanup_free_ char *stale = xasprintf("sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
 							       q, p->lg_size >> 20);
 			plan_check(b, CHECK_FAIL, stale,
-			      "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
-			      p->lg_loc.file, p->lg_loc.line, p->lg_path);
+				   "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
+				   p->lg_loc.file, p->lg_loc.line, p->lg_path);
 		} else if (lg->state != ACC_OK)
 			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
-			      lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
+				   lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
 		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
 			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
-			      plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
+				   plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
 		else
 			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
 		return;
@@ -235,20 +235,20 @@ static void plan_lg(struct builder *b)
 		_cleanup_free_ char *q = shell_quote(p->lg_path);
 		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
 		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
-		      (unsigned)lg->uid);
+			   (unsigned)lg->uid);
 		break;
 	}
 	case ACC_WRONG_TYPE: {
 		_cleanup_free_ char *fix = xasprintf("set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
 						     p->lg_loc.file, p->lg_loc.line, p->name);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
-		      p->lg_loc.line, p->lg_path);
+			   p->lg_loc.line, p->lg_path);
 		break;
 	}
 	case ACC_OK:
 		if (lg->size < p->lg_size)
 			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
-			      plan_size_str(lg->size, have, sizeof(have)), size);
+				   plan_size_str(lg->size, have, sizeof(have)), size);
 		else
 			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
 		break;
@@ -272,31 +272,31 @@ static void plan_audio(struct builder *b)
 		return;
 	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
 		plan_check(b, CHECK_WARN, NULL,
-		      "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
-		      "running system, and nothing is run from it%s",
-		      f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
+			   "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
+			   "running system, and nothing is run from it%s",
+			   f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
 		plan_arg(b, "-audiodev");
 		plan_arg(b, "pipewire,id=snd0");
 		/* Debian 12's QEMU 7.2, for one, is built without it. */
 		if (f->qemu_has_pipewire == 0)
 			plan_check(b, CHECK_FAIL, "backend = pulseaudio  (it works with PipeWire's pulse socket)",
-			      "%s:%u: [audio] backend: %s has no pipewire audio driver (-audiodev help)",
-			      p->audio_loc.file, p->audio_loc.line, f->qemu_path);
+				   "%s:%u: [audio] backend: %s has no pipewire audio driver (-audiodev help)",
+				   p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
 			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
 		else if (f->qemu_path && !f->foreign_root)
 			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
-			      f->qemu_path, strerror(-f->qemu_has_pipewire));
+				   f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)
 			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
-			      "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
+				   "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
 		else
 			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
-			      "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
-			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
+				   "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
+				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
 		struct qopt *o = qopt_new("pa");
 
@@ -306,13 +306,13 @@ static void plan_audio(struct builder *b)
 		plan_arg_opt(b, o);
 		if (!f->audio_socket_path)
 			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
-			      "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
+				   "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
 		else
 			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
-			      "[audio]: Pulse socket %s: %s", f->audio_socket_path,
-			      f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
+				   "[audio]: Pulse socket %s: %s", f->audio_socket_path,
+				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
 								      : strerror(f->audio_socket.err));
 	}
 	plan_arg(b, "-device");
@@ -362,19 +362,19 @@ static void plan_usb(struct builder *b)
 		if (!u) {
 			if (p->usb_missing == MISSING_SKIP)
 				plan_check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
-				      e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
+					   e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
 			else
 				plan_check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
-				      "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
+					   "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
 			if (!e->by_port && p->usb_missing == MISSING_SKIP)
 				continue;
 		} else if (f->usb_node[i].state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
-			      u->port);
+				   u->port);
 		else {
 			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
 			plan_check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
-			      f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
+				   f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
 		}
 		char id[16];
 		struct qopt *o = qopt_new("usb-host");
@@ -437,11 +437,11 @@ static void plan_input(struct builder *b)
 		if (in[i].hf->state == ACC_DENIED) {
 			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
 			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
-			      in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
+				   in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
 		} else if (in[i].hf->state == ACC_MISSING)
 			plan_check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
-			      "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
-			      in[i].kbd ? "keyboard" : "mouse", in[i].path);
+				   "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
+				   in[i].kbd ? "keyboard" : "mouse", in[i].path);
 		else
 			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
 	}

@@ -135,13 +135,13 @@ static void check_qemu(struct builder *b)
 						     "qemu-system-x86  (or your distribution's QEMU package)",
 						     loc->file, loc->line);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: qemu: '%s': %s", loc->file, loc->line, p->qemu,
-		      f->qemu_err == EACCES ? "not a program you may run" : strerror(f->qemu_err));
+			   f->qemu_err == EACCES ? "not a program you may run" : strerror(f->qemu_err));
 	} else {
 		_cleanup_free_ char *where = loc->line ? xasprintf("%s:%u: qemu", loc->file, loc->line) : xstrdup("QEMU");
 		plan_check(b, CHECK_FAIL,
-		      "sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
-		      "%s: '%s' is not on PATH%s", where, p->qemu,
-		      f->qemu_err == EACCES ? " as a program you may run" : "");
+			   "sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
+			   "%s: '%s' is not on PATH%s", where, p->qemu,
+			   f->qemu_err == EACCES ? " as a program you may run" : "");
 	}
 }
 
@@ -159,29 +159,29 @@ void plan_check_machine(struct builder *b)
 		plan_check(b, CHECK_OK, NULL, "/dev/kvm: usable");
 	else if (p->accel == ACCEL_AUTO)
 		plan_check(b, CHECK_WARN, NULL, "/dev/kvm: %s; accel = auto falls back to TCG (slow)",
-		      kvm->state == ACC_MISSING ? "missing" : kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
+			   kvm->state == ACC_MISSING ? "missing" : kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
 	else if (kvm->state == ACC_MISSING)
 		plan_check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
-		      "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
+			   "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
 	else if (kvm->state == ACC_DENIED) {
 		_cleanup_free_ char *fix = xasprintf("sudo usermod -aG kvm %s, then log in again", f->user);
 		plan_check(b, CHECK_FAIL, fix, "/dev/kvm: %s", strerror(kvm->err));
 	} else
 		plan_check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
-		      "/dev/kvm: not a character device");
+			   "/dev/kvm: not a character device");
 
 	if (p->firmware == FW_UEFI) {
 		if (!f->host.has_firmware)
 			plan_check(b, CHECK_FAIL, "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
-			      "UEFI firmware: %s", f->host.firmware_error ? f->host.firmware_error : "not found");
+				   "UEFI firmware: %s", f->host.firmware_error ? f->host.firmware_error : "not found");
 		else
 			plan_check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
-			      f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
-			      f->vars_exists ? "" : " (copied from the template on first run)");
+				   f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
+				   f->vars_exists ? "" : " (copied from the template on first run)");
 	}
 	if (f->host.mem_total && p->memory + (2ULL << 30) > f->host.mem_total)
 		plan_check(b, CHECK_WARN, NULL, "memory: %s for the guest leaves less than 2G of the host's %s",
-		      plan_size_str(p->memory, need, sizeof(need)), plan_size_str(f->host.mem_total, have, sizeof(have)));
+			   plan_size_str(p->memory, need, sizeof(need)), plan_size_str(f->host.mem_total, have, sizeof(have)));
 
 	if (p->hugepages != HUGE_OFF) {
 		uint64_t size = p->hugepages == HUGE_1G ? 1ULL << 30 : 2ULL << 20;
@@ -192,10 +192,10 @@ void plan_check_machine(struct builder *b)
 		/* No pool to fill: the kernel registers one for every page size the CPU has. */
 		if (!pool)
 			plan_check(b, CHECK_FAIL,
-			      p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
+				   p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
 						      : "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
-			      "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
-			      p->hugepages == HUGE_1G ? "1G" : "2M", dir);
+				   "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
+				   p->hugepages == HUGE_1G ? "1G" : "2M", dir);
 		else if (pool->free < pages) {
 			_cleanup_free_ char *boot = p->hugepages == HUGE_1G
 				? xasprintf("  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages %" PRIu64 "x1G)", pages)
@@ -203,11 +203,11 @@ void plan_check_machine(struct builder *b)
 			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
 							     pool->total + pages - pool->free, dir, boot);
 			plan_check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
-			      pages, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)),
-			      pool->free, pool->total);
+				   pages, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)),
+				   pool->free, pool->total);
 		} else
 			plan_check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
-			      pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)));
+				   pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)));
 	}
 
 	if (p->pin.n) {
@@ -218,7 +218,7 @@ void plan_check_machine(struct builder *b)
 			_cleanup_free_ char *fix = xasprintf("change pin = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)",
 							     p->pin_loc.file, p->pin_loc.line, f->host.n_cpus - 1);
 			plan_check(b, CHECK_FAIL, fix, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
-			      p->pin_loc.line, f->host.n_cpus - 1);
+				   p->pin_loc.line, f->host.n_cpus - 1);
 		} else
 			plan_check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
 		b->pl->affinity = p->pin;

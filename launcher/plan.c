@@ -31,8 +31,7 @@ char *shell_quote(const char *s)
 	return r;
 }
 
-void plan_check(struct builder *b, enum check_level level, const char *fix,
-				 const char *fmt, ...)
+void plan_check(struct builder *b, enum check_level level, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 	char *what;
@@ -72,7 +71,7 @@ char *plan_install_profile_fix(const struct vm_facts *f, const char *then)
 
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
 void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
-		       const char *key, const char *what, bool rw)
+		     const char *key, const char *what, bool rw)
 {
 	_cleanup_free_ char *q = shell_quote(hf->path), *fix = NULL;
 
@@ -83,7 +82,7 @@ void plan_check_file(struct builder *b, const struct host_file *hf, const struct
 	case ACC_MISSING:
 		fix = xasprintf("check the path at %s:%u, or put the %s there", loc->file, loc->line, what);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s", loc->file, loc->line, key, what,
-		      hf->path, strerror(hf->err));
+			   hf->path, strerror(hf->err));
 		break;
 	case ACC_DENIED:
 		/* Your own file: your own chmod; somebody else's: readable to all, or yours to write. */
@@ -94,13 +93,13 @@ void plan_check_file(struct builder *b, const struct host_file *hf, const struct
 		else
 			fix = xasprintf("sudo chmod a+r %s", q);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: %s '%s': %s (owner %u, mode %04o)", loc->file,
-		      loc->line, key, what, hf->path, strerror(hf->err), (unsigned)hf->uid,
-		      (unsigned)(hf->mode & 07777));
+			   loc->line, key, what, hf->path, strerror(hf->err), (unsigned)hf->uid,
+			   (unsigned)(hf->mode & 07777));
 		break;
 	case ACC_WRONG_TYPE:
 		fix = xasprintf("change the path at %s:%u to the %s itself", loc->file, loc->line, what);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: '%s' is not a regular file", loc->file, loc->line,
-		      key, hf->path);
+			   key, hf->path);
 		break;
 	}
 }
@@ -125,7 +124,7 @@ static void plan_tail(struct builder *b)
 	plan_arg_opt(b, o);
 	if (f->runtime_fallback)
 		plan_check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
-		      f->run_dir);
+			   f->run_dir);
 	o = qopt_new("on");
 	qopt_add(o, "obsolete", "deny");
 	qopt_add(o, "elevateprivileges", "deny");

@@ -12,7 +12,8 @@ struct builder {
 };
 
 /* A check of @level; @fix is copied (NULL for none). */
-_printf_(4, 5) void plan_check(struct builder *b, enum check_level level, const char *fix, const char *fmt, ...);
+_printf_(4, 5) void plan_check(struct builder *b, enum check_level level, const char *fix, const char *fmt,
+			       ...);
 void plan_arg(struct builder *b, const char *s);
 /* Appends the finished option @o to argv. */
 void plan_arg_opt(struct builder *b, struct qopt *o);
@@ -20,8 +21,8 @@ const char *plan_size_str(uint64_t bytes, char *buf, size_t len);
 /* vfio-setup install for every device the profile names, then whatever @then says. */
 char *plan_install_profile_fix(const struct vm_facts *f, const char *then);
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
-void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
-		     const char *key, const char *what, bool rw);
+void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc, const char *key,
+		     const char *what, bool rw);
 
 /* plan-machine.c */
 void plan_machine(struct builder *b);

@@ -89,31 +89,25 @@ static void plan_disks(struct builder *b)
 			plan_arg_opt(b, o);
 			continue;
 		}
-		switch (d->bus) {
-		case DISK_VIRTIO:
-			plan_arg(b, "-object");
+		if (d->bus == DISK_VIRTIO) {
 			o = qopt_new("iothread");
 			qopt_addf(o, "id", "io.%s", d->name);
+			plan_arg(b, "-object");
 			plan_arg_opt(b, o);
-			o = qopt_new("virtio-blk-pci");
-			qopt_addf(o, "drive", "drive.%s", d->name);
-			qopt_addf(o, "id", "disk.%s", d->name);
+		}
+		o = qopt_new(d->bus == DISK_VIRTIO ? "virtio-blk-pci" : d->bus == DISK_NVME ? "nvme" : "ide-hd");
+		qopt_addf(o, "drive", "drive.%s", d->name);
+		qopt_addf(o, "id", "disk.%s", d->name);
+		switch (d->bus) {
+		case DISK_VIRTIO:
 			qopt_addf(o, "iothread", "io.%s", d->name);
 			break;
 		case DISK_NVME:
-			o = qopt_new("nvme");
-			qopt_addf(o, "drive", "drive.%s", d->name);
-			qopt_addf(o, "id", "disk.%s", d->name);
 			qopt_addf(o, "serial", "qemu-vm-%s", d->name);
 			break;
 		case DISK_SATA:
-			o = qopt_new("ide-hd");
-			qopt_addf(o, "drive", "drive.%s", d->name);
-			qopt_addf(o, "id", "disk.%s", d->name);
 			qopt_addf(o, "bus", "ide.%u", sata++);
 			break;
-		default:
-			abort();
 		}
 		qopt_addf(o, "bootindex", "%u", i + 1);
 		plan_arg(b, "-device");

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include "plan-build.h"
+#include "profile-schema.h"
 
 static bool passes_gpu(const struct builder *b)
 {
@@ -33,7 +34,7 @@ static void plan_display(struct builder *b)
 		plan_arg(b, "VGA,id=vga0");
 	}
 	plan_arg(b, "-display");
-	plan_arg(b, d == DISPLAY_NONE ? "none" : d == DISPLAY_GTK ? "gtk" : "sdl");
+	plan_arg(b, schema_enum_name(&schema_display, d));
 	if (p->console == CONSOLE_STDIO) {
 		plan_arg(b, "-serial");
 		plan_arg(b, "mon:stdio");
@@ -43,7 +44,6 @@ static void plan_display(struct builder *b)
 static void plan_disks(struct builder *b)
 {
 	const struct profile *p = b->p;
-	static const char *const caches[] = { "none", "writeback", "writethrough", "unsafe", "directsync" };
 	unsigned sata = 0;
 
 	for (unsigned i = 0; i < p->n_disk; i++) {
@@ -59,17 +59,15 @@ static void plan_disks(struct builder *b)
 		else
 			fmt = "raw";
 		if (d->aio == AIO_NATIVE || (d->aio == AIO_AUTO && blk && (d->cache == CACHE_NONE || d->cache == CACHE_DIRECTSYNC)))
-			aio = "native";
-		else if (d->aio == AIO_IO_URING)
-			aio = "io_uring";
-		else if (d->aio == AIO_THREADS)
-			aio = "threads";
+			aio = schema_enum_name(&schema_diskaio, AIO_NATIVE);
+		else if (d->aio != AIO_AUTO)
+			aio = schema_enum_name(&schema_diskaio, d->aio);
 		o = qopt_new(NULL);
 		qopt_add(o, "file", d->path);
 		qopt_add(o, "if", "none");
 		qopt_addf(o, "id", "drive.%s", d->name);
 		qopt_add(o, "format", fmt);
-		qopt_add(o, "cache", caches[d->cache]);
+		qopt_add(o, "cache", schema_enum_name(&schema_diskcache, d->cache));
 		if (aio)
 			qopt_add(o, "aio", aio);
 		if (d->discard)
@@ -337,7 +335,7 @@ static void plan_usb(struct builder *b)
 	plan_arg(b, "-device");
 	plan_arg(b, "qemu-xhci,id=" PLAN_USB_CONTROLLER ",p2=15,p3=15");
 	if (p->pointer == POINTER_USB_TABLET || p->pointer == POINTER_USB_MOUSE) {
-		struct qopt *o = qopt_new(p->pointer == POINTER_USB_TABLET ? "usb-tablet" : "usb-mouse");
+		struct qopt *o = qopt_new(schema_enum_name(&schema_pointer, p->pointer));
 
 		qopt_add(o, "id", "pointer");
 		qopt_add(o, "bus", PLAN_USB_BUS);

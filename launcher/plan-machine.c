@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include "plan-build.h"
+#include "profile-schema.h"
 
 static const struct hugepage_pool *pool_for(const struct host_facts *h, uint64_t size)
 {
@@ -84,7 +85,7 @@ void plan_machine(struct builder *b)
 	qopt_flag(o, "share", true);
 	if (p->hugepages != HUGE_OFF) {
 		qopt_flag(o, "hugetlb", true);
-		qopt_add(o, "hugetlbsize", p->hugepages == HUGE_1G ? "1G" : "2M");
+		qopt_add(o, "hugetlbsize", schema_enum_name(&schema_hugepages, p->hugepages));
 		qopt_flag(o, "prealloc", true);
 	}
 	plan_arg_opt(b, o);
@@ -195,7 +196,7 @@ void plan_check_machine(struct builder *b)
 				   p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
 						      : "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
 				   "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
-				   p->hugepages == HUGE_1G ? "1G" : "2M", dir);
+				   schema_enum_name(&schema_hugepages, p->hugepages), dir);
 		else if (pool->free < pages) {
 			_cleanup_free_ char *boot = p->hugepages == HUGE_1G
 				? xasprintf("  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages %" PRIu64 "x1G)", pages)
@@ -203,11 +204,11 @@ void plan_check_machine(struct builder *b)
 			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
 							     pool->total + pages - pool->free, dir, boot);
 			plan_check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
-				   pages, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)),
+				   pages, schema_enum_name(&schema_hugepages, p->hugepages), plan_size_str(p->memory, need, sizeof(need)),
 				   pool->free, pool->total);
 		} else
 			plan_check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
-				   pool->free, p->hugepages == HUGE_1G ? "1G" : "2M", plan_size_str(p->memory, need, sizeof(need)));
+				   pool->free, schema_enum_name(&schema_hugepages, p->hugepages), plan_size_str(p->memory, need, sizeof(need)));
 	}
 
 	if (p->pin.n) {

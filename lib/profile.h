@@ -174,6 +174,10 @@ struct profile_errors {
  * @env_home etc. come from the environment through secure_getenv for ~ and $XDG_* expansion.
  */
 int profile_load(const char *path, struct profile *ret, struct profile_errors *errs);
+/* The same for a profile held in @text; @name stands for its path (messages, the VM's name,
+ * relative paths). */
+int profile_load_string(const char *name, const char *text, struct profile *ret,
+			struct profile_errors *errs);
 void profile_free(struct profile *p);
 void profile_errors_free(struct profile_errors *e);
 
@@ -195,6 +199,8 @@ int parse_pci_addr(const char *s, struct pci_addr *ret);
 int parse_pci_id(const char *s, struct pci_id *ret);
 int parse_bool(const char *s, bool *ret);
 int parse_usb_port(const char *s, unsigned *ret_bus, char *ret_port, size_t len);
+/* A unicast MAC like 52:54:00:12:34:56; -EDOM for a multicast one. */
+int parse_mac(const char *s, uint8_t mac[6]);
 /* Expands a leading ~ and $HOME/$XDG_*; returns a malloc'd string or NULL (-EINVAL in errno). */
 char *expand_path(const char *s);
 

@@ -49,10 +49,11 @@ static char *repeating_keys(void)
 	return list;
 }
 
-/* An unknown key: the keys there are. */
+/* An unknown key: the nearest known one when it looks like a typo, and the keys there are. */
 static void unknown_key(struct schema_ctx *c, enum schema_section section, const char *secname)
 {
-	_cleanup_free_ char *list = xstrdup(""), *shown = escape_control(secname);
+	_cleanup_free_ char *list = xstrdup(""), *shown = escape_control(secname), *hint = NULL;
+	const char *near = schema_nearest(section, c->r->key);
 
 	for (size_t j = 0; j < schema_n_keys; j++) {
 		char *next;
@@ -63,7 +64,8 @@ static void unknown_key(struct schema_ctx *c, enum schema_section section, const
 		free(list);
 		list = next;
 	}
-	schema_bad(c, "unknown key in [%s] (expected %s)", shown, list);
+	hint = near ? xasprintf("did you mean '%s'? ", near) : xstrdup("");
+	schema_bad(c, "unknown key in [%s] (%sexpected %s)", shown, hint, list);
 }
 
 /* Splits "[pci gpu]" into its type; -1 and an error when the header is not one we know. */

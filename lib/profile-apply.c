@@ -26,7 +26,7 @@ void schema_bad(struct schema_ctx *c, const char *fmt, ...)
 
 static void expected(struct schema_ctx *c, const char *what)
 {
-	_cleanup_free_ char *v = xstrdup(c->r->value);
+	_cleanup_free_ char *v = escape_control(c->r->value);
 
 	schema_bad(c, "expected %s, got '%s'", what, v);
 }
@@ -100,7 +100,7 @@ static char *unset_variable(const char *s)
  * characters (they would change the structure of a QEMU option or a log line). */
 static char *get_path(struct schema_ctx *c)
 {
-	_cleanup_free_ char *e = NULL, *v = xstrdup(c->r->value);
+	_cleanup_free_ char *e = NULL, *v = escape_control(c->r->value);
 	const char *raw = c->r->value;
 
 	if (strempty(raw)) {
@@ -351,9 +351,17 @@ void parse_qemu_arg(struct schema_ctx *c, void *dst)
 	strv_push(args, c->r->value);
 }
 
+static bool has_control(const char *s)
+{
+	for (const unsigned char *t = (const unsigned char *)s; *t; t++)
+		if ((*t < 0x20 && *t != '\t') || *t == 0x7f)
+			return true;
+	return false;
+}
+
 static void apply_size(struct schema_ctx *c, const struct schema_key *k, uint64_t *dst)
 {
-	_cleanup_free_ char *v = xstrdup(c->r->value);
+	_cleanup_free_ char *v = escape_control(c->r->value);
 	char lo[32], hi[32], al[32];
 	uint64_t s;
 	int r = parse_size(c->r->value, &s);
@@ -378,6 +386,11 @@ void schema_apply(struct schema_ctx *c, const struct schema_key *k, void *base)
 	void *dst = (char *)base + k->off;
 	size_t errors = c->doc->errs->msgs.n;
 
+	/* ESC or BEL would reach the terminal, the desktop entry and the logs as they are. */
+	if (has_control(v)) {
+		expected(c, "a value without control characters");
+		return;
+	}
 	switch (k->type) {
 	case ST_TEXT: {
 		size_t len = strlen(v);

@@ -36,7 +36,7 @@ void ini_error(struct ini_doc *doc, unsigned line, const char *key, const char *
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (key) {
-		_cleanup_free_ char *k = xstrdup(key);
+		_cleanup_free_ char *k = escape_control(key);
 		strv_pushf(msgs, "%s:%u: %s: %s", doc->file, line, k, msg);
 	} else
 		strv_pushf(msgs, "%s:%u: %s", doc->file, line, msg);
@@ -62,7 +62,7 @@ static void push_sec(struct reader *rd, char *name)
  * split it somewhere the user did not mean. */
 static bool line_shape_ok(struct reader *rd, const char *s)
 {
-	_cleanup_free_ char *shown = xstrdup(s);
+	_cleanup_free_ char *shown = escape_control(s);
 	const char *eq;
 
 	if (*s == '\0' || *s == ';' || *s == '#')

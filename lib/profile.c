@@ -71,7 +71,7 @@ static void unknown_key(struct schema_ctx *c, enum schema_section section, const
 /* Splits "[pci gpu]" into its type; -1 and an error when the header is not one we know. */
 static int classify_section(struct ini_doc *doc, const struct ini_sec *s, char **ret_name)
 {
-	_cleanup_free_ char *type = NULL, *shown = xstrdup(s->name);
+	_cleanup_free_ char *type = NULL, *shown = escape_control(s->name);
 	const char *sp = strchr(s->name, ' ');
 	const char *name = NULL;
 
@@ -200,7 +200,7 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 	struct pci_section *pci = NULL;
 	struct disk_section *disk = NULL;
 	const struct ini_sec *s = &doc->secs[si];
-	_cleanup_free_ char *shown = xstrdup(s->name);
+	_cleanup_free_ char *shown = escape_control(s->name);
 	struct seen_key seen[64];
 	unsigned n_seen = 0;
 
@@ -338,7 +338,7 @@ static void validate(struct ini_doc *doc, struct profile *p)
 			continue;
 		if (!schema_sections[type].named) {
 			if (once[type]) {
-				_cleanup_free_ char *shown = xstrdup(doc->secs[si].name);
+				_cleanup_free_ char *shown = escape_control(doc->secs[si].name);
 				ini_error(doc, doc->secs[si].line, NULL,
 					 "[%s]: section given twice (first on line %u); put all its keys in one",
 					  shown, once_line[type]);

@@ -36,7 +36,7 @@ TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
 
-.PHONY: all check check-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck
+.PHONY: all check check-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck keyref
 all: $(PROGRAMS)
 
 # Stop before the compiler does, naming what pkg-config cannot find.
@@ -73,6 +73,20 @@ $(B)/tests/%: tests/%.c $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
 		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
+
+# The profile key reference, generated from the schema table (lib/profile-schema.c).
+$(B)/schema-doc: tools/schema-doc.c $(B)/libqvm.a
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libqvm.a $(PKG_LIBS)
+
+# Rewrites README.md's key reference between its marker comments; test-schema fails until
+# README.md and the table agree.
+keyref: $(B)/schema-doc
+	$(B)/schema-doc markdown > $(B)/keyref.md
+	awk -v ref=$(B)/keyref.md '/^<!-- keyref start/ { print; while ((getline l < ref) > 0) print l; skip = 1; next } \
+		/^<!-- keyref end/ { skip = 0 } !skip' README.md > $(B)/README.md.new
+	grep -q '^<!-- keyref end' $(B)/README.md.new
+	mv $(B)/README.md.new README.md
 
 check-build: all $(TESTS)
 

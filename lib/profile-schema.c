@@ -243,29 +243,30 @@ const struct schema_key *schema_find(enum schema_section section, const char *ke
 	return any;
 }
 
-/* Levenshtein distance, enough for key names (at most one line long). */
+/* Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
 static size_t distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	_cleanup_free_ size_t *row = xcalloc(lb + 1, sizeof(size_t));
+	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
+	_cleanup_free_ size_t *d = xcalloc((la + 1) * w, sizeof(size_t));
 
+	for (size_t i = 0; i <= la; i++)
+		d[i * w] = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
+		d[j] = j;
+	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			size_t best = d[(i - 1) * w + j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[(i - 1) * w + j] + 1 < best)
+				best = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < best)
+				best = d[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[(i - 2) * w + j - 2] + 1 < best)
+				best = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = best;
 		}
-	}
-	return row[lb];
+	return d[la * w + lb];
 }
 
 const char *schema_nearest(enum schema_section section, const char *key)

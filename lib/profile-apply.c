@@ -228,29 +228,37 @@ void parse_server(struct schema_ctx *c, void *dst)
 	set_str(dst, streq(c->r->value, "auto") ? NULL : get_path(c));
 }
 
-void parse_usb_entry(struct schema_ctx *c, void *dst)
+/* Appends a [usb] device or port; the caps are PROFILE_MAX_DEVICES in all. */
+static void push_usb(struct schema_ctx *c, const struct usb_entry *e)
 {
 	struct profile *p = c->p;
-	struct usb_entry e = { .loc = c->loc };
 
-	if (streq(c->r->key, "device")) {
-		if (parse_pci_id(c->r->value, &e.id) < 0) {
-			expected(c, "vendor:product in hex like 046d:c52b");
-			return;
-		}
-	} else {
-		e.by_port = true;
-		if (parse_usb_port(c->r->value, &e.bus, e.port, sizeof(e.port)) < 0) {
-			expected(c, "bus-port like 1-4 or 3-1.2: bus 1-255, ports 1-31, at most 7 deep "
-				    "(qemu-vm devices lists them)");
-			return;
-		}
-	}
 	if (p->n_usb >= PROFILE_MAX_DEVICES) {
 		schema_bad(c, "at most %d USB devices", PROFILE_MAX_DEVICES);
 		return;
 	}
-	p->usb[p->n_usb++] = e;
+	p->usb[p->n_usb++] = *e;
+}
+
+void parse_usb_device(struct schema_ctx *c, void *dst)
+{
+	struct usb_entry e = { .loc = c->loc };
+
+	if (parse_pci_id(c->r->value, &e.id) < 0)
+		expected(c, "vendor:product in hex like 046d:c52b");
+	else
+		push_usb(c, &e);
+}
+
+void parse_usb_port_key(struct schema_ctx *c, void *dst)
+{
+	struct usb_entry e = { .loc = c->loc, .by_port = true };
+
+	if (parse_usb_port(c->r->value, &e.bus, e.port, sizeof(e.port)) < 0)
+		expected(c, "bus-port like 1-4 or 3-1.2: bus 1-255, ports 1-31, at most 7 deep "
+			    "(qemu-vm devices lists them)");
+	else
+		push_usb(c, &e);
 }
 
 void parse_grab_toggle(struct schema_ctx *c, void *dst)

@@ -182,10 +182,10 @@ const struct schema_key schema_keys[] = {
 	{ SEC_AUDIO, "model", ST_ENUM, VM(audio_model), .choices = &schema_audio_model,
 	  .doc = "the emulated HD Audio controller", .example = "ich9" },
 
-	{ SEC_USB, "device", ST_CUSTOM, 0, .parse = parse_usb_entry, .repeat = true,
+	{ SEC_USB, "device", ST_CUSTOM, 0, .parse = parse_usb_device, .repeat = true,
 	  .expect = "vendor:product in hex like 046d:c52b",
 	  .doc = "a device by vendor:product", .example = "046d:c52b" },
-	{ SEC_USB, "port", ST_CUSTOM, 0, .parse = parse_usb_entry, .repeat = true,
+	{ SEC_USB, "port", ST_CUSTOM, 0, .parse = parse_usb_port_key, .repeat = true,
 	  .expect = "bus-port like 1-4 or 3-1.2",
 	  .doc = "whatever is plugged into that port (qemu-vm devices shows them)", .example = "1-4" },
 	{ SEC_USB, "missing", ST_ENUM, VM(usb_missing), .choices = &schema_missing,

@@ -34,22 +34,14 @@ static void expected(struct schema_ctx *c, const char *what)
 /* "a, b or c": the names an enum accepts, aliases left out. */
 static char *choice_list(const struct schema_enum *e, const char *last_sep)
 {
-	size_t n = 0, i = 0;
-	char *list = xstrdup("");
+	struct strv names = { 0 };
+	char *list;
 
 	for (size_t j = 0; j < e->n; j++)
-		n += !e->choices[j].alias;
-	for (size_t j = 0; j < e->n; j++) {
-		char *next;
-
-		if (e->choices[j].alias)
-			continue;
-		next = xasprintf("%s%s%s", list, i == 0 ? "" : i + 1 == n ? last_sep : ", ",
-				 e->choices[j].name);
-		free(list);
-		list = next;
-		i++;
-	}
+		if (!e->choices[j].alias)
+			strv_push(&names, e->choices[j].name);
+	list = strv_join_list(&names, last_sep);
+	strv_clear(&names);
 	return list;
 }
 

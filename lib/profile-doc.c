@@ -11,16 +11,15 @@ char *schema_value_text(const struct schema_key *k)
 	format_size(k->max, hi, sizeof(hi));
 	format_size(k->align, al, sizeof(al));
 	if (k->choices) {
-		char *list = xstrdup("");
-		for (size_t i = 0; i < k->choices->n; i++) {
-			char *next;
-			if (k->choices->choices[i].alias)
-				continue;
-			next = xasprintf("%s%s`%s`", list, list[0] ? ", " : "one of ", k->choices->choices[i].name);
-			free(list);
-			list = next;
-		}
-		return list;
+		struct strv names = { 0 };
+		_cleanup_free_ char *list = NULL;
+
+		for (size_t i = 0; i < k->choices->n; i++)
+			if (!k->choices->choices[i].alias)
+				strv_pushf(&names, "`%s`", k->choices->choices[i].name);
+		list = strv_join_list(&names, ", ");
+		strv_clear(&names);
+		return xasprintf("one of %s", list);
 	}
 	switch (k->type) {
 	case ST_TEXT:

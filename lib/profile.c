@@ -17,53 +17,37 @@ bool valid_device_name(const char *s)
 /* "vm, pci NAME, …, fw_cfg or qemu": the sections, for the unknown-section hint. */
 static char *section_list(void)
 {
-	char *list = xstrdup("");
+	struct strv names = { 0 };
+	char *list;
 
-	for (size_t t = 0; t < _SEC_MAX; t++) {
-		char *next = xasprintf("%s%s%s%s", list, t == 0 ? "" : t + 1 == _SEC_MAX ? " or " : ", ",
-				       schema_sections[t].name, schema_sections[t].named ? " NAME" : "");
-		free(list);
-		list = next;
-	}
+	for (size_t t = 0; t < _SEC_MAX; t++)
+		strv_pushf(&names, "%s%s", schema_sections[t].name, schema_sections[t].named ? " NAME" : "");
+	list = strv_join_list(&names, " or ");
+	strv_clear(&names);
 	return list;
 }
 
-/* "device, port, table and arg": the keys a line may repeat. */
-static char *repeating_keys(void)
+/* "device, port, table and arg", or the keys of one section: rows picked from the table. */
+static char *key_list(bool repeating, int section, const char *last_sep)
 {
-	size_t n = 0, i = 0;
-	char *list = xstrdup("");
+	struct strv names = { 0 };
+	char *list;
 
 	for (size_t j = 0; j < schema_n_keys; j++)
-		n += schema_keys[j].repeat;
-	for (size_t j = 0; j < schema_n_keys; j++) {
-		char *next;
-
-		if (!schema_keys[j].repeat)
-			continue;
-		next = xasprintf("%s%s%s", list, i == 0 ? "" : i + 1 == n ? " and " : ", ", schema_keys[j].key);
-		free(list);
-		list = next;
-		i++;
-	}
+		if (schema_keys[j].key && (repeating ? schema_keys[j].repeat : (int)schema_keys[j].section == section))
+			strv_push(&names, schema_keys[j].key);
+	list = strv_join_list(&names, last_sep);
+	strv_clear(&names);
 	return list;
 }
 
 /* An unknown key: the nearest known one when it looks like a typo, and the keys there are. */
 static void unknown_key(struct schema_ctx *c, enum schema_section section, const char *secname)
 {
-	_cleanup_free_ char *list = xstrdup(""), *shown = escape_control(secname), *hint = NULL;
+	_cleanup_free_ char *list = key_list(false, (int)section, ", "), *shown = escape_control(secname);
+	_cleanup_free_ char *hint = NULL;
 	const char *near = schema_nearest(section, c->r->key);
 
-	for (size_t j = 0; j < schema_n_keys; j++) {
-		char *next;
-
-		if (schema_keys[j].section != section || !schema_keys[j].key)
-			continue;
-		next = xasprintf("%s%s%s", list, list[0] ? ", " : "", schema_keys[j].key);
-		free(list);
-		list = next;
-	}
 	hint = near ? xasprintf("did you mean '%s'? ", near) : xstrdup("");
 	schema_bad(c, "unknown key in [%s] (%sexpected %s)", shown, hint, list);
 }
@@ -71,7 +55,7 @@ static void unknown_key(struct schema_ctx *c, enum schema_section section, const
 /* Splits "[pci gpu]" into its type; -1 and an error when the header is not one we know. */
 static int classify_section(struct ini_doc *doc, const struct ini_sec *s, char **ret_name)
 {
-	_cleanup_free_ char *type = NULL, *shown = escape_control(s->name);
+	_cleanup_free_ char *type = NULL, *shown = escape_control(s->name), *list = NULL;
 	const char *sp = strchr(s->name, ' ');
 	const char *name = NULL;
 
@@ -95,10 +79,8 @@ static int classify_section(struct ini_doc *doc, const struct ini_sec *s, char *
 		}
 		return (int)t;
 	}
-	{
-		_cleanup_free_ char *list = section_list();
-		ini_error(doc, s->line, NULL, "[%s]: unknown section (expected %s)", shown, list);
-	}
+	list = section_list();
+	ini_error(doc, s->line, NULL, "[%s]: unknown section (expected %s)", shown, list);
 	return -1;
 }
 
@@ -259,7 +241,7 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 		if (!k->repeat) {
 			unsigned first = seen_line(seen, n_seen, r->key);
 			if (first) {
-				_cleanup_free_ char *rep = repeating_keys();
+				_cleanup_free_ char *rep = key_list(true, -1, " and ");
 				schema_bad(&c, "set again; it was already set on line %u (only %s may repeat)", first,
 					   rep);
 				continue;

@@ -42,3 +42,17 @@ bool strv_contains(const struct strv *s, const char *str)
 			return true;
 	return false;
 }
+
+char *strv_join_list(const struct strv *s, const char *last_sep)
+{
+	size_t len = 1;
+	char *r, *o;
+
+	for (size_t i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + (i == 0 ? 0 : i + 1 == s->n ? strlen(last_sep) : 2);
+	r = o = xmalloc(len);
+	*o = '\0';
+	for (size_t i = 0; i < s->n; i++)
+		o = stpcpy(stpcpy(o, i == 0 ? "" : i + 1 == s->n ? last_sep : ", "), s->v[i]);
+	return r;
+}

@@ -16,3 +16,5 @@ void strv_push_take(struct strv *s, char *str);
 void strv_pushf(struct strv *s, const char *fmt, ...) _printf_(2, 3);
 void strv_clear(struct strv *s);
 bool strv_contains(const struct strv *s, const char *str);
+/* "a, b or c": the strings joined by ", ", the last two by @last_sep (" or ", " and "). */
+char *strv_join_list(const struct strv *s, const char *last_sep);

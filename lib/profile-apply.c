@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
-#include "profile-schema.h"
+#include "profile-internal.h"
 
 /* ---- errors ---- */
 

@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include "profile-schema.h"
+#include "profile-internal.h"
 
 int parse_size(const char *s, uint64_t *ret)
 {

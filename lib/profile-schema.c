@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The profile schema: its sections, its enums' names and one table row per key. */
 #include <stddef.h>
-#include "profile-schema.h"
+#include "profile-internal.h"
 
 #define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define C(n, v) { .name = n, .value = v }

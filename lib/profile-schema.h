@@ -4,7 +4,6 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "profile-ini.h"
 #include "profile.h"
 
 enum schema_section {
@@ -99,39 +98,8 @@ const struct schema_key *schema_find(enum schema_section section, const char *ke
 /* The known key in @section nearest to @key by edit distance, when close enough to be a typo. */
 const char *schema_nearest(enum schema_section section, const char *key);
 
-/* What one value is checked against: the record, where it goes, where errors go. */
-struct schema_ctx {
-	struct ini_doc *doc;
-	struct profile *p;
-	const struct ini_rec *r;
-	struct loc loc;
-};
-
-/* Parses c->r's value by @k into the section's struct at @base. Errors go to c->doc. */
-void schema_apply(struct schema_ctx *c, const struct schema_key *k, void *base);
-
 /* Renders the key reference as a markdown table (the README's). */
 void schema_write_markdown(FILE *out);
-
-/* The parsers of ST_CUSTOM rows (profile-apply.c). With off 0 they get the section's struct. */
-void parse_qemu(struct schema_ctx *c, void *dst);
-void parse_subids(struct schema_ctx *c, void *dst);
-void parse_skip_functions(struct schema_ctx *c, void *dst);
-void parse_media(struct schema_ctx *c, void *dst);
-void parse_resolution(struct schema_ctx *c, void *dst);
-void parse_server(struct schema_ctx *c, void *dst);
-void parse_usb_device(struct schema_ctx *c, void *dst);
-void parse_usb_port_key(struct schema_ctx *c, void *dst);
-void parse_grab_toggle(struct schema_ctx *c, void *dst);
-void parse_mac_key(struct schema_ctx *c, void *dst);
-void parse_acpi_table(struct schema_ctx *c, void *dst);
-void parse_fwcfg(struct schema_ctx *c, void *dst);
-void parse_qemu_arg(struct schema_ctx *c, void *dst);
-
-/* Shared inside the profile code. */
-_printf_(2, 3) void schema_bad(struct schema_ctx *c, const char *fmt, ...);
-bool valid_device_name(const char *s);
-const char *xdg_dir(const char *var, const char *home_suffix);
 
 /* For the docs: what @k takes, in words (malloc'd), and its name ("opt/NAME" for any key). */
 char *schema_value_text(const struct schema_key *k);

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include "profile-schema.h"
+#include "profile-internal.h"
 
 bool valid_device_name(const char *s)
 {

@@ -3,7 +3,7 @@
 #include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
-#include "profile-schema.h"
+#include "profile-internal.h"
 
 /* Applies one row to @value in a fresh profile, as the loader would; returns the error count. */
 static size_t apply_one(const struct schema_key *k, const char *value, struct profile *p,

@@ -448,7 +448,7 @@ void schema_apply(struct schema_ctx *c, const struct schema_key *k, void *base)
 		k->parse(c, dst);
 		break;
 	}
-	if (c->doc->errs->msgs.n != errors)
+	if (c->doc->errs->msgs.n != errors || c->r->line == 0) /* line 0: a default */
 		return;
 	if (k->loc_off)
 		*(struct loc *)((char *)base + k->loc_off) = c->loc;

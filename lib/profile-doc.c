@@ -62,8 +62,8 @@ static void cell(FILE *out, const char *s)
 
 void schema_write_markdown(FILE *out)
 {
-	fprintf(out, "| section | key | value | what it does | example |\n");
-	fprintf(out, "|---|---|---|---|---|\n");
+	fprintf(out, "| section | key | value | default | what it does | example |\n");
+	fprintf(out, "|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < schema_n_keys; i++) {
 		const struct schema_key *k = &schema_keys[i];
 		const struct schema_section_def *s = &schema_sections[k->section];
@@ -72,7 +72,12 @@ void schema_write_markdown(FILE *out)
 		fprintf(out, "| `[%s%s]` | `%s`%s | ", s->name, s->named ? " NAME" : "", schema_key_name(k),
 			k->repeat ? " (repeats)" : "");
 		cell(out, value);
-		fputs(" | ", out);
+		if (k->def) {
+			fputs(" | `", out);
+			cell(out, k->def);
+			fputs("` | ", out);
+		} else
+			fputs(" | | ", out);
 		cell(out, k->doc);
 		fputs(" | `", out);
 		cell(out, k->example);

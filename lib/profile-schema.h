@@ -72,6 +72,8 @@ struct schema_key {
 	const struct schema_enum *choices; /* ST_ENUM */
 	void (*parse)(struct schema_ctx *c, void *dst); /* ST_CUSTOM */
 	bool repeat;        /* another line means another one, not "set again" */
+	const char *def;    /* the default, as a profile would write it (ST_TOGGLE: also "auto");
+			     * NULL: zero, or set by a rule across keys (the doc says which) */
 	const char *expect; /* what a bad value was expected to be: "a size like 16G or 512M" */
 	const char *why;    /* appended to a limit error: "(ivshmem needs one)" */
 	const char *doc;    /* one line, for the README, the man page, completion */

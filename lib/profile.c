@@ -84,25 +84,23 @@ static int classify_section(struct ini_doc *doc, const struct ini_sec *s, char *
 	return -1;
 }
 
-static void defaults(struct profile *p)
+/* Sets the defaults of the rows that write into @base (struct profile, or one new [pci] or
+ * [disk] section), each parsed from the row as a profile would write it. */
+static void defaults(struct ini_doc *doc, struct profile *p, enum schema_base kind, void *base)
 {
-	p->memory = 4ULL << 30;
-	p->accel = ACCEL_KVM;
-	p->hyperv = T_ON;
-	p->hide_hypervisor = T_OFF;
-	p->qemu = xstrdup("qemu-system-x86_64");
-	p->cpu_model = xstrdup("host");
-	p->display = DISPLAY_AUTO;
-	p->console = CONSOLE_NONE;
-	p->audio = AUDIO_NONE;
-	p->audio_model = AUDIO_ICH9;
-	p->usb_missing = MISSING_FAIL;
-	p->grab_all = true;
-	p->repeat = true;
-	p->pointer = POINTER_USB_TABLET;
-	p->net = NET_USER;
-	p->nic = NIC_VIRTIO;
-	p->mac_auto = true;
+	for (size_t i = 0; i < schema_n_keys; i++) {
+		const struct schema_key *k = &schema_keys[i];
+		const struct ini_rec r = { .key = (char *)k->key, .value = (char *)k->def, .line = 0 };
+		struct schema_ctx c = { .doc = doc, .p = p, .r = &r };
+
+		if (!k->def || schema_sections[k->section].base != kind)
+			continue;
+		/* "auto" is no value a user may write for an on/off key, only its default. */
+		if (k->type == ST_TOGGLE && streq(k->def, "auto"))
+			*(enum toggle3 *)((char *)base + k->off) = T_AUTO;
+		else
+			schema_apply(&c, k, base);
+	}
 }
 
 /* The keys a section set, each with the line of its first setting. */
@@ -210,12 +208,12 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 	}
 	if (type == SEC_PCI) {
 		pci = &p->pci[p->n_pci++];
-		*pci = (struct pci_section){ .name = devname, .loc = { p->path, s->line },
-					     .rombar = T_AUTO, .subids = SUBIDS_OFF,
-					     .rootport = ROOTPORT_AUTO, .hotplug = T_AUTO };
+		*pci = (struct pci_section){ .name = devname, .loc = { p->path, s->line } };
+		defaults(doc, p, BASE_PCI, pci);
 	} else if (type == SEC_DISK) {
 		disk = &p->disk[p->n_disk++];
 		*disk = (struct disk_section){ .name = devname, .loc = { p->path, s->line } };
+		defaults(doc, p, BASE_DISK, disk);
 	} else if (type == SEC_LG) {
 		p->lg = true;
 		p->lg_loc = (struct loc){ p->path, s->line };
@@ -377,7 +375,7 @@ static int load_stream(FILE *f, const char *path, struct profile *ret, struct pr
 		profile_free(&p);
 		return -EINVAL;
 	}
-	defaults(&p);
+	defaults(&doc, &p, BASE_PROFILE, &p);
 	r = ini_read(f, &doc);
 	if (r < 0) {
 		ini_doc_free(&doc);

@@ -56,6 +56,40 @@ START_TEST(every_example_parses)
 END_TEST
 
 /* A row whose type checks a value must refuse one that no key takes. */
+START_TEST(every_default_parses)
+{
+	struct profile p = { 0 };
+	struct profile_errors e = { 0 };
+
+	for (size_t i = 0; i < schema_n_keys; i++) {
+		const struct schema_key *k = &schema_keys[i];
+
+		if (!k->def || (k->type == ST_TOGGLE && streq(k->def, "auto")))
+			continue;
+		if (apply_one(k, k->def, &p, &e))
+			ck_abort_msg("%s: default '%s' does not parse: %s", schema_key_name(k), k->def, e.msgs.v[0]);
+		reset(&p, &e);
+	}
+	/* What an empty profile and bare sections get from the table. */
+	ck_assert_int_eq(profile_load_string("/tmp/t.ini", "[pci g]\nhost = 01:00.0\n[disk d]\npath = /x\n", &p, &e), 0);
+	ck_assert_uint_eq(p.memory, 4ULL << 30);
+	ck_assert_int_eq(p.accel, ACCEL_KVM);
+	ck_assert_int_eq(p.hyperv, T_ON);
+	ck_assert_int_eq(p.hide_hypervisor, T_OFF);
+	ck_assert_str_eq(p.qemu, "qemu-system-x86_64");
+	ck_assert_uint_eq(p.qemu_loc.line, 0); /* a default has no line */
+	ck_assert_str_eq(p.cpu_model, "host");
+	ck_assert_int_eq(p.audio_model, AUDIO_ICH9);
+	ck_assert(p.grab_all && p.repeat && p.mac_auto);
+	ck_assert_int_eq(p.pci[0].rombar, T_AUTO);
+	ck_assert_int_eq(p.pci[0].hotplug, T_AUTO);
+	ck_assert_int_eq(p.pci[0].subids, SUBIDS_OFF);
+	ck_assert_int_eq(p.disk[0].bus, DISK_VIRTIO);
+	ck_assert(!p.disk[0].cdrom);
+	profile_free(&p);
+}
+END_TEST
+
 START_TEST(every_row_refuses_garbage)
 {
 	static const char *const free_text[] = { "title", "server", "table", "arg" };
@@ -253,6 +287,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, every_example_parses);
+	tcase_add_test(tc, every_default_parses);
 	tcase_add_test(tc, every_row_refuses_garbage);
 	tcase_add_test(tc, every_enum_round_trips);
 	tcase_add_test(tc, keys_unique);

@@ -104,7 +104,8 @@ static char *get_path(struct schema_ctx *c)
 		if (errno == EINVAL && raw[0] == '~' && raw[1] != '/' && raw[1] != '\0')
 			schema_bad(c, "expected ~/path or a full path (~user is not expanded), got '%s'", v);
 		else if (errno == EINVAL)
-			schema_bad(c, "expected a path using only ~, $HOME and $XDG_* variables, got '%s'", v);
+			schema_bad(c, "expected a path using only ~, $HOME and $XDG_* variables, got '%s'",
+				   v);
 		else if (errno == ENAMETOOLONG)
 			schema_bad(c, "path is longer than %d characters", PATH_MAX - 1);
 		else {
@@ -181,7 +182,8 @@ void parse_skip_functions(struct schema_ctx *c, void *dst)
 	}
 	for (unsigned j = 0; j < s.n; j++) {
 		if (s.cpu[j] == 0) {
-			expected(c, "a list of functions 1-7 like 1 or 1,2 (function 0 is the device itself)");
+			expected(c,
+				 "a list of functions 1-7 like 1 or 1,2 (function 0 is the device itself)");
 			return;
 		}
 		if (s.cpu[j] > 7) {
@@ -270,7 +272,8 @@ void parse_mac_key(struct schema_ctx *c, void *dst)
 	if (streq(v, "auto"))
 		p->mac_auto = true;
 	else if (r == -EDOM)
-		expected(c, "auto or a unicast MAC like 52:54:00:12:34:56 (an odd first byte means multicast)");
+		expected(c,
+			 "auto or a unicast MAC like 52:54:00:12:34:56 (an odd first byte means multicast)");
 	else if (r < 0)
 		expected(c, "auto or a unicast MAC like 52:54:00:12:34:56");
 	else
@@ -291,8 +294,10 @@ void parse_acpi_table(struct schema_ctx *c, void *dst)
 		return;
 	/* -acpitable file= takes a colon-separated list: a ':' would split the path. */
 	if (strchr(path, ':')) {
-		schema_bad(c, "path contains ':', which -acpitable reads as a list separator: '%s' (rename the file)",
-			   path);
+		schema_bad(
+			c,
+			"path contains ':', which -acpitable reads as a list separator: '%s' (rename the file)",
+			path);
 		free(path);
 		return;
 	}
@@ -372,8 +377,9 @@ static void apply_size(struct schema_ctx *c, const struct schema_key *k, uint64_
 	if (r < 0 && r != -ERANGE)
 		expected(c, k->expect);
 	else if (r < 0 || s < k->min || s > k->max || (k->pow2 && (s & (s - 1))))
-		schema_bad(c, "expected %s from %s to %s%s%s, got '%s'", k->pow2 ? "a power of two" : "a size",
-			   lo, hi, k->why ? " " : "", k->why ? k->why : "", v);
+		schema_bad(c, "expected %s from %s to %s%s%s, got '%s'",
+			   k->pow2 ? "a power of two" : "a size", lo, hi, k->why ? " " : "",
+			   k->why ? k->why : "", v);
 	else if (k->align && s % k->align)
 		schema_bad(c, "expected a multiple of %s, got '%s'", al, v);
 	else

@@ -70,7 +70,8 @@ static bool line_shape_ok(struct reader *rd, const char *s)
 	if (*s == '[') {
 		const char *end = strchr(s, ']');
 		if (!end) {
-			ini_error(rd->doc, rd->line, NULL, "section header: expected '[name]', got '%s'", shown);
+			ini_error(rd->doc, rd->line, NULL, "section header: expected '[name]', got '%s'",
+				  shown);
 			push_sec(rd, NULL);
 			return false;
 		}
@@ -95,8 +96,7 @@ static bool line_shape_ok(struct reader *rd, const char *s)
 			return false;
 		}
 	if (!eq || eq == s) {
-		ini_error(rd->doc, rd->line, NULL, "expected 'key = value' or '[section]', got '%s'",
-			  shown);
+		ini_error(rd->doc, rd->line, NULL, "expected 'key = value' or '[section]', got '%s'", shown);
 		return false;
 	}
 	return true;
@@ -130,8 +130,8 @@ static char *next_line(char *str, int num, void *stream)
 			continue;
 		}
 		if (len + 3 > (size_t)num) {
-			ini_error(rd->doc, rd->line, NULL, "line is %zu characters long; at most %d fit",
-				  len, num - 3);
+			ini_error(rd->doc, rd->line, NULL, "line is %zu characters long; at most %d fit", len,
+				  num - 3);
 			continue;
 		}
 		/* All leading blanks: inih would read an indented line as a continuation. */

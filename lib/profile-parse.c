@@ -20,11 +20,20 @@ int parse_size(const char *s, uint64_t *ret)
 	if (errno == ERANGE)
 		n = ULLONG_MAX; /* still -ERANGE below when the unit is right */
 	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1ULL << 10; break;
-	case 'M': mult = 1ULL << 20; break;
-	case 'G': mult = 1ULL << 30; break;
-	case 'T': mult = 1ULL << 40; break;
-	default: return -EINVAL;
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	case 'T':
+		mult = 1ULL << 40;
+		break;
+	default:
+		return -EINVAL;
 	}
 	end++;
 	if (*end == 'i' && end[1] == 'B')
@@ -260,8 +269,9 @@ char *expand_path(const char *s)
 			for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
 				if (strlen(vars[i].name) == nlen && !strncmp(name, vars[i].name, nlen)) {
 					known = true;
-					val = streq(vars[i].name, "HOME") ? secure_getenv("HOME")
-									: xdg_dir(vars[i].name, vars[i].home_suffix);
+					val = streq(vars[i].name, "HOME")
+						      ? secure_getenv("HOME")
+						      : xdg_dir(vars[i].name, vars[i].home_suffix);
 				}
 			if (!known) {
 				errno = EINVAL;
@@ -303,8 +313,8 @@ int parse_mac(const char *s, uint8_t mac[6])
 	unsigned b[6];
 	char tail;
 
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				       &b[4], &b[5], &tail) != 6)
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 17; i++)
 		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))

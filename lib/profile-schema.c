@@ -4,9 +4,11 @@
 #include "profile-internal.h"
 
 #define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+// clang-format off
 #define C(n, v) { .name = n, .value = v }
-#define ENUM(name, ...)                                                                            \
-	static const struct schema_choice name##_choices[] = { __VA_ARGS__ };                       \
+// clang-format on
+#define ENUM(name, ...)                                                       \
+	static const struct schema_choice name##_choices[] = { __VA_ARGS__ }; \
 	const struct schema_enum name = { name##_choices, ARRAY_SIZE(name##_choices) }
 
 /* The enums' names, in the order of their values where plan.c indexes by value. */
@@ -16,17 +18,15 @@ ENUM(schema_accel, C("kvm", ACCEL_KVM), C("tcg", ACCEL_TCG), C("auto", ACCEL_AUT
 ENUM(schema_display, C("auto", DISPLAY_AUTO), C("none", DISPLAY_NONE), C("gtk", DISPLAY_GTK),
      C("sdl", DISPLAY_SDL));
 ENUM(schema_console, C("none", CONSOLE_NONE), C("stdio", CONSOLE_STDIO));
-ENUM(schema_rootport, C("auto", ROOTPORT_AUTO), C("mirror", ROOTPORT_MIRROR),
-     C("none", ROOTPORT_NONE));
+ENUM(schema_rootport, C("auto", ROOTPORT_AUTO), C("mirror", ROOTPORT_MIRROR), C("none", ROOTPORT_NONE));
 ENUM(schema_diskbus, C("virtio", DISK_VIRTIO), C("nvme", DISK_NVME), C("sata", DISK_SATA));
 ENUM(schema_diskcache, C("none", CACHE_NONE), C("writeback", CACHE_WRITEBACK),
-     C("writethrough", CACHE_WRITETHROUGH), C("unsafe", CACHE_UNSAFE),
-     C("directsync", CACHE_DIRECTSYNC));
+     C("writethrough", CACHE_WRITETHROUGH), C("unsafe", CACHE_UNSAFE), C("directsync", CACHE_DIRECTSYNC));
 ENUM(schema_diskaio, C("auto", AIO_AUTO), C("native", AIO_NATIVE), C("io_uring", AIO_IO_URING),
      C("threads", AIO_THREADS));
 ENUM(schema_diskformat, C("auto", FMT_AUTO), C("raw", FMT_RAW), C("qcow2", FMT_QCOW2));
-ENUM(schema_audio_backend, C("none", AUDIO_NONE), C("pulseaudio", AUDIO_PULSE),
-     C("pipewire", AUDIO_PIPEWIRE), C("auto", AUDIO_AUTO), { .name = "pulse", .value = AUDIO_PULSE, .alias = true });
+ENUM(schema_audio_backend, C("none", AUDIO_NONE), C("pulseaudio", AUDIO_PULSE), C("pipewire", AUDIO_PIPEWIRE),
+     C("auto", AUDIO_AUTO), { .name = "pulse", .value = AUDIO_PULSE, .alias = true });
 ENUM(schema_audio_model, C("hda", AUDIO_HDA), C("ich9", AUDIO_ICH9));
 ENUM(schema_missing, C("fail", MISSING_FAIL), C("skip", MISSING_SKIP));
 ENUM(schema_pointer, C("usb-tablet", POINTER_USB_TABLET), C("usb-mouse", POINTER_USB_MOUSE),
@@ -35,8 +35,8 @@ ENUM(schema_netmode, C("user", NET_USER), C("bridge", NET_BRIDGE), C("none", NET
 ENUM(schema_netmodel, C("virtio", NIC_VIRTIO), C("e1000e", NIC_E1000E), C("rtl8139", NIC_RTL8139));
 ENUM(schema_media, C("disk", 0), C("cdrom", 1));
 /* QEMU's input-linux grab-toggle values; kept as the string QEMU takes. */
-ENUM(schema_grab_toggle, C("ctrl-ctrl", 0), C("alt-alt", 1), C("shift-shift", 2),
-     C("meta-meta", 3), C("scrolllock", 4), C("ctrl-scrolllock", 5));
+ENUM(schema_grab_toggle, C("ctrl-ctrl", 0), C("alt-alt", 1), C("shift-shift", 2), C("meta-meta", 3),
+     C("scrolllock", 4), C("ctrl-scrolllock", 5));
 
 const char *schema_enum_name(const struct schema_enum *e, int value)
 {
@@ -85,54 +85,43 @@ const struct schema_section_def schema_sections[_SEC_MAX] = {
 const struct schema_key schema_keys[] = {
 	{ SEC_VM, "title", ST_TEXT, VM(title), .min = 1, .max = 120,
 	  .expect = "a title of 1 to 120 characters",
-	  .doc = "the name shown in the application menu and by list",
-	  .example = "Windows 11 (gaming)" },
+	  .doc = "the name shown in the application menu and by list", .example = "Windows 11 (gaming)" },
 	{ SEC_VM, "memory", ST_SIZE, VM(memory), .min = 128ULL << 20, .max = 4ULL << 40, .align = 2ULL << 20,
-	  .expect = "a size like 16G or 512M",
-	  .def = "4G", .doc = "guest RAM; memlock must cover it + 1G when a device is passed",
-	  .example = "8G" },
+	  .expect = "a size like 16G or 512M", .def = "4G",
+	  .doc = "guest RAM; memlock must cover it + 1G when a device is passed", .example = "8G" },
 	{ SEC_VM, "cpus", ST_UINT, VM(cpus), .min = 1, .max = 255,
 	  .doc = "vCPUs (default: one per pinned CPU, else 2)", .example = "6" },
 	{ SEC_VM, "cores", ST_UINT, VM(cores), .min = 1, .max = 255,
 	  .doc = "topology: sockets × cores × threads must make cpus", .example = "3" },
-	{ SEC_VM, "threads", ST_UINT, VM(threads), .min = 1, .max = 2,
-	  .doc = "threads per core", .example = "2" },
-	{ SEC_VM, "sockets", ST_UINT, VM(sockets), .min = 1, .max = 8,
-	  .doc = "sockets", .example = "1" },
+	{ SEC_VM, "threads", ST_UINT, VM(threads), .min = 1, .max = 2, .doc = "threads per core",
+	  .example = "2" },
+	{ SEC_VM, "sockets", ST_UINT, VM(sockets), .min = 1, .max = 8, .doc = "sockets", .example = "1" },
 	{ SEC_VM, "pin", ST_CPULIST, VM(pin), VM(pin_loc),
 	  .expect = "a list of host CPUs like 2-5,8-11, each once",
 	  .doc = "host CPUs QEMU is confined to, one per vCPU, in vCPU order", .example = "2-7" },
-	{ SEC_VM, "hugepages", ST_ENUM, VM(hugepages), .choices = &schema_hugepages,
-	  .def = "off", .doc = "guest RAM from memfd-backed huge pages (no hugetlbfs mount needed)",
-	  .example = "1G" },
-	{ SEC_VM, "firmware", ST_ENUM, VM(firmware), .choices = &schema_firmware,
-	  .def = "uefi", .doc = "uefi is found through QEMU's firmware descriptors",
-	  .example = "uefi" },
-	{ SEC_VM, "accel", ST_ENUM, VM(accel), .choices = &schema_accel,
-	  .def = "kvm", .doc = "auto: KVM when /dev/kvm is usable, else TCG", .example = "kvm" },
-	{ SEC_VM, "hyperv", ST_TOGGLE, VM(hyperv),
-	  .def = "on", .doc = "Hyper-V enlightenments for Windows", .example = "on" },
-	{ SEC_VM, "hide-hypervisor", ST_TOGGLE, VM(hide_hypervisor),
-	  .def = "off", .doc = "kvm=off and a vendor ID (NVIDIA Code 43 on old drivers)",
+	{ SEC_VM, "hugepages", ST_ENUM, VM(hugepages), .choices = &schema_hugepages, .def = "off",
+	  .doc = "guest RAM from memfd-backed huge pages (no hugetlbfs mount needed)", .example = "1G" },
+	{ SEC_VM, "firmware", ST_ENUM, VM(firmware), .choices = &schema_firmware, .def = "uefi",
+	  .doc = "uefi is found through QEMU's firmware descriptors", .example = "uefi" },
+	{ SEC_VM, "accel", ST_ENUM, VM(accel), .choices = &schema_accel, .def = "kvm",
+	  .doc = "auto: KVM when /dev/kvm is usable, else TCG", .example = "kvm" },
+	{ SEC_VM, "hyperv", ST_TOGGLE, VM(hyperv), .def = "on", .doc = "Hyper-V enlightenments for Windows",
 	  .example = "on" },
+	{ SEC_VM, "hide-hypervisor", ST_TOGGLE, VM(hide_hypervisor), .def = "off",
+	  .doc = "kvm=off and a vendor ID (NVIDIA Code 43 on old drivers)", .example = "on" },
 	{ SEC_VM, "hv-vendor-id", ST_TEXT, VM(hv_vendor_id), .min = 1, .max = 12, .charset = ALNUM,
 	  .expect = "1 to 12 letters or digits",
-	  .doc = "the Hyper-V vendor ID shown with hide-hypervisor = on",
-	  .example = "0123456789ab" },
+	  .doc = "the Hyper-V vendor ID shown with hide-hypervisor = on", .example = "0123456789ab" },
 	{ SEC_VM, "qemu", ST_CUSTOM, VM(qemu), VM(qemu_loc), .parse = parse_qemu,
-	  .expect = "a program name on PATH or an absolute path",
-	  .def = "qemu-system-x86_64", .doc = "the QEMU binary: a name on PATH or a path",
-	  .example = "qemu-system-x86_64" },
+	  .expect = "a program name on PATH or an absolute path", .def = "qemu-system-x86_64",
+	  .doc = "the QEMU binary: a name on PATH or a path", .example = "qemu-system-x86_64" },
 	{ SEC_VM, "cpu", ST_TEXT, VM(cpu_model), .min = 1, .charset = ALNUM "-_.",
-	  .expect = "a QEMU CPU model name like host or max",
-	  .def = "host", .doc = "the CPU model QEMU emulates or passes through",
-	  .example = "host" },
-	{ SEC_VM, "display", ST_ENUM, VM(display), .choices = &schema_display,
-	  .def = "auto", .doc = "auto: none when a GPU is passed or console = stdio, else gtk",
-	  .example = "auto" },
-	{ SEC_VM, "console", ST_ENUM, VM(console), .choices = &schema_console,
-	  .def = "none", .doc = "stdio: the guest's serial port and QEMU's monitor on the terminal",
-	  .example = "none" },
+	  .expect = "a QEMU CPU model name like host or max", .def = "host",
+	  .doc = "the CPU model QEMU emulates or passes through", .example = "host" },
+	{ SEC_VM, "display", ST_ENUM, VM(display), .choices = &schema_display, .def = "auto",
+	  .doc = "auto: none when a GPU is passed or console = stdio, else gtk", .example = "auto" },
+	{ SEC_VM, "console", ST_ENUM, VM(console), .choices = &schema_console, .def = "none",
+	  .doc = "stdio: the guest's serial port and QEMU's monitor on the terminal", .example = "none" },
 
 	{ SEC_PCI, "host", ST_PCI_ADDR, PCI(host), PCI(host_loc), PCI(has_host),
 	  .expect = "a PCI address like 01:00.0 or 0000:01:00.0 (bus:slot.function in hex; "
@@ -141,41 +130,37 @@ const struct schema_key schema_keys[] = {
 	{ SEC_PCI, "ids", ST_PCI_ID, PCI(ids), PCI(host_loc), PCI(has_ids),
 	  .expect = "vendor:device in hex like 10de:1b81",
 	  .doc = "the device by vendor:device, instead of host", .example = "10de:1b81" },
-	{ SEC_PCI, "romfile", ST_PATH, PCI(romfile), PCI(romfile_loc),
-	  .doc = "a VBIOS image for the device", .example = "~/vm/gpu.rom" },
-	{ SEC_PCI, "rombar", ST_TOGGLE, PCI(rombar),
-	  .def = "auto", .doc = "expose the device's ROM BAR (auto: as QEMU decides)",
-	  .example = "off" },
+	{ SEC_PCI, "romfile", ST_PATH, PCI(romfile), PCI(romfile_loc), .doc = "a VBIOS image for the device",
+	  .example = "~/vm/gpu.rom" },
+	{ SEC_PCI, "rombar", ST_TOGGLE, PCI(rombar), .def = "auto",
+	  .doc = "expose the device's ROM BAR (auto: as QEMU decides)", .example = "off" },
 	{ SEC_PCI, "sub-ids", ST_CUSTOM, 0, .parse = parse_subids,
-	  .expect = "auto, off or vendor:device like 1025:118b",
-	  .def = "off", .doc = "subsystem IDs: auto copies the host's", .example = "auto" },
-	{ SEC_PCI, "root-port", ST_ENUM, PCI(rootport), .choices = &schema_rootport,
-	  .def = "auto", .doc = "mirror: the host's bus number, for Optimus", .example = "auto" },
-	{ SEC_PCI, "hotplug", ST_TOGGLE, PCI(hotplug),
-	  .def = "auto", .doc = "hotplug on the root port (off: no _DSM for the driver to call)",
-	  .example = "off" },
+	  .expect = "auto, off or vendor:device like 1025:118b", .def = "off",
+	  .doc = "subsystem IDs: auto copies the host's", .example = "auto" },
+	{ SEC_PCI, "root-port", ST_ENUM, PCI(rootport), .choices = &schema_rootport, .def = "auto",
+	  .doc = "mirror: the host's bus number, for Optimus", .example = "auto" },
+	{ SEC_PCI, "hotplug", ST_TOGGLE, PCI(hotplug), .def = "auto",
+	  .doc = "hotplug on the root port (off: no _DSM for the driver to call)", .example = "off" },
 	{ SEC_PCI, "skip-functions", ST_CUSTOM, PCI(skip_functions), .parse = parse_skip_functions,
 	  .expect = "a list of functions 1-7 like 1 or 1,2",
-	  .doc = "functions kept out of the VM (they must still stay off host drivers)",
-	  .example = "1" },
-	{ SEC_PCI, "primary", ST_BOOL, PCI(primary),
-	  .def = "off", .doc = "the guest's primary VGA device (x-vga=on)", .example = "on" },
+	  .doc = "functions kept out of the VM (they must still stay off host drivers)", .example = "1" },
+	{ SEC_PCI, "primary", ST_BOOL, PCI(primary), .def = "off",
+	  .doc = "the guest's primary VGA device (x-vga=on)", .example = "on" },
 
-	{ SEC_DISK, "path", ST_PATH, DISK(path), DISK(path_loc),
-	  .doc = "the block device or image file", .example = "~/vm/windows.qcow2" },
-	{ SEC_DISK, "bus", ST_ENUM, DISK(bus), .choices = &schema_diskbus,
-	  .def = "virtio", .doc = "virtio comes with an iothread", .example = "virtio" },
-	{ SEC_DISK, "cache", ST_ENUM, DISK(cache), .choices = &schema_diskcache,
-	  .def = "none", .doc = "QEMU's cache mode", .example = "none" },
-	{ SEC_DISK, "aio", ST_ENUM, DISK(aio), .choices = &schema_diskaio,
-	  .def = "auto", .doc = "auto: native for block devices with cache none or directsync",
-	  .example = "native" },
-	{ SEC_DISK, "format", ST_ENUM, DISK(format), .choices = &schema_diskformat,
-	  .def = "auto", .doc = "auto: qcow2 for a .qcow2 file, else raw", .example = "auto" },
-	{ SEC_DISK, "readonly", ST_BOOL, DISK(readonly),
-	  .def = "off", .doc = "the guest cannot write", .example = "off" },
-	{ SEC_DISK, "discard", ST_BOOL, DISK(discard),
-	  .def = "off", .doc = "pass the guest's TRIM through", .example = "on" },
+	{ SEC_DISK, "path", ST_PATH, DISK(path), DISK(path_loc), .doc = "the block device or image file",
+	  .example = "~/vm/windows.qcow2" },
+	{ SEC_DISK, "bus", ST_ENUM, DISK(bus), .choices = &schema_diskbus, .def = "virtio",
+	  .doc = "virtio comes with an iothread", .example = "virtio" },
+	{ SEC_DISK, "cache", ST_ENUM, DISK(cache), .choices = &schema_diskcache, .def = "none",
+	  .doc = "QEMU's cache mode", .example = "none" },
+	{ SEC_DISK, "aio", ST_ENUM, DISK(aio), .choices = &schema_diskaio, .def = "auto",
+	  .doc = "auto: native for block devices with cache none or directsync", .example = "native" },
+	{ SEC_DISK, "format", ST_ENUM, DISK(format), .choices = &schema_diskformat, .def = "auto",
+	  .doc = "auto: qcow2 for a .qcow2 file, else raw", .example = "auto" },
+	{ SEC_DISK, "readonly", ST_BOOL, DISK(readonly), .def = "off", .doc = "the guest cannot write",
+	  .example = "off" },
+	{ SEC_DISK, "discard", ST_BOOL, DISK(discard), .def = "off", .doc = "pass the guest's TRIM through",
+	  .example = "on" },
 	{ SEC_DISK, "media", ST_CUSTOM, DISK(cdrom), .parse = parse_media, .choices = &schema_media,
 	  .def = "disk", .doc = "cdrom: a read-only IDE CD-ROM", .example = "cdrom" },
 
@@ -186,68 +171,57 @@ const struct schema_key schema_keys[] = {
 	  .expect = "a size like 64M", .why = "(ivshmem needs one)",
 	  .doc = "the shared memory's size, instead of resolution", .example = "64M" },
 	{ SEC_LG, "path", ST_PATH, VM(lg_path), VM(lg_loc),
-	  .doc = "the shared memory file (default /dev/shm/looking-glass)",
-	  .example = "/dev/kvmfr0" },
+	  .doc = "the shared memory file (default /dev/shm/looking-glass)", .example = "/dev/kvmfr0" },
 
 	{ SEC_AUDIO, "backend", ST_ENUM, VM(audio), VM(audio_loc), .choices = &schema_audio_backend,
-	  .doc = "pulseaudio also reaches PipeWire's pulse socket; auto asks QEMU",
-	  .example = "pulseaudio" },
-	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server,
-	  .expect = "auto or a path",
-	  .def = "auto", .doc = "the sound server's socket (auto: the desktop's)",
-	  .example = "auto" },
-	{ SEC_AUDIO, "model", ST_ENUM, VM(audio_model), .choices = &schema_audio_model,
-	  .def = "ich9", .doc = "the emulated HD Audio controller", .example = "ich9" },
+	  .doc = "pulseaudio also reaches PipeWire's pulse socket; auto asks QEMU", .example = "pulseaudio" },
+	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server, .expect = "auto or a path",
+	  .def = "auto", .doc = "the sound server's socket (auto: the desktop's)", .example = "auto" },
+	{ SEC_AUDIO, "model", ST_ENUM, VM(audio_model), .choices = &schema_audio_model, .def = "ich9",
+	  .doc = "the emulated HD Audio controller", .example = "ich9" },
 
 	{ SEC_USB, "device", ST_CUSTOM, 0, .parse = parse_usb_device, .repeat = true,
-	  .expect = "vendor:product in hex like 046d:c52b",
-	  .doc = "a device by vendor:product", .example = "046d:c52b" },
+	  .expect = "vendor:product in hex like 046d:c52b", .doc = "a device by vendor:product",
+	  .example = "046d:c52b" },
 	{ SEC_USB, "port", ST_CUSTOM, 0, .parse = parse_usb_port_key, .repeat = true,
 	  .expect = "bus-port like 1-4 or 3-1.2",
-	  .doc = "whatever is plugged into that port (qemu-vm devices shows them)",
-	  .example = "1-4" },
-	{ SEC_USB, "missing", ST_ENUM, VM(usb_missing), .choices = &schema_missing,
-	  .def = "fail", .doc = "skip: an absent device is left out with a warning",
-	  .example = "skip" },
+	  .doc = "whatever is plugged into that port (qemu-vm devices shows them)", .example = "1-4" },
+	{ SEC_USB, "missing", ST_ENUM, VM(usb_missing), .choices = &schema_missing, .def = "fail",
+	  .doc = "skip: an absent device is left out with a warning", .example = "skip" },
 
 	{ SEC_INPUT, "keyboard", ST_PATH, VM(keyboard), VM(keyboard_loc),
-	  .doc = "an evdev keyboard passed through",
-	  .example = "/dev/input/by-id/usb-kbd-event-kbd" },
-	{ SEC_INPUT, "mouse", ST_PATH, VM(mouse), VM(mouse_loc),
-	  .doc = "an evdev mouse passed through",
+	  .doc = "an evdev keyboard passed through", .example = "/dev/input/by-id/usb-kbd-event-kbd" },
+	{ SEC_INPUT, "mouse", ST_PATH, VM(mouse), VM(mouse_loc), .doc = "an evdev mouse passed through",
 	  .example = "/dev/input/by-id/usb-mouse-event-mouse" },
 	{ SEC_INPUT, "toggle", ST_CUSTOM, VM(toggle), .parse = parse_grab_toggle,
-	  .choices = &schema_grab_toggle,
-	  .doc = "the keys that switch the grab between host and guest", .example = "ctrl-ctrl" },
-	{ SEC_INPUT, "grab-all", ST_BOOL, VM(grab_all),
-	  .def = "on", .doc = "the toggle switches every evdev device at once", .example = "on" },
-	{ SEC_INPUT, "repeat", ST_BOOL, VM(repeat),
-	  .def = "on", .doc = "key repeat for the evdev keyboard", .example = "on" },
-	{ SEC_INPUT, "pointer", ST_ENUM, VM(pointer), .choices = &schema_pointer,
-	  .def = "usb-tablet", .doc = "the emulated pointer device", .example = "usb-tablet" },
+	  .choices = &schema_grab_toggle, .doc = "the keys that switch the grab between host and guest",
+	  .example = "ctrl-ctrl" },
+	{ SEC_INPUT, "grab-all", ST_BOOL, VM(grab_all), .def = "on",
+	  .doc = "the toggle switches every evdev device at once", .example = "on" },
+	{ SEC_INPUT, "repeat", ST_BOOL, VM(repeat), .def = "on", .doc = "key repeat for the evdev keyboard",
+	  .example = "on" },
+	{ SEC_INPUT, "pointer", ST_ENUM, VM(pointer), .choices = &schema_pointer, .def = "usb-tablet",
+	  .doc = "the emulated pointer device", .example = "usb-tablet" },
 
-	{ SEC_NETWORK, "mode", ST_ENUM, VM(net), .choices = &schema_netmode,
-	  .def = "user", .doc = "bridge goes through qemu-bridge-helper", .example = "user" },
-	{ SEC_NETWORK, "model", ST_ENUM, VM(nic), .choices = &schema_netmodel,
-	  .def = "virtio", .doc = "the emulated network card", .example = "virtio" },
+	{ SEC_NETWORK, "mode", ST_ENUM, VM(net), .choices = &schema_netmode, .def = "user",
+	  .doc = "bridge goes through qemu-bridge-helper", .example = "user" },
+	{ SEC_NETWORK, "model", ST_ENUM, VM(nic), .choices = &schema_netmodel, .def = "virtio",
+	  .doc = "the emulated network card", .example = "virtio" },
 	{ SEC_NETWORK, "mac", ST_CUSTOM, 0, .parse = parse_mac_key,
-	  .expect = "auto or a unicast MAC like 52:54:00:12:34:56",
-	  .def = "auto", .doc = "auto: stable, derived from the profile name",
-	  .example = "52:54:00:12:34:56" },
+	  .expect = "auto or a unicast MAC like 52:54:00:12:34:56", .def = "auto",
+	  .doc = "auto: stable, derived from the profile name", .example = "52:54:00:12:34:56" },
 	{ SEC_NETWORK, "bridge", ST_TEXT, VM(bridge), .min = 1, .max = 15, .charset = ALNUM "-_.",
 	  .expect = "a bridge interface name like br0 (at most 15 characters)",
 	  .doc = "the bridge for mode = bridge (default br0)", .example = "br0" },
 
 	{ SEC_ACPI, "table", ST_CUSTOM, 0, .parse = parse_acpi_table, .repeat = true, .expect = "a path",
-	  .doc = "an ACPI table file (.aml) added to the guest's",
-	  .example = "~/vm/ssdt-battery.aml" },
+	  .doc = "an ACPI table file (.aml) added to the guest's", .example = "~/vm/ssdt-battery.aml" },
 
 	{ SEC_FWCFG, NULL, ST_CUSTOM, 0, .parse = parse_fwcfg, .expect = "a path",
 	  .doc = "opt/NAME = file: a file the firmware reads by name", .example = "~/vm/gpu.rom" },
 
 	{ SEC_QEMU, "arg", ST_CUSTOM, VM(extra_args), .parse = parse_qemu_arg, .repeat = true,
-	  .expect = "one QEMU argument",
-	  .doc = "escape hatch: one argv word per line, appended verbatim",
+	  .expect = "one QEMU argument", .doc = "escape hatch: one argv word per line, appended verbatim",
 	  .example = "-no-reboot" },
 };
 const size_t schema_n_keys = ARRAY_SIZE(schema_keys);
@@ -312,4 +286,3 @@ const char *schema_nearest(enum schema_section section, const char *key)
 	}
 	return found;
 }
-

@@ -44,17 +44,17 @@ struct schema_enum {
 };
 
 enum schema_type {
-	ST_TEXT,     /* a string of min..max bytes, from charset when set */
-	ST_UINT,     /* a whole number min..max */
-	ST_SIZE,     /* 16G: min..max, a multiple of align, or a power of two with pow2 */
-	ST_CPULIST,  /* 2-5,8-11 into struct cpuset */
+	ST_TEXT, /* a string of min..max bytes, from charset when set */
+	ST_UINT, /* a whole number min..max */
+	ST_SIZE, /* 16G: min..max, a multiple of align, or a power of two with pow2 */
+	ST_CPULIST, /* 2-5,8-11 into struct cpuset */
 	ST_PCI_ADDR, /* 01:00.0 into struct pci_addr */
-	ST_PCI_ID,   /* 10de:1b81 into struct pci_id */
-	ST_BOOL,     /* on/off into bool */
-	ST_TOGGLE,   /* on/off into enum toggle3, whose default may be auto */
-	ST_ENUM,     /* one of choices, into an enum */
-	ST_PATH,     /* ~ and $XDG_* expanded, made absolute, into a malloc'd char * */
-	ST_CUSTOM,   /* parse() does it all */
+	ST_PCI_ID, /* 10de:1b81 into struct pci_id */
+	ST_BOOL, /* on/off into bool */
+	ST_TOGGLE, /* on/off into enum toggle3, whose default may be auto */
+	ST_ENUM, /* one of choices, into an enum */
+	ST_PATH, /* ~ and $XDG_* expanded, made absolute, into a malloc'd char * */
+	ST_CUSTOM, /* parse() does it all */
 };
 
 struct schema_ctx;
@@ -63,20 +63,21 @@ struct schema_key {
 	enum schema_section section;
 	const char *key; /* NULL: any key (fw_cfg's opt/NAME) */
 	enum schema_type type;
-	size_t off;     /* where the value goes, in the section's struct */
+	size_t off; /* where the value goes, in the section's struct */
 	size_t loc_off; /* a struct loc set to the key's line; 0: none */
 	size_t has_off; /* a bool set once the value parsed; 0: none */
 	uint64_t min, max, align;
 	bool pow2;
-	const char *charset;               /* ST_TEXT */
+	const char *charset; /* ST_TEXT */
 	const struct schema_enum *choices; /* ST_ENUM */
 	void (*parse)(struct schema_ctx *c, void *dst); /* ST_CUSTOM */
-	bool repeat;        /* another line means another one, not "set again" */
-	const char *def;    /* the default, as a profile would write it (ST_TOGGLE: also "auto");
-			     * NULL: zero, or set by a rule across keys (the doc says which) */
+	bool repeat; /* another line means another one, not "set again" */
+	/* The default, as a profile would write it (ST_TOGGLE: also "auto"); NULL: zero, or set
+	 * by a rule across keys (the doc says which). */
+	const char *def;
 	const char *expect; /* what a bad value was expected to be: "a size like 16G or 512M" */
-	const char *why;    /* appended to a limit error: "(ivshmem needs one)" */
-	const char *doc;    /* one line, for the README, the man page, completion */
+	const char *why; /* appended to a limit error: "(ivshmem needs one)" */
+	const char *doc; /* one line, for the README, the man page, completion */
 	const char *example;
 };
 
@@ -86,9 +87,9 @@ extern const size_t schema_n_keys;
 
 /* The enums plan.c and the docs print by name. */
 extern const struct schema_enum schema_hugepages, schema_firmware, schema_accel, schema_display,
-	schema_console, schema_rootport, schema_diskbus, schema_diskcache, schema_diskaio,
-	schema_diskformat, schema_audio_backend, schema_audio_model, schema_missing, schema_pointer,
-	schema_netmode, schema_netmodel, schema_media, schema_grab_toggle;
+	schema_console, schema_rootport, schema_diskbus, schema_diskcache, schema_diskaio, schema_diskformat,
+	schema_audio_backend, schema_audio_model, schema_missing, schema_pointer, schema_netmode,
+	schema_netmodel, schema_media, schema_grab_toggle;
 
 /* The name of @value in @e (never an alias); NULL when it has none. */
 const char *schema_enum_name(const struct schema_enum *e, int value);

@@ -34,7 +34,8 @@ static char *key_list(bool repeating, int section, const char *last_sep)
 	char *list;
 
 	for (size_t j = 0; j < schema_n_keys; j++)
-		if (schema_keys[j].key && (repeating ? schema_keys[j].repeat : (int)schema_keys[j].section == section))
+		if (schema_keys[j].key &&
+		    (repeating ? schema_keys[j].repeat : (int)schema_keys[j].section == section))
 			strv_push(&names, schema_keys[j].key);
 	list = strv_join_list(&names, last_sep);
 	strv_clear(&names);
@@ -67,9 +68,10 @@ static int classify_section(struct ini_doc *doc, const struct ini_sec *s, char *
 			continue;
 		if (schema_sections[t].named) {
 			if (strempty(name) || !valid_device_name(name)) {
-				ini_error(doc, s->line, NULL,
-					 "[%s]: expected '[%s NAME]' with a NAME of letters, digits, - and _ (at most 32)",
-					 shown, type);
+				ini_error(
+					doc, s->line, NULL,
+					"[%s]: expected '[%s NAME]' with a NAME of letters, digits, - and _ (at most 32)",
+					shown, type);
 				return -1;
 			}
 			*ret_name = xstrdup(name);
@@ -118,9 +120,10 @@ static unsigned seen_line(const struct seen_key *seen, unsigned n_seen, const ch
 }
 
 /* cpus comes from cpus =, else from pin, else from the topology keys, else 2. */
-static void vm_topology(struct ini_doc *doc, struct profile *p, const struct ini_sec *s, const struct seen_key *seen, unsigned n_seen)
+static void vm_topology(struct ini_doc *doc, struct profile *p, const struct ini_sec *s,
+			const struct seen_key *seen, unsigned n_seen)
 {
-		unsigned so = p->sockets ? p->sockets : 1, t = p->threads ? p->threads : 1, co = p->cores;
+	unsigned so = p->sockets ? p->sockets : 1, t = p->threads ? p->threads : 1, co = p->cores;
 	unsigned line = s->line;
 	const char *key = NULL;
 	char have[96];
@@ -140,7 +143,8 @@ static void vm_topology(struct ini_doc *doc, struct profile *p, const struct ini
 	if (p->threads && seen_line(seen, n_seen, "threads") > (key ? line : 0))
 		line = seen_line(seen, n_seen, "threads"), key = "threads";
 	if (seen_line(seen, n_seen, "cpus"))
-		snprintf(have, sizeof(have), "cpus = %u on line %u", p->cpus, seen_line(seen, n_seen, "cpus"));
+		snprintf(have, sizeof(have), "cpus = %u on line %u", p->cpus,
+			 seen_line(seen, n_seen, "cpus"));
 	else
 		snprintf(have, sizeof(have), "pin on line %u has %u CPUs", p->pin_loc.line, p->cpus);
 
@@ -148,31 +152,32 @@ static void vm_topology(struct ini_doc *doc, struct profile *p, const struct ini
 		co = co ? co : 1;
 		p->cpus = so * co * t;
 		if (p->cpus > 255)
-			ini_error(doc, line, key, "sockets × cores × threads = %u × %u × %u = %u vCPUs; at most 255",
-				 so, co, t, p->cpus);
+			ini_error(doc, line, key,
+				  "sockets × cores × threads = %u × %u × %u = %u vCPUs; at most 255", so, co,
+				  t, p->cpus);
 	} else if (!co) {
 		co = p->cpus / (so * t);
 		if (co == 0 || so * co * t != p->cpus)
-			ini_error(doc, line, key, "sockets × threads = %u × %u does not divide the vCPUs: %s", so, t,
-				 have);
+			ini_error(doc, line, key, "sockets × threads = %u × %u does not divide the vCPUs: %s",
+				  so, t, have);
 	} else if (so * co * t != p->cpus)
 		ini_error(doc, line, key, "sockets × cores × threads = %u × %u × %u = %u, but %s", so, co, t,
-			 so * co * t, have);
+			  so * co * t, have);
 	p->sockets = so;
 	p->cores = co ? co : 1;
 	p->threads = t;
 }
 
-static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_sec *s, const struct seen_key *seen, unsigned n_seen)
+static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_sec *s,
+		     const struct seen_key *seen, unsigned n_seen)
 {
-	
 	vm_topology(doc, p, s, seen, n_seen);
 	if (p->pin.n && p->pin.n != p->cpus)
-		ini_error(doc, p->pin_loc.line, "pin", "expected %u host CPUs (one per vCPU), got %u", p->cpus,
-			 p->pin.n);
+		ini_error(doc, p->pin_loc.line, "pin", "expected %u host CPUs (one per vCPU), got %u",
+			  p->cpus, p->pin.n);
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
 		ini_error(doc, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
-			 "only used with hide-hypervisor = on");
+			  "only used with hide-hypervisor = on");
 }
 
 static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, int type, char *devname)
@@ -194,14 +199,15 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 			if (streq(p->disk[i].name, devname))
 				kind = "disk", first = p->disk[i].loc.line;
 		if (kind) {
-			ini_error(doc, s->line, NULL, "[%s]: the name '%s' is already used by [%s %s] on line %u",
-				 shown, devname, kind, devname, first);
+			ini_error(doc, s->line, NULL,
+				  "[%s]: the name '%s' is already used by [%s %s] on line %u", shown, devname,
+				  kind, devname, first);
 			free(devname);
 			return;
 		}
 		if ((type == SEC_PCI ? p->n_pci : p->n_disk) >= PROFILE_MAX_DEVICES) {
 			ini_error(doc, s->line, NULL, "[%s]: at most %d sections of this kind", shown,
-				 PROFILE_MAX_DEVICES);
+				  PROFILE_MAX_DEVICES);
 			free(devname);
 			return;
 		}
@@ -240,16 +246,18 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 			unsigned first = seen_line(seen, n_seen, r->key);
 			if (first) {
 				_cleanup_free_ char *rep = key_list(true, -1, " and ");
-				schema_bad(&c, "set again; it was already set on line %u (only %s may repeat)", first,
-					   rep);
+				schema_bad(&c,
+					   "set again; it was already set on line %u (only %s may repeat)",
+					   first, rep);
 				continue;
 			}
 			if (n_seen < ARRAY_SIZE(seen))
 				seen[n_seen++] = (struct seen_key){ r->key, r->line };
 		}
-		schema_apply(&c, k, schema_sections[type].base == BASE_PCI    ? (void *)pci
-				    : schema_sections[type].base == BASE_DISK ? (void *)disk
-									      : (void *)p);
+		schema_apply(&c, k,
+			     schema_sections[type].base == BASE_PCI    ? (void *)pci
+			     : schema_sections[type].base == BASE_DISK ? (void *)disk
+								       : (void *)p);
 	}
 
 	/* Whole-section rules: at the key that breaks them, else at the section header. A key
@@ -259,15 +267,16 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 		unsigned hotplug = seen_line(seen, n_seen, "hotplug");
 
 		if (!host && !ids)
-			ini_error(doc, s->line, NULL, "[%s] needs exactly one of host = 01:00.0 or ids = vendor:device",
-				 s->name);
+			ini_error(doc, s->line, NULL,
+				  "[%s] needs exactly one of host = 01:00.0 or ids = vendor:device", s->name);
 		else if (host && ids)
 			ini_error(doc, host > ids ? host : ids, host > ids ? "host" : "ids",
-				 "[%s] takes host or ids, not both (%s is on line %u)", s->name,
-				 host > ids ? "ids" : "host", host > ids ? ids : host);
+				  "[%s] takes host or ids, not both (%s is on line %u)", s->name,
+				  host > ids ? "ids" : "host", host > ids ? ids : host);
 		if (pci->rootport == ROOTPORT_NONE && pci->hotplug != T_AUTO)
-			ini_error(doc, hotplug, "hotplug", "applies to a root port, and root-port = none (line %u) has none",
-				 seen_line(seen, n_seen, "root-port"));
+			ini_error(doc, hotplug, "hotplug",
+				  "applies to a root port, and root-port = none (line %u) has none",
+				  seen_line(seen, n_seen, "root-port"));
 	}
 	if (disk && !seen_line(seen, n_seen, "path"))
 		ini_error(doc, s->line, NULL, "[%s] needs path = a block device or image file", s->name);
@@ -278,8 +287,8 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 
 		if (p->lg_width && p->lg_size)
 			ini_error(doc, res > size ? res : size, res > size ? "resolution" : "size",
-				 "[looking-glass] takes resolution or size, not both (%s is on line %u)",
-				 res > size ? "size" : "resolution", res > size ? size : res);
+				  "[looking-glass] takes resolution or size, not both (%s is on line %u)",
+				  res > size ? "size" : "resolution", res > size ? size : res);
 		else if (p->lg_width)
 			p->lg_size = lg_size_for(p->lg_width, p->lg_height);
 		if (!p->lg_path)
@@ -287,14 +296,15 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 	}
 	if (type == SEC_NETWORK) {
 		if (p->net != NET_BRIDGE && p->bridge)
-			ini_error(doc, seen_line(seen, n_seen, "bridge"), "bridge", "only used with mode = bridge");
+			ini_error(doc, seen_line(seen, n_seen, "bridge"), "bridge",
+				  "only used with mode = bridge");
 		if (p->net == NET_BRIDGE && !p->bridge)
 			p->bridge = xstrdup("br0");
 	}
 	if (type == SEC_INPUT && p->toggle && !seen_line(seen, n_seen, "keyboard") &&
 	    !seen_line(seen, n_seen, "mouse"))
 		ini_error(doc, seen_line(seen, n_seen, "toggle"), "toggle",
-			 "needs keyboard = or mouse = (it switches their grab between host and guest)");
+			  "needs keyboard = or mouse = (it switches their grab between host and guest)");
 }
 
 static void validate(struct ini_doc *doc, struct profile *p)
@@ -305,7 +315,7 @@ static void validate(struct ini_doc *doc, struct profile *p)
 	for (size_t ri = 0; ri < doc->n_recs; ri++)
 		if (doc->recs[ri].sec < 0)
 			ini_error(doc, doc->recs[ri].line, doc->recs[ri].key,
-				 "key outside any section (put it under [vm] or another section)");
+				  "key outside any section (put it under [vm] or another section)");
 
 	for (size_t si = 0; si < doc->n_secs; si++) {
 		char *devname = NULL;
@@ -319,9 +329,10 @@ static void validate(struct ini_doc *doc, struct profile *p)
 		if (!schema_sections[type].named) {
 			if (once[type]) {
 				_cleanup_free_ char *shown = escape_control(doc->secs[si].name);
-				ini_error(doc, doc->secs[si].line, NULL,
-					 "[%s]: section given twice (first on line %u); put all its keys in one",
-					  shown, once_line[type]);
+				ini_error(
+					doc, doc->secs[si].line, NULL,
+					"[%s]: section given twice (first on line %u); put all its keys in one",
+					shown, once_line[type]);
 				continue;
 			}
 			once[type] = true;
@@ -368,10 +379,11 @@ static int load_stream(FILE *f, const char *path, struct profile *ret, struct pr
 	p.path = xstrdup(path);
 	if (profile_vm_name(path, &p.name) < 0) {
 		_cleanup_free_ char *e = escape_control(path);
-		strv_pushf(&errs->msgs,
-			   "%s: the file name is the VM's name (in QEMU's -name and the QMP socket path), and "
-			   "it may not be empty, '.' or '..', nor hold control characters; rename the file",
-			   e);
+		strv_pushf(
+			&errs->msgs,
+			"%s: the file name is the VM's name (in QEMU's -name and the QMP socket path), and "
+			"it may not be empty, '.' or '..', nor hold control characters; rename the file",
+			e);
 		profile_free(&p);
 		return -EINVAL;
 	}
@@ -415,8 +427,7 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
 	return load_stream(f, path, ret, errs);
 }
 
-int profile_load_string(const char *name, const char *text, struct profile *ret,
-			struct profile_errors *errs)
+int profile_load_string(const char *name, const char *text, struct profile *ret, struct profile_errors *errs)
 {
 	size_t len = strlen(text);
 	_cleanup_fclose_ FILE *f = NULL;

@@ -14,7 +14,7 @@ static size_t apply_one(const struct schema_key *k, const char *value, struct pr
 	struct schema_ctx c = { .doc = &doc, .p = p, .r = &r, .loc = { "t.ini", 1 } };
 	void *base = schema_sections[k->section].base == BASE_PCI    ? (void *)&p->pci[0]
 		     : schema_sections[k->section].base == BASE_DISK ? (void *)&p->disk[0]
-								      : (void *)p;
+								     : (void *)p;
 
 	p->path = xstrdup("/tmp/t.ini");
 	schema_apply(&c, k, base);
@@ -67,11 +67,14 @@ START_TEST(every_default_parses)
 		if (!k->def || (k->type == ST_TOGGLE && streq(k->def, "auto")))
 			continue;
 		if (apply_one(k, k->def, &p, &e))
-			ck_abort_msg("%s: default '%s' does not parse: %s", schema_key_name(k), k->def, e.msgs.v[0]);
+			ck_abort_msg("%s: default '%s' does not parse: %s", schema_key_name(k), k->def,
+				     e.msgs.v[0]);
 		reset(&p, &e);
 	}
 	/* What an empty profile and bare sections get from the table. */
-	ck_assert_int_eq(profile_load_string("/tmp/t.ini", "[pci g]\nhost = 01:00.0\n[disk d]\npath = /x\n", &p, &e), 0);
+	ck_assert_int_eq(
+		profile_load_string("/tmp/t.ini", "[pci g]\nhost = 01:00.0\n[disk d]\npath = /x\n", &p, &e),
+		0);
 	ck_assert_uint_eq(p.memory, 4ULL << 30);
 	ck_assert_int_eq(p.accel, ACCEL_KVM);
 	ck_assert_int_eq(p.hyperv, T_ON);
@@ -153,8 +156,9 @@ START_TEST(keys_unique)
 {
 	for (size_t i = 0; i < schema_n_keys; i++)
 		for (size_t j = i + 1; j < schema_n_keys; j++)
-			ck_assert_msg(schema_keys[i].section != schema_keys[j].section || !schema_keys[i].key ||
-					      !schema_keys[j].key || !streq(schema_keys[i].key, schema_keys[j].key),
+			ck_assert_msg(schema_keys[i].section != schema_keys[j].section ||
+					      !schema_keys[i].key || !schema_keys[j].key ||
+					      !streq(schema_keys[i].key, schema_keys[j].key),
 				      "%s twice", schema_keys[i].key);
 	for (int s = 0; s < _SEC_MAX; s++) {
 		bool any = false;
@@ -179,15 +183,17 @@ START_TEST(unknown_key_nearest_hint)
 	struct profile p = { 0 };
 	struct profile_errors e = { 0 };
 
-	ck_assert_uint_eq(load("[vm]\nmemroy = 8G\nram = 8G\n[disk d]\npath = /x\ncahce = none\n", &p, &e), 3);
+	ck_assert_uint_eq(load("[vm]\nmemroy = 8G\nram = 8G\n[disk d]\npath = /x\ncahce = none\n", &p, &e),
+			  3);
 	ck_assert_str_eq(e.msgs.v[0],
 			 "/tmp/t.ini:2: memroy: unknown key in [vm] (did you mean 'memory'? expected title, "
 			 "memory, cpus, cores, threads, sockets, pin, hugepages, firmware, accel, hyperv, "
 			 "hide-hypervisor, hv-vendor-id, qemu, cpu, display, console)");
 	/* Nothing near: the list alone. */
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[1], ":3: ram: unknown key in [vm] (expected title,"));
-	ck_assert_ptr_nonnull(strstr(e.msgs.v[2], ":6: cahce: unknown key in [disk d] (did you mean 'cache'? "
-						  "expected path, bus, cache, aio, format, readonly, discard, media)"));
+	ck_assert_ptr_nonnull(strstr(e.msgs.v[2],
+				     ":6: cahce: unknown key in [disk d] (did you mean 'cache'? "
+				     "expected path, bus, cache, aio, format, readonly, discard, media)"));
 	profile_errors_free(&e);
 	ck_assert_str_eq(schema_nearest(SEC_VM, "hugepage"), "hugepages");
 	ck_assert_str_eq(schema_nearest(SEC_QEMU, "args"), "arg");
@@ -204,10 +210,12 @@ START_TEST(duplicate_key)
 		const struct schema_key *k = &schema_keys[i];
 		const struct schema_section_def *s = &schema_sections[k->section];
 		const char *key = k->key ? k->key : "opt/a";
-		_cleanup_free_ char *text = xasprintf("[%s%s]\n%s = %s\n%s = %s\n", s->name, s->named ? " x" : "",
-						      key, k->example, key, k->example);
-		_cleanup_free_ char *want = xasprintf("/tmp/t.ini:3: %s: set again; it was already set on line 2 "
-						      "(only device, port, table and arg may repeat)", key);
+		_cleanup_free_ char *text = xasprintf("[%s%s]\n%s = %s\n%s = %s\n", s->name,
+						      s->named ? " x" : "", key, k->example, key, k->example);
+		_cleanup_free_ char *want = xasprintf(
+			"/tmp/t.ini:3: %s: set again; it was already set on line 2 "
+			"(only device, port, table and arg may repeat)",
+			key);
 		struct profile p = { 0 };
 		struct profile_errors e = { 0 };
 		bool found = false;
@@ -233,14 +241,17 @@ START_TEST(control_bytes)
 	ck_assert_uint_eq(load("[vm]\ntitle = a\tb\n", &p, &e), 0);
 	ck_assert_str_eq(p.title, "a\tb");
 	profile_free(&p);
-	ck_assert_uint_eq(load("[vm]\ntitle = a\033]0;x\007\ncpu = h\177\n[in\033put]\nk\033 = v\n", &p, &e), 3);
+	ck_assert_uint_eq(load("[vm]\ntitle = a\033]0;x\007\ncpu = h\177\n[in\033put]\nk\033 = v\n", &p, &e),
+			  3);
 	ck_assert_str_eq(e.msgs.v[0], "/tmp/t.ini:2: title: expected a value without control characters, "
 				      "got 'a\\x1b]0;x\\x07'");
-	ck_assert_ptr_nonnull(strstr(e.msgs.v[1], ":3: cpu: expected a value without control characters, got 'h\\x7f'"));
+	ck_assert_ptr_nonnull(
+		strstr(e.msgs.v[1], ":3: cpu: expected a value without control characters, got 'h\\x7f'"));
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[2], ":4: [in\\x1bput]: unknown section"));
 	for (size_t i = 0; i < e.msgs.n; i++)
 		for (const char *t = e.msgs.v[i]; *t; t++)
-			ck_assert_msg((unsigned char)*t >= 0x20 && *t != 0x7f, "raw control byte in '%s'", e.msgs.v[i]);
+			ck_assert_msg((unsigned char)*t >= 0x20 && *t != 0x7f, "raw control byte in '%s'",
+				      e.msgs.v[i]);
 	profile_errors_free(&e);
 }
 END_TEST

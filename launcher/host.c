@@ -68,6 +68,35 @@ static int usb_cmp(const void *a, const void *b)
 	return strcmp(x->port, y->port);
 }
 
+static bool usb_from_udev(struct udev_device *d, struct usb_dev_info *u)
+{
+	const char *devpath = udev_device_get_sysattr_value(d, "devpath");
+
+	*u = (struct usb_dev_info){ 0 };
+	/* Root hubs have devpath 0: they are not devices one can pass. */
+	return devpath && !streq(devpath, "0") &&
+	       usb_fill(u, udev_device_get_sysattr_value(d, "idVendor"), udev_device_get_sysattr_value(d, "idProduct"),
+			udev_device_get_sysattr_value(d, "busnum"), udev_device_get_sysattr_value(d, "devnum"), devpath,
+			udev_device_get_sysattr_value(d, "manufacturer"), udev_device_get_sysattr_value(d, "product"));
+}
+
+static bool usb_read_tree(const char *dir, struct usb_dev_info *u)
+{
+	char v[16], p[16], b[16], n[16], path[32], man[64], prod[64];
+
+	*u = (struct usb_dev_info){ 0 };
+	read_attr(dir, "idVendor", v, sizeof(v));
+	read_attr(dir, "idProduct", p, sizeof(p));
+	read_attr(dir, "busnum", b, sizeof(b));
+	read_attr(dir, "devnum", n, sizeof(n));
+	read_attr(dir, "devpath", path, sizeof(path));
+	read_attr(dir, "manufacturer", man, sizeof(man));
+	read_attr(dir, "product", prod, sizeof(prod));
+	if (!*path || streq(path, "0"))
+		return false;
+	return usb_fill(u, v, p, b, n, path, *man ? man : NULL, *prod ? prod : NULL);
+}
+
 /* libudev reads the very same sysfs attributes; it just cannot be pointed at another root. */
 static int usb_scan_udev(struct usb_host *h)
 {
@@ -89,20 +118,11 @@ static int usb_scan_udev(struct usb_host *h)
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
 	{
 		struct udev_device *d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
-		struct usb_dev_info u = { 0 };
-		const char *devpath;
+		struct usb_dev_info u;
 
 		if (!d)
 			continue;
-		devpath = udev_device_get_sysattr_value(d, "devpath");
-		/* Root hubs have devpath 0: they are not devices one can pass. */
-		if (devpath && !streq(devpath, "0") &&
-		    usb_fill(&u, udev_device_get_sysattr_value(d, "idVendor"),
-			     udev_device_get_sysattr_value(d, "idProduct"),
-			     udev_device_get_sysattr_value(d, "busnum"),
-			     udev_device_get_sysattr_value(d, "devnum"), devpath,
-			     udev_device_get_sysattr_value(d, "manufacturer"),
-			     udev_device_get_sysattr_value(d, "product")))
+		if (usb_from_udev(d, &u))
 			usb_add(h, &cap, &u);
 		udev_device_unref(d);
 	}
@@ -122,22 +142,12 @@ static int usb_scan_tree(const char *root, struct usb_host *h)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *dir = NULL;
-		char v[16], p[16], b[16], n[16], path[32], man[64], prod[64];
-		struct usb_dev_info u = { 0 };
+		struct usb_dev_info u;
 
 		if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
 			continue;
 		dir = xasprintf("%s/%s", base, de->d_name);
-		read_attr(dir, "idVendor", v, sizeof(v));
-		read_attr(dir, "idProduct", p, sizeof(p));
-		read_attr(dir, "busnum", b, sizeof(b));
-		read_attr(dir, "devnum", n, sizeof(n));
-		read_attr(dir, "devpath", path, sizeof(path));
-		read_attr(dir, "manufacturer", man, sizeof(man));
-		read_attr(dir, "product", prod, sizeof(prod));
-		if (!*path || streq(path, "0"))
-			continue;
-		if (usb_fill(&u, v, p, b, n, path, *man ? man : NULL, *prod ? prod : NULL))
+		if (usb_read_tree(dir, &u))
 			usb_add(h, &cap, &u);
 	}
 	return 0;
@@ -160,6 +170,124 @@ int usb_host_scan(const char *root, struct usb_host *ret)
 		qsort(h.dev, h.n, sizeof(*h.dev), usb_cmp);
 	*ret = h;
 	return 0;
+}
+
+static bool usb_matches(const struct usb_dev_info *u, const struct usb_entry *e)
+{
+	return e->by_port ? u->bus == e->bus && streq(u->port, e->port)
+			  : u->vendor == e->id.vendor && u->product == e->id.device;
+}
+
+/* By port, the device is asked for by name; by ID, libudev matches the two ID attributes. */
+static int usb_find_udev(const struct usb_entry *e, struct usb_dev_info *ret)
+{
+	struct udev *udev = udev_new();
+	bool found = false;
+
+	if (!udev)
+		return -ENOMEM;
+	if (e->by_port) {
+		char sysname[48];
+		struct udev_device *d;
+
+		snprintf(sysname, sizeof(sysname), "%u-%s", e->bus, e->port);
+		d = udev_device_new_from_subsystem_sysname(udev, "usb", sysname);
+		if (d) {
+			found = usb_from_udev(d, ret) && usb_matches(ret, e);
+			udev_device_unref(d);
+		}
+	} else {
+		struct udev_enumerate *en = udev_enumerate_new(udev);
+		struct udev_list_entry *le;
+		char v[8], p[8];
+
+		if (!en) {
+			udev_unref(udev);
+			return -ENOMEM;
+		}
+		snprintf(v, sizeof(v), "%04x", e->id.vendor);
+		snprintf(p, sizeof(p), "%04x", e->id.device);
+		udev_enumerate_add_match_subsystem(en, "usb");
+		udev_enumerate_add_match_property(en, "DEVTYPE", "usb_device");
+		udev_enumerate_add_match_sysattr(en, "idVendor", v);
+		udev_enumerate_add_match_sysattr(en, "idProduct", p);
+		udev_enumerate_scan_devices(en);
+		udev_list_entry_foreach(le, udev_enumerate_get_list_entry(en))
+		{
+			struct udev_device *d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
+			struct usb_dev_info u;
+
+			if (!d)
+				continue;
+			if (usb_from_udev(d, &u) && usb_matches(&u, e) && (!found || usb_cmp(&u, ret) < 0)) {
+				*ret = u;
+				found = true;
+			}
+			udev_device_unref(d);
+		}
+		udev_enumerate_unref(en);
+	}
+	udev_unref(udev);
+	return found ? 0 : -ENOENT;
+}
+
+/* The same in a tree: a port is a directory by name; by ID, only the two ID files are read. */
+static int usb_find_tree(const char *root, const struct usb_entry *e, struct usb_dev_info *ret)
+{
+	_cleanup_free_ char *base = host_path(root, "/sys/bus/usb/devices");
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	bool found = false;
+
+	if (e->by_port) {
+		_cleanup_free_ char *dir = xasprintf("%s/%u-%s", base, e->bus, e->port);
+		return usb_read_tree(dir, ret) && usb_matches(ret, e) ? 0 : -ENOENT;
+	}
+	d = opendir(base);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *dir = NULL;
+		struct usb_dev_info u;
+		char v[16], p[16];
+		unsigned vi, pi;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, ':'))
+			continue;
+		dir = xasprintf("%s/%s", base, de->d_name);
+		read_attr(dir, "idVendor", v, sizeof(v));
+		if (parse_uint(v, 16, 0xffff, &vi) < 0 || vi != e->id.vendor)
+			continue;
+		read_attr(dir, "idProduct", p, sizeof(p));
+		if (parse_uint(p, 16, 0xffff, &pi) < 0 || pi != e->id.device)
+			continue;
+		if (usb_read_tree(dir, &u) && usb_matches(&u, e) && (!found || usb_cmp(&u, ret) < 0)) {
+			*ret = u;
+			found = true;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+void usb_host_add(struct usb_host *h, const struct usb_dev_info *u)
+{
+	size_t at = 0;
+
+	while (at < h->n && usb_cmp(&h->dev[at], u) < 0)
+		at++;
+	if (at < h->n && usb_cmp(&h->dev[at], u) == 0)
+		return;
+	h->dev = xrealloc(h->dev, (h->n + 1) * sizeof(*h->dev));
+	memmove(&h->dev[at + 1], &h->dev[at], (h->n - at) * sizeof(*h->dev));
+	h->dev[at] = *u;
+	h->n++;
+}
+
+int usb_host_find(const char *root, const struct usb_entry *e, struct usb_dev_info *ret)
+{
+	if (!root || streq(root, "/"))
+		return usb_find_udev(e, ret);
+	return usb_find_tree(root, e, ret);
 }
 
 void usb_host_free(struct usb_host *h)
@@ -451,14 +579,7 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 int host_facts_read(const char *root, struct host_facts *ret)
 {
 	struct host_facts f = { .root = root ? root : "/" };
-	int r;
 
-	r = pci_host_scan_ids(f.root, &f.pci);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	r = usb_host_scan(f.root, &f.usb);
-	if (r < 0)
-		goto fail;
 	if (read_memlock(f.root, &f.memlock) < 0)
 		f.memlock = 0;
 	f.mem_total = read_memtotal(f.root);
@@ -470,9 +591,6 @@ int host_facts_read(const char *root, struct host_facts *ret)
 	f.uid = getuid();
 	*ret = f;
 	return 0;
-fail:
-	host_facts_free(&f);
-	return r;
 }
 
 void host_facts_free(struct host_facts *f)

@@ -27,6 +27,11 @@ struct usb_host {
 /* Under root "/", through libudev; under any other root, from ROOT/sys/bus/usb/devices. */
 int usb_host_scan(const char *root, struct usb_host *ret);
 void usb_host_free(struct usb_host *h);
+/* The one device a profile's [usb] entry names (the first by bus and port when several match),
+ * without listing the others; -ENOENT when it is not plugged in. Same sources as the scan. */
+int usb_host_find(const char *root, const struct usb_entry *e, struct usb_dev_info *ret);
+/* Adds @u to @h, kept in scan order (bus, port), unless it is there. */
+void usb_host_add(struct usb_host *h, const struct usb_dev_info *u);
 
 struct hugepage_pool {
 	uint64_t size; /* bytes per page */
@@ -58,8 +63,8 @@ struct firmware_pair {
 
 struct host_facts {
 	const char *root;
-	struct pci_host pci;
-	struct usb_host usb;
+	struct pci_host pci;  /* only what the profile names: its devices' cards and IOMMU groups */
+	struct usb_host usb;  /* only the profile's [usb] devices that are plugged in */
 	uint64_t memlock;     /* RLIMIT_MEMLOCK soft, UINT64_MAX for unlimited */
 	uint64_t mem_total;
 	struct hugepage_pool huge[4];
@@ -72,7 +77,8 @@ struct host_facts {
 	uid_t uid;            /* who runs the launcher */
 };
 
-/* Reads everything cheap; file-specific facts are asked for with host_stat. */
+/* Reads everything cheap and independent of the profile (pci and usb stay empty: the caller
+ * adds what the profile names); file-specific facts are asked for with host_stat. */
 int host_facts_read(const char *root, struct host_facts *ret);
 void host_facts_free(struct host_facts *f);
 
@@ -84,5 +90,6 @@ void host_file_free(struct host_file *f);
  * first uefi/x86_64/q35 pflash one, non-secure-boot preferred. */
 int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error);
 
-/* Who holds a path open (scans ROOT/proc/N/fd): "1234 (Xorg)" or NULL. */
+/* Who holds a path open (scans ROOT/proc/N/fd): "1234 (Xorg)" or NULL. A walk of every process:
+ * only to explain a failure. */
 char *host_who_holds(const char *root, const char *path);

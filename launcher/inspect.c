@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Gathers the host facts one profile needs (files it names, device nodes), read-only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include "inspect.h"
@@ -44,6 +45,21 @@ static uint64_t kvmfr_static_size(const char *root, const char *dev)
 			return mb << 20;
 	}
 	return 0;
+}
+
+/* A VFIO group is opened by one process at a time: on this system, an open that fails with
+ * EBUSY is what tells that another holds it, and only then are processes searched for the
+ * holder. A tree (another root) is never opened into: its proc, if any, is all there is. */
+static bool group_busy(const char *root, bool foreign_root, const char *node)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (foreign_root)
+		return true;
+	path = host_path(root, node);
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 && errno == EBUSY;
 }
 
 char *runtime_base(bool *ret_fallback)
@@ -99,6 +115,15 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		f.vars_path = TAKE_PTR(vars);
 	}
 
+	/* Only the devices the profile names, their cards and IOMMU groups are read: the cost of a
+	 * launch does not grow with the host's bus. */
+	for (unsigned i = 0; i < p->n_pci; i++) {
+		const struct pci_section *s = &p->pci[i];
+		struct pci_addr a = s->host;
+
+		if (s->has_host || pci_find_id(root, &s->ids, &a) == 0)
+			(void)pci_host_add_device(&f.host.pci, root, &a);
+	}
 	for (unsigned i = 0; i < p->n_pci; i++) {
 		const struct pci_section *s = &p->pci[i];
 		const struct pci_dev_info *d = s->has_host ? pci_host_find(&f.host.pci, &s->host)
@@ -107,7 +132,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			char node[32];
 			snprintf(node, sizeof(node), "/dev/vfio/%d", d->iommu_group);
 			host_stat(root, node, true, S_IFCHR, &f.vfio_group[i]);
-			if (f.vfio_group[i].state == ACC_OK)
+			if (f.vfio_group[i].state == ACC_OK && group_busy(root, f.foreign_root, node))
 				f.vfio_holder[i] = host_who_holds(root, node);
 		}
 		if (s->romfile)
@@ -120,18 +145,14 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	for (size_t i = 0; i < p->fwcfg_files.n; i++)
 		host_stat(root_for(root, p->fwcfg_files.v[i]), p->fwcfg_files.v[i], false, S_IFREG, &f.fwcfg[i]);
 	for (unsigned i = 0; i < p->n_usb; i++) {
-		const struct usb_entry *e = &p->usb[i];
-		for (size_t j = 0; j < f.host.usb.n; j++) {
-			const struct usb_dev_info *u = &f.host.usb.dev[j];
-			char node[32];
+		struct usb_dev_info u;
+		char node[32];
 
-			if (e->by_port ? !(u->bus == e->bus && streq(u->port, e->port))
-				       : !(u->vendor == e->id.vendor && u->product == e->id.device))
-				continue;
-			snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", u->bus, u->devnum);
-			host_stat(root, node, true, S_IFCHR, &f.usb_node[i]);
-			break;
-		}
+		if (usb_host_find(root, &p->usb[i], &u) < 0)
+			continue;
+		usb_host_add(&f.host.usb, &u);
+		snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", u.bus, u.devnum);
+		host_stat(root, node, true, S_IFCHR, &f.usb_node[i]);
 	}
 	if (p->lg) {
 		bool kvmfr = startswith(p->lg_path, "/dev/kvmfr");

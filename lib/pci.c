@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Reads PCI functions, drivers and IOMMU groups of a host through libpci's sysfs backend. */
+/* Reads PCI functions, drivers and IOMMU groups of a host from its sysfs, under a root. */
 #include <errno.h>
+#include <fcntl.h>
+#include <libudev.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <pci/pci.h>
 #include "pci.h"
 
 static int dev_cmp(const void *a, const void *b)
@@ -12,36 +12,60 @@ static int dev_cmp(const void *a, const void *b)
 			    &((const struct pci_dev_info *)b)->addr);
 }
 
-/* libpci's error callback must not return (it is declared noreturn), so a broken sysfs tree
- * ends the program here with libpci's own message. */
-_printf_(1, 2) __attribute__((noreturn)) static void pci_die(char *msg, ...)
+/* A sysfs attribute of the device directory DFD: "0x10de\n" and the like. */
+static int read_hex_at(int dfd, const char *name, unsigned max, unsigned *ret)
 {
-	va_list ap;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	char buf[32];
+	ssize_t n;
 
-	va_start(ap, msg);
-	fputs("qemu-vm: libpci: ", stderr);
-	vfprintf(stderr, msg, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return parse_uint(buf, 16, max, ret);
 }
 
-_printf_(1, 2) static void pci_quiet(char *msg, ...)
+/* The last component of a link in the device directory: driver → ".../drivers/vfio-pci". The
+ * kernel's links are enough to name their target; nothing is resolved further. */
+static int read_link_name_at(int dfd, const char *name, char *buf, size_t len)
 {
-	(void)msg;
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+	const char *last;
+	size_t l;
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	last = strrchr(target, '/');
+	last = last ? last + 1 : target;
+	l = strlen(last);
+	if (l >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, last, l + 1);
+	return 0;
+}
+
+static char *device_path(const char *root, const struct pci_addr *a)
+{
+	char bdf[32];
+
+	pci_addr_fmt(a, bdf, sizeof(bdf));
+	return xasprintf("%s/sys/bus/pci/devices/%s", streq(root, "/") ? "" : root, bdf);
 }
 
 /* The upstream bridge, from the device's place under sys/devices (the kernel nests them). */
-static void read_parent(const char *root, struct pci_dev_info *d)
+static void read_parent(const char *path, struct pci_dev_info *d)
 {
-	char link[PATH_MAX], bdf[16];
-	_cleanup_free_ char *path = NULL;
-	ssize_t n;
+	char link[PATH_MAX];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 	char *last, *prev;
 
-	pci_addr_fmt(&d->addr, bdf, sizeof(bdf));
-	path = xasprintf("%s/sys/bus/pci/devices/%s", streq(root, "/") ? "" : root, bdf);
-	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return;
 	link[n] = '\0';
@@ -55,72 +79,155 @@ static void read_parent(const char *root, struct pci_dev_info *d)
 		d->has_parent = true;
 }
 
+int pci_read_function(const char *root, const struct pci_addr *a, struct pci_dev_info *ret)
+{
+	_cleanup_free_ char *path = device_path(root ? root : "/", a);
+	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct pci_dev_info d = { .addr = *a, .iommu_group = -1 };
+	unsigned v, dev, cls, sv = 0, sd = 0, g;
+	char name[NAME_MAX + 1];
+	int r;
+
+	if (dfd < 0)
+		return -errno;
+	if ((r = read_hex_at(dfd, "vendor", 0xffff, &v)) < 0 || (r = read_hex_at(dfd, "device", 0xffff, &dev)) < 0 ||
+	    (r = read_hex_at(dfd, "class", 0xffffff, &cls)) < 0)
+		return r;
+	/* Bridges have no subsystem IDs in their header; the kernel then has no such files. */
+	(void)read_hex_at(dfd, "subsystem_vendor", 0xffff, &sv);
+	(void)read_hex_at(dfd, "subsystem_device", 0xffff, &sd);
+	d.vendor = (uint16_t)v;
+	d.device = (uint16_t)dev;
+	d.class = cls;
+	d.sub_vendor = (uint16_t)sv;
+	d.sub_device = (uint16_t)sd;
+	d.is_bridge = pci_class_is_bridge(d.class);
+	if (read_link_name_at(dfd, "driver", name, sizeof(name)) == 0)
+		d.driver = xstrdup(name);
+	if (read_link_name_at(dfd, "iommu_group", name, sizeof(name)) == 0 && parse_uint(name, 10, INT_MAX, &g) == 0)
+		d.iommu_group = (int)g;
+	read_parent(path, &d);
+	*ret = d;
+	return 0;
+}
+
+int pci_host_add(struct pci_host *h, const char *root, const struct pci_addr *a)
+{
+	struct pci_dev_info d;
+	size_t at = 0;
+	int r;
+
+	if (pci_host_find(h, a))
+		return 0;
+	r = pci_read_function(root, a, &d);
+	if (r < 0)
+		return r;
+	while (at < h->n && pci_addr_cmp(&h->dev[at].addr, a) < 0)
+		at++;
+	h->dev = xrealloc(h->dev, (h->n + 1) * sizeof(*h->dev));
+	memmove(&h->dev[at + 1], &h->dev[at], (h->n - at) * sizeof(*h->dev));
+	h->dev[at] = d;
+	h->n++;
+	return 0;
+}
+
+int pci_host_add_device(struct pci_host *h, const char *root, const struct pci_addr *a)
+{
+	_cleanup_free_ char *rel = NULL, *groupdir = NULL;
+	_cleanup_closedir_ DIR *dir = NULL;
+	const struct pci_dev_info *d;
+	struct dirent *de;
+	int r, group;
+
+	r = pci_host_add(h, root, a);
+	if (r < 0)
+		return r;
+	if (a->func == 0)
+		for (unsigned fn = 1; fn < 8; fn++) {
+			struct pci_addr f = *a;
+			f.func = fn;
+			(void)pci_host_add(h, root, &f);
+		}
+	d = pci_host_find(h, a);
+	group = d->iommu_group;
+	if (group < 0)
+		return 0;
+	rel = xasprintf("/sys/kernel/iommu_groups/%d/devices", group);
+	groupdir = host_path(root, rel);
+	dir = opendir(groupdir);
+	if (!dir)
+		return 0; /* the group's own link names it; an unreadable member list hides nothing more */
+	while ((de = readdir(dir))) {
+		struct pci_addr m;
+		if (de->d_name[0] != '.' && parse_pci_addr(de->d_name, &m) == 0)
+			(void)pci_host_add(h, root, &m);
+	}
+	return 0;
+}
+
+int pci_find_id(const char *root, const struct pci_id *id, struct pci_addr *ret)
+{
+	_cleanup_free_ char *base = host_path(root, "/sys/bus/pci/devices");
+	_cleanup_closedir_ DIR *dir = opendir(base);
+	struct pci_addr best;
+	bool found = false;
+	struct dirent *de;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		_cleanup_close_ int dfd = -1;
+		struct pci_addr a;
+		unsigned v, dev;
+
+		if (de->d_name[0] == '.' || parse_pci_addr(de->d_name, &a) < 0)
+			continue;
+		if (found && pci_addr_cmp(&a, &best) > 0)
+			continue;
+		dfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || read_hex_at(dfd, "vendor", 0xffff, &v) < 0 || v != id->vendor ||
+		    read_hex_at(dfd, "device", 0xffff, &dev) < 0 || dev != id->device)
+			continue;
+		best = a;
+		found = true;
+	}
+	if (!found)
+		return -ENOENT;
+	*ret = best;
+	return 0;
+}
+
 static int scan(const char *root, bool names, struct pci_host *ret)
 {
-	struct pci_access *pacc;
+	_cleanup_free_ char *base = NULL;
+	_cleanup_closedir_ DIR *dir = NULL;
 	struct pci_host h = { 0 };
+	struct dirent *de;
 	size_t cap = 0;
-	_cleanup_free_ char *sysfs = NULL;
-	int r = 0;
 
-	if (!root)
-		root = "/";
-	sysfs = host_path(root, "/sys/bus/pci");
-	if (access(sysfs, R_OK | X_OK) < 0)
+	base = host_path(root ? root : "/", "/sys/bus/pci/devices");
+	dir = opendir(base);
+	if (!dir)
 		return -errno;
-	pacc = pci_alloc();
-	pacc->error = pci_die;
-	pacc->warning = pci_quiet;
-	pacc->debug = pci_quiet;
-	/* Never PCI_ACCESS_AUTO: it falls back to the real /proc/bus/pci. */
-	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	pci_set_param(pacc, (char *)"sysfs.path", sysfs);
-	pci_init(pacc);
-	pci_scan_bus(pacc);
+	while ((de = readdir(dir))) {
+		struct pci_addr a;
+		struct pci_dev_info d;
 
-	for (struct pci_dev *p = pacc->devices; p; p = p->next) {
-		struct pci_dev_info *d;
-		char *s;
-
-		pci_fill_info(p, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-					 PCI_FILL_DRIVER | PCI_FILL_IOMMU_GROUP);
+		if (de->d_name[0] == '.' || parse_pci_addr(de->d_name, &a) < 0 ||
+		    pci_read_function(root ? root : "/", &a, &d) < 0)
+			continue;
 		if (h.n == cap) {
 			cap = cap ? cap * 2 : 64;
 			h.dev = xrealloc(h.dev, cap * sizeof(*h.dev));
 		}
-		d = &h.dev[h.n++];
-		*d = (struct pci_dev_info){
-			.addr = { (unsigned)p->domain, p->bus, p->dev, p->func },
-			.vendor = p->vendor_id,
-			.device = p->device_id,
-			.sub_vendor = p->subsys_vendor_id,
-			.sub_device = p->subsys_id,
-			.class = ((uint32_t)p->device_class << 8) | p->prog_if,
-			.iommu_group = -1,
-		};
-		d->is_bridge = pci_class_is_bridge(d->class);
-		s = pci_get_string_property(p, PCI_FILL_DRIVER);
-		if (s)
-			d->driver = xstrdup(s);
-		s = pci_get_string_property(p, PCI_FILL_IOMMU_GROUP);
-		if (s) {
-			unsigned g;
-			if (parse_uint(s, 10, INT_MAX, &g) == 0)
-				d->iommu_group = (int)g;
-		}
-		if (names) {
-			pci_lookup_name(pacc, d->name, sizeof(d->name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
-					d->vendor, d->device);
-			pci_lookup_name(pacc, d->class_name, sizeof(d->class_name),
-					PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_HWDB, p->device_class);
-		}
-		read_parent(root, d);
+		h.dev[h.n++] = d;
 	}
-	pci_cleanup(pacc);
 	if (h.n)
 		qsort(h.dev, h.n, sizeof(*h.dev), dev_cmp);
+	if (names)
+		pci_names_fill(&h);
 	*ret = h;
-	return r;
+	return 0;
 }
 
 int pci_host_scan(const char *root, struct pci_host *ret)
@@ -236,4 +343,150 @@ bool pci_class_is_gpu(uint32_t class)
 bool pci_class_is_bridge(uint32_t class)
 {
 	return (class >> 8) == 0x0604 || (class >> 8) == 0x0609;
+}
+
+/* "Vendor Device", as lspci prints it, with the numbers where a name is missing. */
+static void set_name(struct pci_dev_info *d, const char *vendor, const char *device)
+{
+	if (vendor && device)
+		snprintf(d->name, sizeof(d->name), "%s %s", vendor, device);
+	else if (vendor)
+		snprintf(d->name, sizeof(d->name), "%s Device %04x", vendor, d->device);
+	else
+		snprintf(d->name, sizeof(d->name), "Device %04x:%04x", d->vendor, d->device);
+}
+
+static void set_class_name(struct pci_dev_info *d, const char *base, const char *sub)
+{
+	if (sub)
+		snprintf(d->class_name, sizeof(d->class_name), "%s", sub);
+	else if (base)
+		snprintf(d->class_name, sizeof(d->class_name), "%s", base);
+	else
+		snprintf(d->class_name, sizeof(d->class_name), "Class %04x", d->class >> 8);
+}
+
+static const char *hwdb_get(struct udev_hwdb *hwdb, const char *modalias, const char *key)
+{
+	struct udev_list_entry *e;
+
+	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
+		if (streq(udev_list_entry_get_name(e), key))
+			return udev_list_entry_get_value(e);
+	return NULL;
+}
+
+/* udev's hwdb (built from the same pci.ids, indexed): the keys are modaliases with wildcards. */
+static int names_from_hwdb(struct pci_host *h)
+{
+	struct udev *udev = udev_new();
+	struct udev_hwdb *hwdb = udev ? udev_hwdb_new(udev) : NULL;
+
+	if (!hwdb) {
+		udev_unref(udev);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		struct pci_dev_info *d = &h->dev[i];
+		char key[80];
+		_cleanup_free_ char *vendor = NULL, *model = NULL, *base = NULL, *sub = NULL;
+		const char *s;
+
+		snprintf(key, sizeof(key), "pci:v%08Xd%08X*", d->vendor, d->device);
+		if ((s = hwdb_get(hwdb, key, "ID_VENDOR_FROM_DATABASE")))
+			vendor = xstrdup(s);
+		if ((s = hwdb_get(hwdb, key, "ID_MODEL_FROM_DATABASE")))
+			model = xstrdup(s);
+		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", d->class >> 16, (d->class >> 8) & 0xff);
+		if ((s = hwdb_get(hwdb, key, "ID_PCI_CLASS_FROM_DATABASE")))
+			base = xstrdup(s);
+		if ((s = hwdb_get(hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE")))
+			sub = xstrdup(s);
+		set_name(d, vendor, model);
+		set_class_name(d, base, sub);
+	}
+	udev_hwdb_unref(hwdb);
+	udev_unref(udev);
+	return 0;
+}
+
+/* pci.ids, read once from top to bottom: "VVVV  vendor", "\tDDDD  device" below it (two tabs:
+ * subsystems), then "C CC  class", "\tSS  subclass" below it (two tabs: programming interfaces). */
+static int names_from_pci_ids(struct pci_host *h)
+{
+	static const char *const paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
+	_cleanup_fclose_ FILE *f = NULL;
+	char **vendor = xcalloc(h->n, sizeof(char *)), **device = xcalloc(h->n, sizeof(char *));
+	char **base = xcalloc(h->n, sizeof(char *)), **sub = xcalloc(h->n, sizeof(char *));
+	char line[512];
+	bool in_class = false, wanted = false;
+	unsigned cur = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && !f; i++)
+		f = fopen(paths[i], "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name;
+		unsigned id;
+		int depth = line[0] == '\t' ? line[1] == '\t' ? 2 : 1 : 0;
+		char *p = line + depth;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0' || depth == 2)
+			continue;
+		if (depth == 0 && startswith(line, "C ")) {
+			in_class = true;
+			p += 2;
+		} else if (depth == 0) {
+			in_class = false;
+		}
+		name = strstr(p, "  ");
+		if (!name)
+			continue;
+		*name = '\0';
+		name += 2;
+		if (parse_uint(p, 16, 0xffff, &id) < 0)
+			continue;
+		if (depth == 0) {
+			cur = id;
+			wanted = false;
+			for (size_t i = 0; i < h->n; i++) {
+				const struct pci_dev_info *d = &h->dev[i];
+				if (in_class ? d->class >> 16 == id : d->vendor == id) {
+					char **slot = in_class ? &base[i] : &vendor[i];
+					if (!*slot)
+						*slot = xstrdup(name);
+					wanted = true;
+				}
+			}
+		} else if (wanted) {
+			for (size_t i = 0; i < h->n; i++) {
+				const struct pci_dev_info *d = &h->dev[i];
+				if (in_class ? d->class >> 16 == cur && ((d->class >> 8) & 0xff) == id
+					     : d->vendor == cur && d->device == id) {
+					char **slot = in_class ? &sub[i] : &device[i];
+					if (!*slot)
+						*slot = xstrdup(name);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		set_name(&h->dev[i], vendor[i], device[i]);
+		set_class_name(&h->dev[i], base[i], sub[i]);
+		free(vendor[i]);
+		free(device[i]);
+		free(base[i]);
+		free(sub[i]);
+	}
+	free(vendor);
+	free(device);
+	free(base);
+	free(sub);
+	return f ? 0 : -ENOENT;
+}
+
+void pci_names_fill(struct pci_host *h)
+{
+	if (names_from_hwdb(h) < 0)
+		(void)names_from_pci_ids(h);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* PCI devices and IOMMU groups of a host, read through libpci's sysfs backend under a root. */
+/* PCI devices and IOMMU groups of a host, read from its sysfs under a root; names from udev's
+ * hwdb, else pci.ids. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,7 +17,7 @@ struct pci_dev_info {
 	bool is_bridge;      /* class 0x0604 or header type 1 */
 	bool has_parent;
 	struct pci_addr parent; /* the upstream port, when on a bus below a bridge */
-	char name[160];      /* "NVIDIA Corporation GP104 [GeForce GTX 1070]" from pci.ids */
+	char name[160];      /* "NVIDIA Corporation GP104 [GeForce GTX 1070]", filled by pci_names_fill */
 	char class_name[64]; /* "VGA compatible controller" */
 };
 
@@ -25,11 +26,25 @@ struct pci_host {
 	size_t n;
 };
 
-/* Scans ROOT/sys/bus/pci through libpci (PCI_ACCESS_SYS_BUS_PCI, never AUTO). */
+/* Every function under ROOT/sys/bus/pci/devices, with names (pci_names_fill). */
 int pci_host_scan(const char *root, struct pci_host *ret);
-/* The same without names from pci.ids: what the launcher needs, at a fraction of the cost. */
+/* The same without names: what the privileged side needs to check IDs. */
 int pci_host_scan_ids(const char *root, struct pci_host *ret);
 void pci_host_free(struct pci_host *h);
+
+/* One function, by name under ROOT/sys/bus/pci/devices: IDs, class, subsystem IDs, and driver
+ * and IOMMU group from their links' last component. -ENOENT when the host has none. */
+int pci_read_function(const char *root, const struct pci_addr *a, struct pci_dev_info *ret);
+/* Adds the function at @a to @h (kept sorted) unless it is there; -ENOENT when absent. */
+int pci_host_add(struct pci_host *h, const char *root, const struct pci_addr *a);
+/* Adds what a profile's device brings into play: the function, the rest of its card (function
+ * 0 stands for its slot), and every member of its IOMMU group (ROOT/sys/kernel/iommu_groups/N/
+ * devices). What the plan needs of the host for one device, whatever the size of the bus. */
+int pci_host_add_device(struct pci_host *h, const char *root, const struct pci_addr *a);
+/* The lowest address with these IDs, reading only the ID files of each function. */
+int pci_find_id(const char *root, const struct pci_id *id, struct pci_addr *ret);
+/* Names and class names: from udev's hwdb, else from pci.ids, else the numbers. */
+void pci_names_fill(struct pci_host *h);
 
 /* The devices ordered by IOMMU group, then address (no group first): a malloc'd array of h->n. */
 const struct pci_dev_info **pci_host_by_group(const struct pci_host *h);

@@ -7,9 +7,12 @@ DATADIR ?= $(PREFIX)/share
 PKG_CONFIG ?= pkg-config
 B ?= build
 
-PKGS := inih libudev libcap libseccomp json-c
+PKGS := inih libudev libcap json-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libseccomp only at build time: tools/seccomp-gen compiles the launcher's deny list to BPF.
+SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
+SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wswitch-enum -Wundef -Wpointer-arith -Wcast-align -Wwrite-strings -Wno-unused-parameter \
@@ -52,6 +55,20 @@ $(B)/%.o: %.c | pkgcheck
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The seccomp filter, compiled once here rather than on every launch; sandbox.c includes it.
+$(B)/tools/seccomp-gen: tools/seccomp-gen.c launcher/sandbox-rules.h
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_CFLAGS) $(SECCOMP_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SECCOMP_LIBS)
+
+$(B)/gen/sandbox-bpf.h: $(B)/tools/seccomp-gen
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$< > $@.tmp && mv $@.tmp $@
+
+$(B)/launcher/sandbox.o: $(B)/gen/sandbox-bpf.h
+$(B)/launcher/sandbox.o: ALL_CFLAGS += -I$(B)/gen
+
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
 $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
 
@@ -88,7 +105,21 @@ keyref: $(B)/schema-doc
 	grep -q '^<!-- keyref end' $(B)/README.md.new
 	mv $(B)/README.md.new README.md
 
-check-build: all $(TESTS)
+# Test programs that are not Check suites: the syscall prober run as QEMU, and a wrapper that
+# starts a program under the launcher's own filter.
+$(B)/tests/try-syscalls: tests/launcher/try-syscalls.c
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread
+
+$(B)/tests/sandbox-exec: tests/launcher/sandbox-exec.c $(B)/launcher/sandbox.o $(B)/libqvm.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -Ilauncher $(ALL_LDFLAGS) -o $@ $< $(B)/launcher/sandbox.o $(B)/libqvm.a $(PKG_LIBS)
+
+TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec
+
+check-build: all $(TESTS) $(TEST_PROGRAMS)
 
 # The README's test command. Unit tests (Check), then the shell suites in tests/run-*.sh,
 # all against binaries built with ASan+UBSan.

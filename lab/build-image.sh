@@ -20,7 +20,7 @@ size=3G
 # What the tests need inside L1, besides the kernel and the boot chain:
 #  qemu-system-x86 (the nested QEMU), pciutils (lspci), python3 (the QMP client),
 #  acpica-tools (iasl, for the profile's SSDT), libinih1/libjson-c5 (qemu-vm's libraries;
-#  libpci3, libudev1, libcap2 and libseccomp2 come with the rest), grub2-common (update-grub
+#  libudev1, libcap2 and libseccomp2 come with the rest), grub2-common (update-grub
 #  and /etc/default/grub's template: the boot loader vfio-setup finds and writes to).
 packages=(
 	linux-image-amd64 initramfs-tools zstd kmod udev util-linux procps pciutils systemd-sysv

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Real QEMU started from the argv `qemu-vm show` prints for each example profile, queried back
+# Real QEMU started from the argv `qemu-vm show` prints for each example profile, under the
+# launcher's seccomp filter (tests/launcher/sandbox-exec.c), queried back
 # over QMP (root ports, bus numbers, devices, BARs, QOM properties, disks) and qtest (fw_cfg
 # files and ACPI tables byte for byte); the demo boots OVMF to the UEFI shell.
 #
@@ -26,6 +27,14 @@ if [ ! -x "$B/qemu-vm" ]; then
 	echo "FAIL $B/qemu-vm is not built (make)"
 	exit 1
 fi
+
+# Every QEMU below runs under the launcher's own no_new_privs and seccomp deny list, as after
+# qemu-vm run's exec: what the filter denies must be nothing these VMs need.
+if [ ! -x "$B/tests/sandbox-exec" ]; then
+	echo "FAIL $B/tests/sandbox-exec is not built (make check-build)"
+	exit 1
+fi
+export QVM_TEST_WRAPPER=$PWD/$B/tests/sandbox-exec
 
 T=$(mktemp -d /tmp/qvm-qemu.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -78,7 +78,10 @@ class VM:
         self.err = open(self.err_path, "w")
         if stdout is None:
             stdout = open(os.path.join(tmp, "%s.stdout" % file_name(name)), "wb")
-        self.proc = subprocess.Popen(words, stdin=stdin, stdout=stdout, stderr=self.err, cwd=tmp)
+        # QVM_TEST_WRAPPER: a program QEMU is started through (run-qemu.sh: the launcher's
+        # seccomp filter, as qemu-vm run applies it before exec).
+        wrapper = [os.environ["QVM_TEST_WRAPPER"]] if os.environ.get("QVM_TEST_WRAPPER") else []
+        self.proc = subprocess.Popen(wrapper + words, stdin=stdin, stdout=stdout, stderr=self.err, cwd=tmp)
         self.qmp = None
 
     def stderr(self):

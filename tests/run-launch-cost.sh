@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# What a launch reads does not grow with the host: qemu-vm run of the same profile on the
+# 25-function desktop host and on the same host grown to 256 functions (bench.spec) opens the
+# same number of files and reads the same number of links, up to the exec of QEMU (strace).
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+. tests/testlib.sh
+require_tools "Debian: apt-get install strace" strace python3
+T=$(mktemp -d /tmp/qvm-cost.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+tests/hosts/build-all.sh "$T/hosts" >/dev/null || { bad "building the fake host trees"; summary launch-cost; exit; }
+mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/desktop"
+# /bin/true stands in for QEMU (the launcher runs nothing from a tree); pin = goes, the fake host
+# has CPUs this machine may not; the vars copy exists, as on every launch after the first.
+sed -e "/^pin = /d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" \
+	-e "s|^backend = pulseaudio|&\\nserver = /run/user/1000/pulse/native|" profiles/desktop.ini \
+	> "$T/home/.config/qemu-vm/desktop.ini"
+: > "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd"
+
+count() { # count HOST: "OPENS LINKS" of qemu-vm run up to the exec of QEMU
+	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR="$T/run" XDG_CACHE_HOME="$T/cache" PATH=/usr/bin:/bin \
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		strace -f -qq -e trace=open,openat,readlink,readlinkat,execve -o "$T/trace.$1" \
+		"$B/qemu-vm" --host-root "$T/hosts/$1" --allow-root run desktop > "$T/out.$1" 2>&1 || return 1
+	python3 -S - "$T/trace.$1" <<'PY'
+import re, sys
+opens = links = execs = 0
+for line in open(sys.argv[1]):
+    if re.search(r"\bexecve\(", line):
+        execs += 1
+        if execs == 2:  # the launcher's own, then QEMU's
+            break
+    elif re.search(r"\bopen(at)?\(", line):
+        opens += 1
+    elif re.search(r"\breadlink(at)?\(", line):
+        links += 1
+print(opens, links, "exec" if execs == 2 else "noexec")
+PY
+}
+
+small=$(count desktop) || bad "run on the desktop host: $(cat "$T/out.desktop")"
+big=$(count bench) || bad "run on the bench host: $(cat "$T/out.bench")"
+funcs_small=$(ls "$T/hosts/desktop/sys/bus/pci/devices" | wc -l)
+funcs_big=$(ls "$T/hosts/bench/sys/bus/pci/devices" | wc -l)
+read -r o1 l1 e1 <<<"$small"
+read -r o2 l2 e2 <<<"$big"
+if [ "$e1" = exec ] && [ "$e2" = exec ]; then
+	ok "run reaches the exec of QEMU on both hosts"
+else
+	bad "run did not exec QEMU: $(cat "$T/out.desktop" "$T/out.bench")"
+fi
+[ "$o1" = "$o2" ] && ok "run opens $o1 files on $funcs_small PCI functions and on $funcs_big" ||
+	bad "run opens $o1 files on $funcs_small PCI functions, $o2 on $funcs_big"
+[ "$l1" = "$l2" ] && ok "run reads $l1 links on $funcs_small PCI functions and on $funcs_big" ||
+	bad "run reads $l1 links on $funcs_small PCI functions, $l2 on $funcs_big"
+summary launch-cost

@@ -410,63 +410,115 @@ static int names_from_hwdb(struct pci_host *h)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* N hex digits then two spaces and the name: "10de  NVIDIA Corporation". */
+static const char *ids_entry(const char *p, int digits, unsigned *ret_id)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < digits; i++) {
+		int d = hex_digit(p[i]);
+		if (d < 0)
+			return NULL;
+		v = v << 4 | (unsigned)d;
+	}
+	if (p[digits] != ' ' || p[digits + 1] != ' ')
+		return NULL;
+	*ret_id = v;
+	return p + digits + 2;
+}
+
+static int by_ids(const void *x, const void *y)
+{
+	const struct pci_dev_info *a = *(const struct pci_dev_info *const *)x;
+	const struct pci_dev_info *b = *(const struct pci_dev_info *const *)y;
+
+	if (a->vendor != b->vendor)
+		return a->vendor < b->vendor ? -1 : 1;
+	return a->device < b->device ? -1 : a->device > b->device;
+}
+
+static void set_once(char **slot, const char *name)
+{
+	if (!*slot)
+		*slot = xstrdup(name);
+}
+
 /* pci.ids, read once from top to bottom: "VVVV  vendor", "\tDDDD  device" below it (two tabs:
- * subsystems), then "C CC  class", "\tSS  subclass" below it (two tabs: programming interfaces). */
+ * subsystems), then "C CC  class", "\tSS  subclass" below it (two tabs: programming interfaces).
+ * Only the lines of vendors present are looked at closely. */
 static int names_from_pci_ids(struct pci_host *h)
 {
 	static const char *const paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
 	_cleanup_fclose_ FILE *f = NULL;
-	char **vendor = xcalloc(h->n, sizeof(char *)), **device = xcalloc(h->n, sizeof(char *));
-	char **base = xcalloc(h->n, sizeof(char *)), **sub = xcalloc(h->n, sizeof(char *));
+	_cleanup_free_ const struct pci_dev_info **order = xcalloc(h->n ? h->n : 1, sizeof(*order));
+	char **vendor = xcalloc(h->n ? h->n : 1, sizeof(char *)), **device = xcalloc(h->n ? h->n : 1, sizeof(char *));
+	char **base = xcalloc(h->n ? h->n : 1, sizeof(char *)), **sub = xcalloc(h->n ? h->n : 1, sizeof(char *));
 	char line[512];
-	bool in_class = false, wanted = false;
-	unsigned cur = 0;
+	bool in_class = false;
+	size_t lo = 0, hi = 0; /* the devices (in order) of the current vendor */
+	unsigned cur = 0, id;
+	const char *name;
 
+	for (size_t i = 0; i < h->n; i++)
+		order[i] = &h->dev[i];
+	if (h->n)
+		qsort(order, h->n, sizeof(*order), by_ids);
 	for (size_t i = 0; i < ARRAY_SIZE(paths) && !f; i++)
 		f = fopen(paths[i], "re");
 	while (f && fgets(line, sizeof(line), f)) {
-		char *name;
-		unsigned id;
-		int depth = line[0] == '\t' ? line[1] == '\t' ? 2 : 1 : 0;
-		char *p = line + depth;
-
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0' || depth == 2)
+		if (line[0] == '\t') {
+			if (line[1] == '\t' || lo == hi)
+				continue;
+			if (!in_class && (name = ids_entry(line + 1, 4, &id))) {
+				for (size_t i = lo; i < hi; i++)
+					if (order[i]->device == id)
+						set_once(&device[order[i] - h->dev], name);
+			} else if (in_class && (name = ids_entry(line + 1, 2, &id))) {
+				for (size_t i = 0; i < h->n; i++)
+					if (h->dev[i].class >> 16 == cur && ((h->dev[i].class >> 8) & 0xff) == id)
+						set_once(&sub[i], name);
+			}
 			continue;
-		if (depth == 0 && startswith(line, "C ")) {
-			in_class = true;
-			p += 2;
-		} else if (depth == 0) {
-			in_class = false;
 		}
-		name = strstr(p, "  ");
-		if (!name)
-			continue;
-		*name = '\0';
-		name += 2;
-		if (parse_uint(p, 16, 0xffff, &id) < 0)
-			continue;
-		if (depth == 0) {
+		if (line[0] == '#' || line[0] == '\0')
+			continue; /* comments stand inside a vendor's block too */
+		lo = hi = 0;
+		if (line[0] == 'C' && line[1] == ' ' && (name = ids_entry(line + 2, 2, &id))) {
+			in_class = true;
 			cur = id;
-			wanted = false;
-			for (size_t i = 0; i < h->n; i++) {
-				const struct pci_dev_info *d = &h->dev[i];
-				if (in_class ? d->class >> 16 == id : d->vendor == id) {
-					char **slot = in_class ? &base[i] : &vendor[i];
-					if (!*slot)
-						*slot = xstrdup(name);
-					wanted = true;
+			for (size_t i = 0; i < h->n; i++)
+				if (h->dev[i].class >> 16 == id) {
+					set_once(&base[i], name);
+					hi = 1; /* wanted: look at its subclasses */
+				}
+		} else if (!in_class && (name = ids_entry(line, 4, &id))) {
+			size_t n = h->n;
+
+			while (n > 0) { /* lower bound of the vendor in order */
+				size_t half = n / 2;
+				if (order[lo + half]->vendor < id) {
+					lo += half + 1;
+					n -= half + 1;
+				} else {
+					n = half;
 				}
 			}
-		} else if (wanted) {
-			for (size_t i = 0; i < h->n; i++) {
-				const struct pci_dev_info *d = &h->dev[i];
-				if (in_class ? d->class >> 16 == cur && ((d->class >> 8) & 0xff) == id
-					     : d->vendor == cur && d->device == id) {
-					char **slot = in_class ? &sub[i] : &device[i];
-					if (!*slot)
-						*slot = xstrdup(name);
-				}
+			hi = lo;
+			while (hi < h->n && order[hi]->vendor == id) {
+				set_once(&vendor[order[hi] - h->dev], name);
+				hi++;
 			}
 		}
 	}

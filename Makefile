@@ -9,7 +9,8 @@ B ?= build
 
 PKGS := inih libudev libcap json-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libudev is opened when first needed (lib/udev-dl.c), not linked: most commands never call it.
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev,$(PKGS)) 2>/dev/null)
 # libseccomp only at build time: tools/seccomp-gen compiles the launcher's deny list to BPF.
 SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)

@@ -5,10 +5,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libudev.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include "host.h"
+#include "udev-dl.h"
 
 bool host_root_is_system(const char *root)
 {
@@ -68,16 +68,16 @@ static int usb_cmp(const void *a, const void *b)
 	return strcmp(x->port, y->port);
 }
 
-static bool usb_from_udev(struct udev_device *d, struct usb_dev_info *u)
+static bool usb_from_udev(const struct udev_fns *U, struct udev_device *d, struct usb_dev_info *u)
 {
-	const char *devpath = udev_device_get_sysattr_value(d, "devpath");
+	const char *devpath = U->udev_device_get_sysattr_value(d, "devpath");
 
 	*u = (struct usb_dev_info){ 0 };
 	/* Root hubs have devpath 0: they are not devices one can pass. */
 	return devpath && !streq(devpath, "0") &&
-	       usb_fill(u, udev_device_get_sysattr_value(d, "idVendor"), udev_device_get_sysattr_value(d, "idProduct"),
-			udev_device_get_sysattr_value(d, "busnum"), udev_device_get_sysattr_value(d, "devnum"), devpath,
-			udev_device_get_sysattr_value(d, "manufacturer"), udev_device_get_sysattr_value(d, "product"));
+	       usb_fill(u, U->udev_device_get_sysattr_value(d, "idVendor"), U->udev_device_get_sysattr_value(d, "idProduct"),
+			U->udev_device_get_sysattr_value(d, "busnum"), U->udev_device_get_sysattr_value(d, "devnum"), devpath,
+			U->udev_device_get_sysattr_value(d, "manufacturer"), U->udev_device_get_sysattr_value(d, "product"));
 }
 
 static bool usb_read_tree(const char *dir, struct usb_dev_info *u)
@@ -100,34 +100,38 @@ static bool usb_read_tree(const char *dir, struct usb_dev_info *u)
 /* libudev reads the very same sysfs attributes; it just cannot be pointed at another root. */
 static int usb_scan_udev(struct usb_host *h)
 {
-	struct udev *udev = udev_new();
+	const struct udev_fns *U = udev_fns();
+	struct udev *udev;
 	struct udev_enumerate *e;
 	struct udev_list_entry *le;
 	size_t cap = 0;
 
+	if (!U)
+		return -ENOSYS;
+	udev = U->udev_new();
 	if (!udev)
 		return -ENOMEM;
-	e = udev_enumerate_new(udev);
+	e = U->udev_enumerate_new(udev);
 	if (!e) {
-		udev_unref(udev);
+		U->udev_unref(udev);
 		return -ENOMEM;
 	}
-	udev_enumerate_add_match_subsystem(e, "usb");
-	udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device");
-	udev_enumerate_scan_devices(e);
-	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
+	U->udev_enumerate_add_match_subsystem(e, "usb");
+	U->udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device");
+	U->udev_enumerate_scan_devices(e);
+	for (le = U->udev_enumerate_get_list_entry(e); le; le = U->udev_list_entry_get_next(le))
 	{
-		struct udev_device *d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
+		struct udev_device *d = U->udev_device_new_from_syspath(udev, U->udev_list_entry_get_name(le));
 		struct usb_dev_info u;
 
 		if (!d)
 			continue;
-		if (usb_from_udev(d, &u))
+		if (usb_from_udev(U, d, &u))
 			usb_add(h, &cap, &u);
-		udev_device_unref(d);
+		U->udev_device_unref(d);
 	}
-	udev_enumerate_unref(e);
-	udev_unref(udev);
+	U->udev_enumerate_unref(e);
+	U->udev_unref(udev);
 	return 0;
 }
 
@@ -181,9 +185,13 @@ static bool usb_matches(const struct usb_dev_info *u, const struct usb_entry *e)
 /* By port, the device is asked for by name; by ID, libudev matches the two ID attributes. */
 static int usb_find_udev(const struct usb_entry *e, struct usb_dev_info *ret)
 {
-	struct udev *udev = udev_new();
+	const struct udev_fns *U = udev_fns();
+	struct udev *udev;
 	bool found = false;
 
+	if (!U)
+		return -ENOSYS;
+	udev = U->udev_new();
 	if (!udev)
 		return -ENOMEM;
 	if (e->by_port) {
@@ -191,43 +199,43 @@ static int usb_find_udev(const struct usb_entry *e, struct usb_dev_info *ret)
 		struct udev_device *d;
 
 		snprintf(sysname, sizeof(sysname), "%u-%s", e->bus, e->port);
-		d = udev_device_new_from_subsystem_sysname(udev, "usb", sysname);
+		d = U->udev_device_new_from_subsystem_sysname(udev, "usb", sysname);
 		if (d) {
-			found = usb_from_udev(d, ret) && usb_matches(ret, e);
-			udev_device_unref(d);
+			found = usb_from_udev(U, d, ret) && usb_matches(ret, e);
+			U->udev_device_unref(d);
 		}
 	} else {
-		struct udev_enumerate *en = udev_enumerate_new(udev);
+		struct udev_enumerate *en = U->udev_enumerate_new(udev);
 		struct udev_list_entry *le;
 		char v[8], p[8];
 
 		if (!en) {
-			udev_unref(udev);
+			U->udev_unref(udev);
 			return -ENOMEM;
 		}
 		snprintf(v, sizeof(v), "%04x", e->id.vendor);
 		snprintf(p, sizeof(p), "%04x", e->id.device);
-		udev_enumerate_add_match_subsystem(en, "usb");
-		udev_enumerate_add_match_property(en, "DEVTYPE", "usb_device");
-		udev_enumerate_add_match_sysattr(en, "idVendor", v);
-		udev_enumerate_add_match_sysattr(en, "idProduct", p);
-		udev_enumerate_scan_devices(en);
-		udev_list_entry_foreach(le, udev_enumerate_get_list_entry(en))
+		U->udev_enumerate_add_match_subsystem(en, "usb");
+		U->udev_enumerate_add_match_property(en, "DEVTYPE", "usb_device");
+		U->udev_enumerate_add_match_sysattr(en, "idVendor", v);
+		U->udev_enumerate_add_match_sysattr(en, "idProduct", p);
+		U->udev_enumerate_scan_devices(en);
+		for (le = U->udev_enumerate_get_list_entry(en); le; le = U->udev_list_entry_get_next(le))
 		{
-			struct udev_device *d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
+			struct udev_device *d = U->udev_device_new_from_syspath(udev, U->udev_list_entry_get_name(le));
 			struct usb_dev_info u;
 
 			if (!d)
 				continue;
-			if (usb_from_udev(d, &u) && usb_matches(&u, e) && (!found || usb_cmp(&u, ret) < 0)) {
+			if (usb_from_udev(U, d, &u) && usb_matches(&u, e) && (!found || usb_cmp(&u, ret) < 0)) {
 				*ret = u;
 				found = true;
 			}
-			udev_device_unref(d);
+			U->udev_device_unref(d);
 		}
-		udev_enumerate_unref(en);
+		U->udev_enumerate_unref(en);
 	}
-	udev_unref(udev);
+	U->udev_unref(udev);
 	return found ? 0 : -ENOENT;
 }
 

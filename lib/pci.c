@@ -2,9 +2,9 @@
 /* Reads PCI functions, drivers and IOMMU groups of a host from its sysfs, under a root. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libudev.h>
 #include <limits.h>
 #include "pci.h"
+#include "udev-dl.h"
 
 static int dev_cmp(const void *a, const void *b)
 {
@@ -366,24 +366,26 @@ static void set_class_name(struct pci_dev_info *d, const char *base, const char 
 		snprintf(d->class_name, sizeof(d->class_name), "Class %04x", d->class >> 8);
 }
 
-static const char *hwdb_get(struct udev_hwdb *hwdb, const char *modalias, const char *key)
+static const char *hwdb_get(const struct udev_fns *U, struct udev_hwdb *hwdb, const char *modalias, const char *key)
 {
 	struct udev_list_entry *e;
 
-	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
-		if (streq(udev_list_entry_get_name(e), key))
-			return udev_list_entry_get_value(e);
+	for (e = U->udev_hwdb_get_properties_list_entry(hwdb, modalias, 0); e; e = U->udev_list_entry_get_next(e))
+		if (streq(U->udev_list_entry_get_name(e), key))
+			return U->udev_list_entry_get_value(e);
 	return NULL;
 }
 
 /* udev's hwdb (built from the same pci.ids, indexed): the keys are modaliases with wildcards. */
 static int names_from_hwdb(struct pci_host *h)
 {
-	struct udev *udev = udev_new();
-	struct udev_hwdb *hwdb = udev ? udev_hwdb_new(udev) : NULL;
+	const struct udev_fns *U = udev_fns();
+	struct udev *udev = U ? U->udev_new() : NULL;
+	struct udev_hwdb *hwdb = udev ? U->udev_hwdb_new(udev) : NULL;
 
 	if (!hwdb) {
-		udev_unref(udev);
+		if (udev)
+			U->udev_unref(udev);
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < h->n; i++) {
@@ -393,20 +395,20 @@ static int names_from_hwdb(struct pci_host *h)
 		const char *s;
 
 		snprintf(key, sizeof(key), "pci:v%08Xd%08X*", d->vendor, d->device);
-		if ((s = hwdb_get(hwdb, key, "ID_VENDOR_FROM_DATABASE")))
+		if ((s = hwdb_get(U, hwdb, key, "ID_VENDOR_FROM_DATABASE")))
 			vendor = xstrdup(s);
-		if ((s = hwdb_get(hwdb, key, "ID_MODEL_FROM_DATABASE")))
+		if ((s = hwdb_get(U, hwdb, key, "ID_MODEL_FROM_DATABASE")))
 			model = xstrdup(s);
 		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", d->class >> 16, (d->class >> 8) & 0xff);
-		if ((s = hwdb_get(hwdb, key, "ID_PCI_CLASS_FROM_DATABASE")))
+		if ((s = hwdb_get(U, hwdb, key, "ID_PCI_CLASS_FROM_DATABASE")))
 			base = xstrdup(s);
-		if ((s = hwdb_get(hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE")))
+		if ((s = hwdb_get(U, hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE")))
 			sub = xstrdup(s);
 		set_name(d, vendor, model);
 		set_class_name(d, base, sub);
 	}
-	udev_hwdb_unref(hwdb);
-	udev_unref(udev);
+	U->udev_hwdb_unref(hwdb);
+	U->udev_unref(udev);
 	return 0;
 }
 
@@ -457,7 +459,7 @@ static void set_once(char **slot, const char *name)
 /* pci.ids, read once from top to bottom: "VVVV  vendor", "\tDDDD  device" below it (two tabs:
  * subsystems), then "C CC  class", "\tSS  subclass" below it (two tabs: programming interfaces).
  * Only the lines of vendors present are looked at closely. */
-static int names_from_pci_ids(struct pci_host *h)
+static int names_from_pci_ids(struct pci_host *h, const char *file)
 {
 	static const char *const paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
 	_cleanup_fclose_ FILE *f = NULL;
@@ -474,7 +476,9 @@ static int names_from_pci_ids(struct pci_host *h)
 		order[i] = &h->dev[i];
 	if (h->n)
 		qsort(order, h->n, sizeof(*order), by_ids);
-	for (size_t i = 0; i < ARRAY_SIZE(paths) && !f; i++)
+	if (file)
+		f = fopen(file, "re");
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && !f && !file; i++)
 		f = fopen(paths[i], "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -539,6 +543,8 @@ static int names_from_pci_ids(struct pci_host *h)
 
 void pci_names_fill(struct pci_host *h)
 {
-	if (names_from_hwdb(h) < 0)
-		(void)names_from_pci_ids(h);
+	const char *ids = secure_getenv("QEMU_VM_PCI_IDS");
+
+	if (!strempty(ids) || names_from_hwdb(h) < 0)
+		(void)names_from_pci_ids(h, strempty(ids) ? NULL : ids);
 }

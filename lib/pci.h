@@ -43,7 +43,9 @@ int pci_host_add(struct pci_host *h, const char *root, const struct pci_addr *a)
 int pci_host_add_device(struct pci_host *h, const char *root, const struct pci_addr *a);
 /* The lowest address with these IDs, reading only the ID files of each function. */
 int pci_find_id(const char *root, const struct pci_id *id, struct pci_addr *ret);
-/* Names and class names: from udev's hwdb, else from pci.ids, else the numbers. */
+/* Names and class names: from udev's hwdb, else from pci.ids, else the numbers. $QEMU_VM_PCI_IDS
+ * names a pci.ids to take instead of the hwdb (the tests pin their names with it: the hwdb's copy
+ * differs, e.g. it drops a trailing "#17"). */
 void pci_names_fill(struct pci_host *h);
 
 /* The devices ordered by IOMMU group, then address (no group first): a malloc'd array of h->n. */

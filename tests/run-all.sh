@@ -8,6 +8,8 @@ export B
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CK_VERBOSITY=${CK_VERBOSITY:-normal}
+# PCI names in the pinned outputs come from pci.ids, also on a machine with udev's hwdb.
+[ -e /usr/share/misc/pci.ids ] && export QEMU_VM_PCI_IDS=${QEMU_VM_PCI_IDS:-/usr/share/misc/pci.ids}
 
 pass=0 fail=0 skip=0
 failed=()

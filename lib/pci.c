@@ -366,16 +366,6 @@ static void set_class_name(struct pci_dev_info *d, const char *base, const char 
 		snprintf(d->class_name, sizeof(d->class_name), "Class %04x", d->class >> 8);
 }
 
-static const char *hwdb_get(const struct udev_fns *U, struct udev_hwdb *hwdb, const char *modalias, const char *key)
-{
-	struct udev_list_entry *e;
-
-	for (e = U->udev_hwdb_get_properties_list_entry(hwdb, modalias, 0); e; e = U->udev_list_entry_get_next(e))
-		if (streq(U->udev_list_entry_get_name(e), key))
-			return U->udev_list_entry_get_value(e);
-	return NULL;
-}
-
 /* udev's hwdb (built from the same pci.ids, indexed): the keys are modaliases with wildcards. */
 static int names_from_hwdb(struct pci_host *h)
 {
@@ -392,18 +382,35 @@ static int names_from_hwdb(struct pci_host *h)
 		struct pci_dev_info *d = &h->dev[i];
 		char key[80];
 		_cleanup_free_ char *vendor = NULL, *model = NULL, *base = NULL, *sub = NULL;
-		const char *s;
+		size_t same = 0;
 
-		snprintf(key, sizeof(key), "pci:v%08Xd%08X*", d->vendor, d->device);
-		if ((s = hwdb_get(U, hwdb, key, "ID_VENDOR_FROM_DATABASE")))
-			vendor = xstrdup(s);
-		if ((s = hwdb_get(U, hwdb, key, "ID_MODEL_FROM_DATABASE")))
-			model = xstrdup(s);
-		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", d->class >> 16, (d->class >> 8) & 0xff);
-		if ((s = hwdb_get(U, hwdb, key, "ID_PCI_CLASS_FROM_DATABASE")))
-			base = xstrdup(s);
-		if ((s = hwdb_get(U, hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE")))
-			sub = xstrdup(s);
+		/* A lookup walks every class pattern (they start "pci:v*"): one per distinct device
+		 * and class, and the copies (a card repeated, its functions) take the names found. */
+		while (same < i && !(h->dev[same].vendor == d->vendor && h->dev[same].device == d->device &&
+				     h->dev[same].class >> 8 == d->class >> 8))
+			same++;
+		if (same < i) {
+			memcpy(d->name, h->dev[same].name, sizeof(d->name));
+			memcpy(d->class_name, h->dev[same].class_name, sizeof(d->class_name));
+			continue;
+		}
+		/* The subsystem and programming interface left as wildcards: vendor, device, class and
+		 * subclass patterns match, the more specific ones (subsystem, interface) do not. */
+		snprintf(key, sizeof(key), "pci:v%08Xd%08Xsv*sd*bc%02Xsc%02Xi*", d->vendor, d->device, d->class >> 16,
+			 (d->class >> 8) & 0xff);
+		for (struct udev_list_entry *e = U->udev_hwdb_get_properties_list_entry(hwdb, key, 0); e;
+		     e = U->udev_list_entry_get_next(e)) {
+			const char *k = U->udev_list_entry_get_name(e), *v = U->udev_list_entry_get_value(e);
+			char **slot = streq(k, "ID_VENDOR_FROM_DATABASE")	  ? &vendor
+				      : streq(k, "ID_MODEL_FROM_DATABASE")	  ? &model
+				      : streq(k, "ID_PCI_CLASS_FROM_DATABASE")	  ? &base
+				      : streq(k, "ID_PCI_SUBCLASS_FROM_DATABASE") ? &sub
+										  : NULL;
+			if (slot && v) {
+				free(*slot);
+				*slot = xstrdup(v);
+			}
+		}
 		set_name(d, vendor, model);
 		set_class_name(d, base, sub);
 	}

@@ -45,7 +45,7 @@ all: $(PROGRAMS)
 
 # Stop before the compiler does, naming what pkg-config cannot find.
 pkgcheck:
-	@missing=$$(for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || printf ' %s' $$p; done); \
+	@missing=$$(for p in $(PKGS) libseccomp; do $(PKG_CONFIG) --exists $$p 2>/dev/null || printf ' %s' $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "make: pkg-config cannot find:$$missing (hint: make deps installs the packages)" >&2; \
 		exit 1; \

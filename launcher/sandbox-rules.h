@@ -16,9 +16,9 @@
  */
 struct sandbox_rule {
 	const char *syscall;
-	int err;              /* the errno the call fails with */
-	int flag_arg;         /* -1: every call; else the argument whose flag bits are tested */
-	unsigned long flags;  /* denied when (argument & flags) != 0 */
+	int err; /* the errno the call fails with */
+	int flag_arg; /* -1: every call; else the argument whose flag bits are tested */
+	unsigned long flags; /* denied when (argument & flags) != 0 */
 };
 
 /* clone's flags are its first argument everywhere but s390 (stack first there). */

@@ -22,8 +22,8 @@ const struct udev_fns *udev_fns(void)
 	lib = dlopen("libudev.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
 		goto fail;
-#define UDEV_LOAD(f)                                                                               \
-	if (!(*(void **)&fns.f = dlsym(lib, #f)))                                                  \
+#define UDEV_LOAD(f)                              \
+	if (!(*(void **)&fns.f = dlsym(lib, #f))) \
 		goto fail;
 	UDEV_FUNCS(UDEV_LOAD)
 #undef UDEV_LOAD

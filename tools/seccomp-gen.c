@@ -29,15 +29,16 @@ int main(void)
 		int nr = seccomp_syscall_resolve_name(rule->syscall);
 
 		if (nr == __NR_SCMP_ERROR) {
-			fprintf(stderr, "seccomp-gen: %s: not on this architecture, left out\n", rule->syscall);
+			fprintf(stderr, "seccomp-gen: %s: not on this architecture, left out\n",
+				rule->syscall);
 			continue;
 		}
 		if (rule->flag_arg < 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)rule->err), nr, 0);
 		else
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)rule->err), nr, 1,
-					     SCMP_CMP((unsigned)rule->flag_arg, SCMP_CMP_MASKED_EQ, rule->flags,
-						      rule->flags));
+					     SCMP_CMP((unsigned)rule->flag_arg, SCMP_CMP_MASKED_EQ,
+						      rule->flags, rule->flags));
 		if (r < 0) {
 			fprintf(stderr, "seccomp-gen: %s: %s\n", rule->syscall, strerror(-r));
 			return 1;

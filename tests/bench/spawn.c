@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 			}
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			printf("%d %lld %ld %d\n", c,
-			       (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec), ru.ru_maxrss,
+			       (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec),
+			       ru.ru_maxrss,
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		}
 	return 0;

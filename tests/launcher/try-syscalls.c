@@ -58,9 +58,10 @@ static void *thread(void *arg)
 
 int main(void)
 {
-	static const char *const names[] = { "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
-					     "fspick", "mount_setattr", "pidfd_getfd", "kcmp", "userfaultfd",
-					     "unshare-newuser", "clone-newuser", "clone3" };
+	static const char *const names[] = { "open_tree", "move_mount",	 "fsopen",	    "fsconfig",
+					     "fsmount",	  "fspick",	 "mount_setattr",   "pidfd_getfd",
+					     "kcmp",	  "userfaultfd", "unshare-newuser", "clone-newuser",
+					     "clone3" };
 	pthread_t t;
 	pid_t pid;
 	int status;

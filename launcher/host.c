@@ -97,8 +97,9 @@ static bool usb_read_tree(const char *dir, struct usb_dev_info *u)
 	return usb_fill(u, v, p, b, n, path, *man ? man : NULL, *prod ? prod : NULL);
 }
 
-/* libudev reads the very same sysfs attributes; it just cannot be pointed at another root. */
-static int usb_scan_udev(struct usb_host *h)
+/* libudev reads the very same sysfs attributes; it just cannot be pointed at another root. With
+ * @id, only the devices with these IDs (libudev matches the two ID attributes). */
+static int usb_scan_udev(struct usb_host *h, const struct pci_id *id)
 {
 	const struct udev_fns *U = udev_fns();
 	struct udev *udev;
@@ -118,15 +119,22 @@ static int usb_scan_udev(struct usb_host *h)
 	}
 	U->udev_enumerate_add_match_subsystem(e, "usb");
 	U->udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device");
+	if (id) {
+		char v[8], p[8];
+
+		snprintf(v, sizeof(v), "%04x", id->vendor);
+		snprintf(p, sizeof(p), "%04x", id->device);
+		U->udev_enumerate_add_match_sysattr(e, "idVendor", v);
+		U->udev_enumerate_add_match_sysattr(e, "idProduct", p);
+	}
 	U->udev_enumerate_scan_devices(e);
-	for (le = U->udev_enumerate_get_list_entry(e); le; le = U->udev_list_entry_get_next(le))
-	{
+	for (le = U->udev_enumerate_get_list_entry(e); le; le = U->udev_list_entry_get_next(le)) {
 		struct udev_device *d = U->udev_device_new_from_syspath(udev, U->udev_list_entry_get_name(le));
 		struct usb_dev_info u;
 
 		if (!d)
 			continue;
-		if (usb_from_udev(U, d, &u))
+		if (usb_from_udev(U, d, &u) && (!id || (u.vendor == id->vendor && u.product == id->device)))
 			usb_add(h, &cap, &u);
 		U->udev_device_unref(d);
 	}
@@ -163,7 +171,7 @@ int usb_host_scan(const char *root, struct usb_host *ret)
 	int r;
 
 	if (!root || streq(root, "/"))
-		r = usb_scan_udev(&h);
+		r = usb_scan_udev(&h, NULL);
 	else
 		r = usb_scan_tree(root, &h);
 	if (r < 0) {
@@ -182,58 +190,37 @@ static bool usb_matches(const struct usb_dev_info *u, const struct usb_entry *e)
 			  : u->vendor == e->id.vendor && u->product == e->id.device;
 }
 
-/* By port, the device is asked for by name; by ID, libudev matches the two ID attributes. */
+/* By port, the device is asked for by name; by ID, the first of the devices with these IDs. */
 static int usb_find_udev(const struct usb_entry *e, struct usb_dev_info *ret)
 {
 	const struct udev_fns *U = udev_fns();
+	struct usb_host h = { 0 };
 	struct udev *udev;
+	struct udev_device *d;
+	char sysname[48];
 	bool found = false;
+	int r;
 
 	if (!U)
 		return -ENOSYS;
+	if (!e->by_port) {
+		r = usb_scan_udev(&h, &e->id);
+		if (r >= 0 && h.n) {
+			qsort(h.dev, h.n, sizeof(*h.dev), usb_cmp);
+			*ret = h.dev[0];
+		}
+		r = r < 0 ? r : h.n ? 0 : -ENOENT;
+		usb_host_free(&h);
+		return r;
+	}
 	udev = U->udev_new();
 	if (!udev)
 		return -ENOMEM;
-	if (e->by_port) {
-		char sysname[48];
-		struct udev_device *d;
-
-		snprintf(sysname, sizeof(sysname), "%u-%s", e->bus, e->port);
-		d = U->udev_device_new_from_subsystem_sysname(udev, "usb", sysname);
-		if (d) {
-			found = usb_from_udev(U, d, ret) && usb_matches(ret, e);
-			U->udev_device_unref(d);
-		}
-	} else {
-		struct udev_enumerate *en = U->udev_enumerate_new(udev);
-		struct udev_list_entry *le;
-		char v[8], p[8];
-
-		if (!en) {
-			U->udev_unref(udev);
-			return -ENOMEM;
-		}
-		snprintf(v, sizeof(v), "%04x", e->id.vendor);
-		snprintf(p, sizeof(p), "%04x", e->id.device);
-		U->udev_enumerate_add_match_subsystem(en, "usb");
-		U->udev_enumerate_add_match_property(en, "DEVTYPE", "usb_device");
-		U->udev_enumerate_add_match_sysattr(en, "idVendor", v);
-		U->udev_enumerate_add_match_sysattr(en, "idProduct", p);
-		U->udev_enumerate_scan_devices(en);
-		for (le = U->udev_enumerate_get_list_entry(en); le; le = U->udev_list_entry_get_next(le))
-		{
-			struct udev_device *d = U->udev_device_new_from_syspath(udev, U->udev_list_entry_get_name(le));
-			struct usb_dev_info u;
-
-			if (!d)
-				continue;
-			if (usb_from_udev(U, d, &u) && usb_matches(&u, e) && (!found || usb_cmp(&u, ret) < 0)) {
-				*ret = u;
-				found = true;
-			}
-			U->udev_device_unref(d);
-		}
-		U->udev_enumerate_unref(en);
+	snprintf(sysname, sizeof(sysname), "%u-%s", e->bus, e->port);
+	d = U->udev_device_new_from_subsystem_sysname(udev, "usb", sysname);
+	if (d) {
+		found = usb_from_udev(U, d, ret) && usb_matches(ret, e);
+		U->udev_device_unref(d);
 	}
 	U->udev_unref(udev);
 	return found ? 0 : -ENOENT;

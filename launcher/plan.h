@@ -35,5 +35,10 @@ void plan_usb_id(unsigned index, char *buf, size_t len);
 /* Whether the VM gets that controller: a [usb] section or a USB pointer. */
 bool plan_has_usb_controller(const struct profile *p);
 
+/* The QMP sockets in the VM's run directory: one for qemu-vm stop, usb and the user's tools,
+ * one the supervisor keeps for itself. */
+#define PLAN_QMP_SOCKET "qmp.sock"
+#define PLAN_SUPERVISOR_SOCKET "supervisor.sock"
+
 /* A word as a POSIX shell would read it back, quoted only when needed. */
 char *shell_quote(const char *s);

@@ -105,7 +105,7 @@ if [ -n "$user" ]; then
 		PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
 	[ $? -eq 0 ] && grep -q "XDG_RUNTIME_DIR is not set" <<<"$out" &&
 		[ "$(stat -c '%U %a' "/tmp/qemu-vm-$uid")" = "$user 700" ] &&
-		grep -qx "unix:/tmp/qemu-vm-$uid/qemu-vm/demo/qmp.sock,server=on,wait=off" "$T/home/out.argv" &&
+		grep -qx "socket,id=qmp,path=/tmp/qemu-vm-$uid/qemu-vm/demo/qmp.sock,server=on,wait=off" "$T/home/out.argv" &&
 		ok "without XDG_RUNTIME_DIR the QMP socket goes to a private /tmp/qemu-vm-UID, with a warning" ||
 		bad "runtime fallback: $out"
 	rm -rf "/tmp/qemu-vm-$uid"

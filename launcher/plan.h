@@ -16,7 +16,6 @@ struct plan {
 	struct strv argv;
 	struct check *checks;
 	size_t n_checks;
-	struct cpuset affinity; /* CPUs QEMU is confined to; n == 0 for none */
 };
 
 /* The backend QEMU gets for [audio] backend = @configured: auto is pipewire when QEMU has the

@@ -153,7 +153,7 @@ static unsigned on_tick(struct sv_state *s, uint64_t now, struct sv_action *out)
 	case SV_POWERDOWN:
 		s->phase = SV_QUITTING;
 		s->deadline = now + SV_QUIT_GRACE_MS;
-		out[0] = (struct sv_action){ SV_ACT_QUIT, 0 };
+		out[0] = (struct sv_action){ SV_ACT_QUIT, SV_QUIT_TIMEOUT };
 		return 1;
 	case SV_QUITTING:
 		s->deadline = 0;
@@ -186,7 +186,7 @@ static unsigned on_signal(struct sv_state *s, int signo, uint64_t now, struct sv
 			break;
 		s->phase = SV_QUITTING;
 		s->deadline = now + SV_QUIT_GRACE_MS;
-		out[0] = (struct sv_action){ SV_ACT_QUIT, 0 };
+		out[0] = (struct sv_action){ SV_ACT_QUIT, SV_QUIT_SIGINT };
 		return 1;
 	case SV_QUITTING:
 		if (signo != SIGINT)
@@ -220,7 +220,7 @@ unsigned sv_step(struct sv_state *s, const struct sv_event *ev, uint64_t now, st
 			return 0;
 		s->phase = SV_QUITTING;
 		s->deadline = now + SV_QUIT_GRACE_MS;
-		out[0] = (struct sv_action){ SV_ACT_QUIT, 0 };
+		out[0] = (struct sv_action){ SV_ACT_QUIT, SV_QUIT_FAILED };
 		return 1;
 	case SV_EV_SIGNAL:
 		return on_signal(s, ev->signo, now, out);

@@ -73,9 +73,12 @@ enum sv_action_type {
 	SV_ACT_EXIT,      /* QEMU is gone: give everything back, exit with @code */
 };
 
+/* Why quit is sent, in SV_ACT_QUIT's code. */
+enum { SV_QUIT_TIMEOUT, SV_QUIT_SIGINT, SV_QUIT_FAILED };
+
 struct sv_action {
 	enum sv_action_type type;
-	int code;
+	int code; /* SV_ACT_EXIT: the exit code; SV_ACT_QUIT: why; SV_ACT_IGNORED: the signal */
 };
 
 #define SV_MAX_ACTIONS 4

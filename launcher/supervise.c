@@ -501,7 +501,9 @@ static bool perform(struct sup *s, const struct sv_action *a)
 		write_state(s);
 		return true;
 	case SV_ACT_QUIT:
-		say(s, "quit sent");
+		say(s, "quit sent (%s)", a->code == SV_QUIT_SIGINT ? "a second SIGINT"
+				       : a->code == SV_QUIT_FAILED ? "the start failed"
+								   : "the guest did not power off in time");
 		if (qmp_simple(s, "quit") < 0 && pidfd_signal(s, SIGTERM) == 0)
 			say(s, "QMP is gone: SIGTERM sent to QEMU");
 		write_state(s);

@@ -163,6 +163,7 @@ START_TEST(signal_powerdown_then_quit)
 	ck_assert_uint_eq(step(&s, SV_EV_TICK, 0, 5099, a), 0);
 	ck_assert_uint_eq(step(&s, SV_EV_TICK, 0, 5100, a), 1);
 	ck_assert_int_eq(a[0].type, SV_ACT_QUIT);
+	ck_assert_int_eq(a[0].code, SV_QUIT_TIMEOUT);
 	ck_assert_int_eq(s.phase, SV_QUITTING);
 	/* QEMU that does not even quit is killed after the grace. */
 	ck_assert_uint_eq(step(&s, SV_EV_TICK, 0, 5100 + SV_QUIT_GRACE_MS, a), 1);
@@ -183,6 +184,7 @@ START_TEST(second_sigint_quits)
 	ck_assert_int_eq(a[0].type, SV_ACT_POWERDOWN);
 	ck_assert_uint_eq(step(&s, SV_EV_SIGNAL, SIGINT, 200, a), 1);
 	ck_assert_int_eq(a[0].type, SV_ACT_QUIT);
+	ck_assert_int_eq(a[0].code, SV_QUIT_SIGINT);
 	ck_assert_uint_eq(step(&s, SV_EV_SIGNAL, SIGINT, 300, a), 1);
 	ck_assert_int_eq(a[0].type, SV_ACT_KILL);
 }

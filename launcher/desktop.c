@@ -143,7 +143,8 @@ static char *desktop_entry(const struct profile *p, const char *arg, const char 
 	FILE *out;
 
 	title = escape_value(name);
-	run = exec_value(exe, "run", arg);
+	/* The menu holds no process: run returns once QMP answers, the supervisor goes on. */
+	run = exec_value(exe, "run --detach", arg);
 	stop = exec_value(exe, "stop", arg);
 	try_exec = escape_value(exe);
 	comment = escape_value(p->path);

@@ -72,7 +72,7 @@ for prof in demo "$T/odd/$odd"; do
 	want=$(as_user "$QVM" show "$prof" | python3 -c 'import shlex, sys; print("\n".join(shlex.split(sys.stdin.read())[1:]))')
 	got=$(launched_argv "$entry")
 	if [ $? -eq 0 ] && [ -n "$want" ] && [ "$got" = "$want" ]; then
-		ok "'$prof': gio launch runs qemu-vm run, which execs QEMU with show's argv"
+		ok "'$prof': gio launch runs qemu-vm run --detach, which starts QEMU with show's argv"
 	else
 		bad "'$prof': gio launch: $(cat "$T/gio.log") — got $(head -c 300 <<<"$got")"
 	fi
@@ -85,7 +85,7 @@ grep -q '^Exec=.* stop demo$' "$apps/qemu-vm-demo.desktop" && grep -qx 'Actions=
 	ok "a Shut Down action runs qemu-vm stop" || bad "no stop action"
 
 # The Exec lines themselves, for a profile given by name: the qemu-vm that wrote them, by path.
-grep -qxF "Exec=$QVM run demo" "$apps/qemu-vm-demo.desktop" &&
+grep -qxF "Exec=$QVM run --detach demo" "$apps/qemu-vm-demo.desktop" &&
 	grep -qxF "Exec=$QVM stop demo" "$apps/qemu-vm-demo.desktop" &&
 	ok "by name: Exec runs this qemu-vm with the name" || bad "Exec lines: $(grep ^Exec= "$apps/qemu-vm-demo.desktop")"
 
@@ -94,7 +94,7 @@ cp "$H/.config/qemu-vm/demo.ini" "$T/odd/-x.ini"
 [ -n "$user" ] && chown "$user:" "$T/odd/-x.ini"
 out=$(as_user "$QVM" desktop "$T/odd/-x.ini" 2>&1)
 grep -qxF "Exec=$QVM stop $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" 2>/dev/null &&
-	grep -qxF "Exec=$QVM run $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" &&
+	grep -qxF "Exec=$QVM run --detach $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" &&
 	ok "'-x.ini': run and stop get the path, not an option" || bad "'-x.ini': $out $(grep ^Exec= "$apps/qemu-vm--x.desktop" 2>&1)"
 
 # Two profiles whose names map to one file name: the second does not take the first's entry.

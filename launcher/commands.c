@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "act.h"
 #include "commands.h"
+#include "bus.h"
 #include "inspect.h"
 #include "plan.h"
 #include "qmp.h"
@@ -214,6 +215,7 @@ int cmd_run(const struct global *g, int argc, char **argv)
 		return 2;
 	}
 	o.profile_arg = argv[optind];
+	o.desktop = !isatty(2);
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
 	if (prepare(g, o.profile_arg, &p, &f, &pl) < 0)
@@ -235,24 +237,39 @@ int cmd_run(const struct global *g, int argc, char **argv)
 	}
 	r = vm_lock(run_dir, &lock_fd, &held);
 	if (r < 0) {
-		if (r == -EBUSY)
-			fprintf(stderr, "qemu-vm: %s is already running (pid %d); qemu-vm stop %s\n", p.name,
-				(int)(held.qemu ? held.qemu : held.supervisor), o.profile_arg);
-		else
+		if (r == -EBUSY) {
+			_cleanup_free_ char *what = xasprintf("%s is already running (pid %d)", p.name,
+							      (int)(held.qemu ? held.qemu : held.supervisor));
+			_cleanup_free_ char *fix = xasprintf("qemu-vm stop %s", o.profile_arg);
+			fprintf(stderr, "qemu-vm: %s; %s\n", what, fix);
+			/* Not into the log: it is the running VM's. */
+			if (o.desktop) {
+				char why[256];
+				_cleanup_free_ char *summary = xasprintf("VM %s did not start", p.name);
+				_cleanup_free_ char *body = xasprintf("%s\nfix: %s", what, fix);
+				bus_notify(summary, body, why, sizeof(why));
+			}
+		} else
 			fprintf(stderr, "qemu-vm: %s/lock: %s\n", run_dir, strerror(-r));
 		release(&p, &f, &pl);
 		return 1;
 	}
 	if (!plan_ok(&pl)) {
+		const struct check *first = NULL;
 		print_checks(&pl, stderr, false);
 		fprintf(stderr, "qemu-vm: %s not started (qemu-vm check %s shows every check)\n", p.name,
 			o.profile_arg);
+		for (size_t i = 0; i < pl.n_checks && !first; i++)
+			if (pl.checks[i].level == CHECK_FAIL)
+				first = &pl.checks[i];
+		run_refused(p.name, o.desktop, first->what, first->fix);
 		r = 1;
 	} else {
 		print_checks(&pl, stderr, false);
 		r = act_prepare(&p, &f, &pl, &error);
 		if (r < 0) {
 			fprintf(stderr, "qemu-vm: %s\n", error);
+			run_refused(p.name, o.desktop, error, NULL);
 			r = 1;
 		} else
 			r = supervise(&p, &f, &pl, TAKE_FD(lock_fd), &o);

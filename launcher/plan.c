@@ -156,6 +156,31 @@ static void plan_tail(struct builder *b)
 		plan_arg(b, p->extra_args.v[i]);
 }
 
+const char *plan_inhibit(const struct profile *p)
+{
+	switch (p->inhibit) {
+	case INHIBIT_AUTO:
+		return p->n_pci || p->keyboard || p->mouse ? "sleep:idle" : NULL;
+	case INHIBIT_SLEEP_IDLE:
+		return "sleep:idle";
+	case INHIBIT_SLEEP:
+		return "sleep";
+	case INHIBIT_NONE:
+		return NULL;
+	}
+	return NULL;
+}
+
+static void check_inhibit(struct builder *b)
+{
+	const char *what = plan_inhibit(b->p);
+
+	if (what && !b->f->logind)
+		plan_check(b, CHECK_WARN, "inhibit = none in [vm] says you know",
+			   "inhibit: no logind here (no /run/systemd/seats): %s will not be inhibited while the VM runs",
+			   streq(what, "sleep") ? "sleep" : "sleep and idle");
+}
+
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret)
 {
 	struct plan pl = { 0 };
@@ -166,6 +191,7 @@ void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *
 	plan_pci(&b);
 	plan_devices(&b);
 	plan_tail(&b);
+	check_inhibit(&b);
 	*ret = pl;
 }
 

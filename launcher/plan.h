@@ -23,6 +23,10 @@ struct plan {
 enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire);
 
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret);
+/* What the supervisor's logind inhibitor blocks ("sleep:idle", "sleep"), or NULL for none:
+ * inhibit = auto means sleep and idle when a PCI device or evdev input is passed, which the
+ * host's own idle detection never sees used. */
+const char *plan_inhibit(const struct profile *p);
 void plan_free(struct plan *pl);
 bool plan_ok(const struct plan *pl);
 

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "bus.h"
 #include "fsutil.h"
 #include "qmp.h"
 #include "sandbox.h"
@@ -174,8 +175,16 @@ struct sup {
 	struct qmp qmp;
 	bool qmp_up;
 	char *lg_created; /* a Looking Glass file this run made */
+	int inhibit_fd;   /* logind's inhibitor, held while QEMU runs */
+	bool desktop;
+	char *log_path;
+	char tail[1024]; /* the end of QEMU's output */
+	size_t tail_len;
+	char last_output[512]; /* QEMU's last line, for a notification */
+	uint64_t cont_at;
 	long long since;
 	const char *failure; /* the first failure, for the log's last word */
+	bool stop_asked;     /* a signal asked QEMU to go */
 };
 
 static uint64_t now_ms(void)
@@ -220,9 +229,11 @@ _printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
 		fprintf(stderr, "qemu-vm: %s\n", msg);
 }
 
-static int open_log(struct sup *s, char **ret_path)
+/* Keeps the last run's log as qemu.log.1 and starts a new one. */
+static int open_log(const char *name, int *ret_fd, char **ret_path)
 {
-	_cleanup_free_ char *path = vm_log_path(s->p->name), *dir = NULL, *old = NULL;
+	_cleanup_free_ char *path = vm_log_path(name), *dir = NULL, *old = NULL;
+	int fd;
 	int r;
 
 	if (!path)
@@ -234,11 +245,39 @@ static int open_log(struct sup *s, char **ret_path)
 	old = xasprintf("%s.1", path);
 	if (rename(path, old) < 0 && errno != ENOENT)
 		return -errno;
-	s->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (s->log_fd < 0)
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
 		return -errno;
+	*ret_fd = fd;
 	*ret_path = TAKE_PTR(path);
 	return 0;
+}
+
+/* The notification a failed desktop start gets; the same text is in the log. */
+static void notify_failure(struct sup *s, const char *name, const char *what, const char *fix)
+{
+	_cleanup_free_ char *summary = xasprintf("VM %s did not start", name);
+	_cleanup_free_ char *body = xasprintf("%s\nfix: %s\nlog: %s", what, fix, s->log_path ? s->log_path : "none");
+	char why[256];
+
+	say(s, "%s did not start: %s; fix: %s", name, what, fix);
+	if (bus_notify(summary, body, why, sizeof(why)) < 0)
+		say(s, "no desktop notification (%s)", why);
+	else
+		say(s, "desktop notification sent");
+}
+
+void run_refused(const char *name, bool desktop, const char *what, const char *fix)
+{
+	struct sup s = { .log_fd = -1 };
+
+	if (!desktop)
+		return;
+	open_log(name, &s.log_fd, &s.log_path);
+	notify_failure(&s, name, what, fix ? fix : "qemu-vm check shows every check");
+	if (s.log_fd >= 0)
+		close(s.log_fd);
+	free(s.log_path);
 }
 
 static void write_state(struct sup *s)
@@ -318,6 +357,33 @@ static int start_qemu(struct sup *s, const sigset_t *old_mask)
 	return 0;
 }
 
+/* Keeps the end of QEMU's output (its writes may split a line) and its last line in it. */
+static void keep_tail(struct sup *s, const char *buf, size_t n)
+{
+	size_t keep = sizeof(s->tail) - 1, end, start;
+
+	if (n >= keep) {
+		memcpy(s->tail, buf + n - keep, keep);
+		s->tail_len = keep;
+	} else {
+		if (s->tail_len + n > keep) {
+			size_t drop = s->tail_len + n - keep;
+			memmove(s->tail, s->tail + drop, s->tail_len - drop);
+			s->tail_len -= drop;
+		}
+		memcpy(s->tail + s->tail_len, buf, n);
+		s->tail_len += n;
+	}
+	end = s->tail_len;
+	while (end > 0 && s->tail[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start > 0 && s->tail[start - 1] != '\n')
+		start--;
+	if (end > start)
+		snprintf(s->last_output, sizeof(s->last_output), "%.*s", (int)(end - start), s->tail + start);
+}
+
 /* Copies what QEMU wrote to the log and the terminal; false at end of file. */
 static bool pass_output(struct sup *s)
 {
@@ -332,6 +398,7 @@ static bool pass_output(struct sup *s)
 		write_all(s->log_fd, buf, (size_t)n);
 	if (s->echo)
 		write_all(2, buf, (size_t)n);
+	keep_tail(s, buf, (size_t)n);
 	return true;
 }
 
@@ -491,6 +558,7 @@ static bool perform(struct sup *s, const struct sv_action *a)
 			return false;
 		}
 		say(s, "cont sent: the guest runs");
+		s->cont_at = now_ms();
 		write_state(s);
 		tell_parent(s, 0);
 		return true;
@@ -544,6 +612,7 @@ static void on_signal(struct sup *s)
 		if (si.ssi_signo == SIGCHLD)
 			continue;
 		say(s, "%s received", strsignal((int)si.ssi_signo));
+		s->stop_asked = true;
 		feed(s, &(struct sv_event){ .type = SV_EV_SIGNAL, .signo = (int)si.ssi_signo });
 	}
 }
@@ -586,6 +655,10 @@ static void give_back(struct sup *s)
 			say(s, "removed the Looking Glass file %s this run created", s->lg_created);
 		else if (errno != ENOENT)
 			say(s, "removing %s: %s, ignoring", s->lg_created, strerror(errno));
+	}
+	if (s->inhibit_fd >= 0) {
+		close(s->inhibit_fd);
+		say(s, "logind inhibitor released");
 	}
 	unlink(state);
 	/* Unlinked while still held: a run that opened it meanwhile sees it is gone and retries. */
@@ -686,15 +759,18 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	      const struct supervise_opts *o)
 {
 	struct sup s = { .p = p, .f = f, .pl = pl, .lock_fd = lock_fd, .log_fd = -1, .echo = true, .pidfd = -1,
-			 .sigfd = -1, .out_fd = -1, .ready_fd = -1, .qmp = { .fd = -1 } };
+			 .sigfd = -1, .out_fd = -1, .ready_fd = -1, .qmp = { .fd = -1 }, .inhibit_fd = -1,
+			 .desktop = o->desktop };
 	_cleanup_free_ char *log_path = NULL;
+	const char *inhibit = plan_inhibit(p);
 	sigset_t mask, old;
 	int r, code;
 
-	r = open_log(&s, &log_path);
+	r = open_log(p->name, &s.log_fd, &log_path);
 	if (r < 0)
 		fprintf(stderr, "qemu-vm: no log for this run (%s: %s), going on\n",
 			log_path ? log_path : "$XDG_STATE_HOME/qemu-vm", strerror(-r));
+	s.log_path = log_path;
 	if (o->detach) {
 		bool child = false;
 		r = detach(&s, log_path ? log_path : "(none)", &child);
@@ -733,6 +809,14 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		code = 1;
 		goto out;
 	}
+	if (inhibit) {
+		_cleanup_free_ char *why_text = xasprintf("VM %s is running", p->name);
+		char why[256];
+		if (bus_inhibit(inhibit, "qemu-vm", why_text, &s.inhibit_fd, why, sizeof(why)) < 0)
+			say(&s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on", why);
+		else
+			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
+	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());
 	r = start_qemu(&s, &old);
@@ -749,6 +833,14 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		pidfd_signal(&s, SIGKILL);
 		waitpid(s.qemu, NULL, 0);
 		code = 1;
+	}
+	/* QEMU gave up by itself, before the guest ran or in its first seconds. */
+	if (s.desktop && code != 0 && (s.st.phase == SV_EXITED) && (!s.cont_at || now_ms() - s.cont_at < 10000) &&
+	    !s.stop_asked) {
+		_cleanup_free_ char *what = xasprintf("QEMU exited with status %d%s%s", code, s.last_output[0] ? ": " : "",
+						      s.last_output);
+		_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", p->name);
+		notify_failure(&s, p->name, what, fix);
 	}
 	say(&s, "exit status %d", code);
 out:

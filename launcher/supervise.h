@@ -27,6 +27,7 @@ int vm_lock(const char *run_dir, int *ret_fd, struct vm_state *ret_state);
 
 struct supervise_opts {
 	bool detach; /* return once QMP answers; go on in the background */
+	bool desktop; /* started without a terminal: a failed start becomes a notification */
 	const char *profile_arg;
 };
 
@@ -34,6 +35,10 @@ struct supervise_opts {
  * Takes over @lock_fd. Returns the exit code for qemu-vm run. */
 int supervise(const struct profile *p, const struct vm_facts *f, const struct plan *pl, int lock_fd,
 	      const struct supervise_opts *o);
+
+/* A start refused before QEMU runs: with @desktop, the reason and its fix go to a new log and
+ * to a desktop notification, since nobody reads the terminal of a menu entry. */
+void run_refused(const char *name, bool desktop, const char *what, const char *fix);
 
 /* $XDG_STATE_HOME/qemu-vm/NAME/qemu.log, or NULL without a home. */
 char *vm_log_path(const char *name);

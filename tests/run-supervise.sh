@@ -41,9 +41,10 @@ P=$T/home/.config/qemu-vm
 mkdir -p "$P" "$T/run"
 chmod 700 "$T/run"
 
+bus=()
 user_env() {
 	envs=(HOME="$T/home" XDG_RUNTIME_DIR="$T/run" PATH=/usr/bin:/bin
-		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}")
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${bus[@]}")
 }
 bg_as_user() { # bg_as_user COMMAND... &: as_user in a background subshell that becomes COMMAND
 	local envs=()
@@ -186,7 +187,9 @@ else
 			bad "pinning ($n threads)"
 		grep -q "qemu-vm: pinned vCPU 0 (thread [0-9]*) to CPU 1$" <<<"$(log_of pinned)" &&
 			ok "… each pin in the log" || bad "pin log: $(log_of pinned)"
+		# Two signals sent at once are one pending signal: the second goes once the first is seen.
 		kill -INT "$spid"
+		for _ in $(seq 100); do grep -q "powerdown sent" <<<"$(log_of pinned)" && break; sleep 0.1; done
 		kill -INT "$spid"
 		wait_exit "$spid"
 		rc=$?
@@ -206,5 +209,52 @@ dpid=$(state sv supervisor)
 	ok "… its supervisor runs on, without a terminal" || bad "--detach supervisor: $dpid"
 out=$(as_user "$QVM" stop sv 2>&1)
 [ $? -eq 0 ] && run_dir_empty sv && ok "… and stop stops it" || bad "stop after --detach: $out"
+
+# A start that fails without a terminal (stderr here is a file, as a menu entry's is): a desktop
+# notification on the session bus, with the failure, its fix and the log path, and the same
+# text in the log. The bus is a private dbus-daemon of the test user's; dbus-monitor on it sees
+# the Notify call (no notification server runs: the call itself is what is checked).
+if command -v dbus-daemon >/dev/null && command -v dbus-monitor >/dev/null; then
+	daemon=$(as_user dbus-daemon --session --fork --print-address=1 --print-pid=1)
+	addr=$(sed -n 1p <<<"$daemon")
+	dpid=$(sed -n 2p <<<"$daemon")
+	pids+=("$dpid")
+	bus=(DBUS_SESSION_BUS_ADDRESS="$addr")
+	bg_as_user dbus-monitor --address "$addr" "type='method_call',interface='org.freedesktop.Notifications'" \
+		> "$T/monitor.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 50); do grep -q NameAcquired "$T/monitor.log" 2>/dev/null && break; sleep 0.1; done
+	notified() { # notified SUMMARY: the Notify call's lines once SUMMARY is among them
+		for _ in $(seq 50); do
+			grep -q "string \"$1\"" "$T/monitor.log" && { grep -A3 "string \"$1\"" "$T/monitor.log"; return 0; }
+			sleep 0.1
+		done
+		return 1
+	}
+	printf '[vm]\nmemory = 128M\nfirmware = bios\naccel = tcg\n[acpi]\ntable = ~/missing.aml\n' > "$P/nf.ini"
+	[ -n "$user" ] && chown "$user:" "$P/nf.ini"
+	out=$(as_user "$QVM" run nf 2>&1)
+	rc=$?
+	n=$(notified "VM nf did not start")
+	[ $rc -eq 1 ] && grep -q "member=Notify" "$T/monitor.log" &&
+		grep -qF "nf.ini:6: [acpi] table: table '$T/home/missing.aml': No such file or directory" <<<"$n" &&
+		grep -q "^fix: " <<<"$n" && grep -qF "log: $T/home/.local/state/qemu-vm/nf/qemu.log\"" <<<"$n" &&
+		ok "a refused start without a terminal: a notification with the failure, its fix and the log path" ||
+		bad "notification of a refused start (exit $rc): $n $(cat "$T/monitor.log")"
+	grep -qF "nf.ini:6: [acpi] table: table '$T/home/missing.aml': No such file or directory; fix: check the path at " \
+		"$T/home/.local/state/qemu-vm/nf/qemu.log" && ok "… and the same text in the log" ||
+		bad "log of a refused start: $(log_of nf)"
+	vm nfq '[qemu]' 'arg = -no-such-option'
+	[ -n "$user" ] && chown "$user:" "$P/nfq.ini"
+	out=$(as_user "$QVM" run nfq 2>&1)
+	rc=$?
+	n=$(notified "VM nfq did not start")
+	[ $rc -eq 1 ] && grep -q 'string "QEMU exited with status 1: .*-no-such-option: invalid option' <<<"$n" &&
+		ok "QEMU failing at start: a notification with QEMU's last words" ||
+		bad "notification of QEMU's failure (exit $rc): $n $(cat "$T/monitor.log")"
+	bus=()
+else
+	echo "SKIP: notifications: dbus-daemon or dbus-monitor is not installed (Debian: apt-get install dbus dbus-bin)"
+fi
 
 summary supervise

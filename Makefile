@@ -7,7 +7,7 @@ DATADIR ?= $(PREFIX)/share
 PKG_CONFIG ?= pkg-config
 B ?= build
 
-PKGS := inih libudev libcap json-c
+PKGS := inih libudev libcap json-c libsystemd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libudev is opened when first needed (lib/udev-dl.c), not linked: most commands never call it.
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev,$(PKGS)) 2>/dev/null)

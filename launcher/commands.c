@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The launcher's commands: each parses its own options, then runs parse → inspect → plan → act. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "act.h"
 #include "commands.h"
+#include "bus.h"
 #include "inspect.h"
 #include "plan.h"
 #include "qmp.h"
 #include "sandbox.h"
+#include "supervise-state.h"
+#include "supervise.h"
 
 int load_profile(const struct global *g, const char *name, struct profile *ret)
 {
@@ -165,20 +173,52 @@ int cmd_show(const struct global *g, int argc, char **argv)
 	return 0;
 }
 
+/* The run directory of the VM @name, checked (and with @create made) as run_dir_check says. */
+static int vm_run_dir(const char *name, bool create, char **ret)
+{
+	_cleanup_free_ char *rt = NULL, *dir = NULL;
+	char why[1024];
+	bool fallback;
+	int r;
+
+	rt = runtime_base(&fallback);
+	dir = xasprintf("%s/qemu-vm/%s", rt, name);
+	r = run_dir_check(dir, fallback, create, why, sizeof(why));
+	if (r < 0 && (create || r != -ENOENT))
+		fprintf(stderr, "qemu-vm: %s\n", why);
+	if (r == 0)
+		*ret = TAKE_PTR(dir);
+	return r;
+}
+
 int cmd_run(const struct global *g, int argc, char **argv)
 {
-	const char *name = single_name(argc, argv, "run NAME");
-	_cleanup_free_ char *error = NULL;
+	static const struct option opts[] = { { "detach", no_argument, NULL, 'd' }, { NULL, 0, NULL, 0 } };
+	struct supervise_opts o = { 0 };
+	_cleanup_free_ char *run_dir = NULL, *error = NULL;
+	struct vm_state held;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
-	int r;
+	int c, r, lock_fd = -1;
 
-	if (!name)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'd') {
+			fprintf(stderr, "usage: qemu-vm run [--detach] NAME\n");
+			return 2;
+		}
+		o.detach = true;
+	}
+	if (optind != argc - 1 || argv[optind][0] == '-') {
+		fprintf(stderr, "usage: qemu-vm run [--detach] NAME\n");
 		return 2;
+	}
+	o.profile_arg = argv[optind];
+	o.desktop = !isatty(2);
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
-	if (prepare(g, name, &p, &f, &pl) < 0)
+	if (prepare(g, o.profile_arg, &p, &f, &pl) < 0)
 		return 1;
 	/* A bug report's tree may hold anything; its programs are read about, never run. */
 	if (f.qemu_in_tree) {
@@ -189,17 +229,78 @@ int cmd_run(const struct global *g, int argc, char **argv)
 		release(&p, &f, &pl);
 		return 1;
 	}
-	if (!plan_ok(&pl)) {
-		print_checks(&pl, stderr, false);
-		fprintf(stderr, "qemu-vm: %s not started (qemu-vm check %s shows every check)\n", p.name, name);
+	/* One instance per VM, decided before the checks (a running VM holds what they look at)
+	 * and before anything is touched. */
+	if (vm_run_dir(p.name, true, &run_dir) < 0) {
 		release(&p, &f, &pl);
 		return 1;
 	}
-	print_checks(&pl, stderr, false);
-	r = act_exec(&p, &f, &pl, &error); /* returns only on failure */
-	fprintf(stderr, "qemu-vm: %s\n", error);
+	r = vm_lock(run_dir, &lock_fd, &held);
+	if (r < 0) {
+		if (r == -EBUSY) {
+			_cleanup_free_ char *what = xasprintf("%s is already running (pid %d)", p.name,
+							      (int)(held.qemu ? held.qemu : held.supervisor));
+			_cleanup_free_ char *fix = xasprintf("qemu-vm stop %s", o.profile_arg);
+			fprintf(stderr, "qemu-vm: %s; %s\n", what, fix);
+			/* Not into the log: it is the running VM's. */
+			if (o.desktop) {
+				char why[256];
+				_cleanup_free_ char *summary = xasprintf("VM %s did not start", p.name);
+				_cleanup_free_ char *body = xasprintf("%s\nfix: %s", what, fix);
+				bus_notify(summary, body, why, sizeof(why));
+			}
+		} else
+			fprintf(stderr, "qemu-vm: %s/lock: %s\n", run_dir, strerror(-r));
+		release(&p, &f, &pl);
+		return 1;
+	}
+	if (!plan_ok(&pl)) {
+		const struct check *first = NULL;
+		print_checks(&pl, stderr, false);
+		fprintf(stderr, "qemu-vm: %s not started (qemu-vm check %s shows every check)\n", p.name,
+			o.profile_arg);
+		for (size_t i = 0; i < pl.n_checks && !first; i++)
+			if (pl.checks[i].level == CHECK_FAIL)
+				first = &pl.checks[i];
+		run_refused(p.name, o.desktop, first->what, first->fix);
+		r = 1;
+	} else {
+		print_checks(&pl, stderr, false);
+		r = act_prepare(&p, &f, &pl, &error);
+		if (r < 0) {
+			fprintf(stderr, "qemu-vm: %s\n", error);
+			run_refused(p.name, o.desktop, error, NULL);
+			r = 1;
+		} else
+			r = supervise(&p, &f, &pl, TAKE_FD(lock_fd), &o);
+	}
+	if (lock_fd >= 0) {
+		_cleanup_free_ char *lock = xasprintf("%s/lock", run_dir);
+		unlink(lock);
+		close(lock_fd);
+	}
 	release(&p, &f, &pl);
-	return r < 0 ? 1 : 0;
+	return r;
+}
+
+/* "  running, QEMU pid 1234, since 2026-12-01 15:40" for a VM a supervisor runs, else NULL. */
+static char *running_note(const char *name)
+{
+	_cleanup_free_ char *rt = NULL, *dir = NULL;
+	struct vm_state st;
+	char why[512], since[32] = "?";
+	bool fallback;
+	struct tm tm;
+	time_t t;
+
+	rt = runtime_base(&fallback);
+	dir = xasprintf("%s/qemu-vm/%s", rt, name);
+	if (run_dir_check(dir, fallback, false, why, sizeof(why)) < 0 || !vm_running(dir, &st))
+		return NULL;
+	t = (time_t)st.since;
+	if (localtime_r(&t, &tm))
+		strftime(since, sizeof(since), "%Y-%m-%d %H:%M", &tm);
+	return xasprintf("  %s, QEMU pid %d, since %s", st.phase[0] ? st.phase : "running", (int)st.qemu, since);
 }
 
 static void list_dir(const char *dir, const char *where, unsigned *count)
@@ -219,7 +320,8 @@ static void list_dir(const char *dir, const char *where, unsigned *count)
 
 			path = xasprintf("%s/%s", dir, e);
 			if (profile_load(path, &p, &errs) == 0) {
-				printf("%-16s %-40s %s\n", shown, p.title ? p.title : "-", where);
+				_cleanup_free_ char *run = running_note(p.name);
+				printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where, run ? run : "");
 				profile_free(&p);
 			} else
 				printf("%-16s %-40s %s\n", shown, "(errors: qemu-vm check)", where);
@@ -306,18 +408,69 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 
 int vm_qmp_open(const char *name, struct qmp *ret)
 {
-	_cleanup_free_ char *rt = NULL, *sock = NULL;
-	bool fallback;
-	int r;
+	_cleanup_free_ char *dir = NULL, *sock = NULL;
+	int r = vm_run_dir(name, false, &dir);
 
-	rt = runtime_base(&fallback);
-	sock = xasprintf("%s/qemu-vm/%s/qmp.sock", rt, name);
+	if (r == -ENOENT) {
+		_cleanup_free_ char *rt = NULL;
+		bool fallback;
+		rt = runtime_base(&fallback);
+		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s/qemu-vm/%s/%s)\n", name, rt, name,
+			PLAN_QMP_SOCKET);
+	}
+	if (r < 0)
+		return r;
+	sock = xasprintf("%s/%s", dir, PLAN_QMP_SOCKET);
 	r = qmp_open(sock, ret);
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s)\n", name, sock);
+	else if (r == -EPERM)
+		fprintf(stderr, "qemu-vm: %s: served by another user's process, not your QEMU; nothing sent "
+				"(hint: remove it, and set XDG_RUNTIME_DIR)\n", sock);
 	else if (r < 0)
 		fprintf(stderr, "qemu-vm: %s: %s\n", sock, strerror(-r));
 	return r;
+}
+
+/* Waits up to @ms for the process behind @pidfd to exit; true when it did. */
+static bool wait_exit(int pidfd, int ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+		;
+	return r > 0;
+}
+
+/* The supervisor's own shutdown: SIGTERM is the power button, SIGINT after it quits. */
+static int stop_supervised(const char *name, const struct vm_state *st, unsigned timeout, bool force)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->supervisor, 0);
+
+	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0) {
+		fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d): %s\n", name, (int)st->supervisor, strerror(errno));
+		return 1;
+	}
+	printf("%s: ACPI power button pressed (by its supervisor, pid %d), waiting up to %u s\n", name,
+	       (int)st->supervisor, timeout);
+	fflush(stdout);
+	if (!wait_exit(pidfd, (int)timeout * 1000)) {
+		if (!force) {
+			fprintf(stderr, "qemu-vm: %s still runs after %u s (qemu-vm stop --force %s quits QEMU)\n", name,
+				timeout, name);
+			return 1;
+		}
+		printf("%s: the guest did not power off; quitting QEMU\n", name);
+		fflush(stdout);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGINT, NULL, 0);
+		if (!wait_exit(pidfd, SV_QUIT_GRACE_MS + 5000)) {
+			fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d) did not exit\n", name, (int)st->supervisor);
+			return 1;
+		}
+	}
+	printf("%s: stopped\n", name);
+	return 0;
 }
 
 int cmd_stop(const struct global *g, int argc, char **argv)
@@ -354,9 +507,19 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 				"hold control characters)\n", shown);
 		return 1;
 	}
+	{
+		_cleanup_free_ char *dir = NULL;
+		struct vm_state st;
+		r = vm_run_dir(name, false, &dir);
+		if (r < 0 && r != -ENOENT)
+			return 1;
+		if (r == 0 && vm_running(dir, &st) && st.supervisor)
+			return stop_supervised(name, &st, timeout, force);
+	}
 	if (vm_qmp_open(name, &q) < 0)
 		return 1;
-	/* ACPI power button first, as libvirt's shutdown does; quit only when asked to. */
+	/* No supervisor (a QEMU started by other means): ACPI power button first, as libvirt's
+	 * shutdown does; quit only when asked to. */
 	r = qmp_execute(&q, "system_powerdown", NULL, NULL, &err);
 	if (r == 0) {
 		printf("%s: ACPI power button pressed, waiting up to %u s\n", name, timeout);
@@ -378,4 +541,40 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 	}
 	printf("%s: stopped\n", name);
 	return 0;
+}
+
+int cmd_log(const struct global *g, int argc, char **argv)
+{
+	const char *arg = single_name(argc, argv, "log NAME");
+	_cleanup_free_ char *name = NULL, *path = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[65536];
+	ssize_t n;
+
+	if (!arg)
+		return 2;
+	/* A path names its VM by the file name, as the profile loader says. */
+	if (profile_name_is_path(arg)) {
+		struct profile p;
+		if (load_profile(g, arg, &p) < 0)
+			return 1;
+		name = xstrdup(p.name);
+		profile_free(&p);
+	} else if (profile_vm_name(arg, &name) < 0) {
+		_cleanup_free_ char *shown = escape_control(arg);
+		fprintf(stderr, "qemu-vm: '%s': no VM has that name\n", shown);
+		return 1;
+	}
+	path = vm_log_path(name);
+	fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (fd < 0) {
+		fprintf(stderr, "qemu-vm: %s: no log (%s): qemu-vm run %s writes one\n", path ? path : name,
+			strerror(path ? errno : ENOENT), arg);
+		return 1;
+	}
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 1;
+	return n < 0 ? 1 : 0;
 }

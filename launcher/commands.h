@@ -25,3 +25,4 @@ int cmd_devices(const struct global *g, int argc, char **argv);
 int cmd_stop(const struct global *g, int argc, char **argv);
 int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
+int cmd_log(const struct global *g, int argc, char **argv);

@@ -143,7 +143,8 @@ static char *desktop_entry(const struct profile *p, const char *arg, const char 
 	FILE *out;
 
 	title = escape_value(name);
-	run = exec_value(exe, "run", arg);
+	/* The menu holds no process: run returns once QMP answers, the supervisor goes on. */
+	run = exec_value(exe, "run --detach", arg);
 	stop = exec_value(exe, "stop", arg);
 	try_exec = escape_value(exe);
 	comment = escape_value(p->path);
@@ -286,6 +287,29 @@ static int desktop_for(const struct profile *p, const char *typed, bool print, b
 	return 0;
 }
 
+/* The entry is written either way (the host may be fixed later); a start from the menu that
+ * check refuses now would only end in a notification, so say so here, where someone reads it. */
+static void warn_if_not_ready(const struct global *g, const struct profile *p, const char *typed)
+{
+	struct vm_facts f;
+	struct plan pl;
+
+	if (inspect(g->root, p, typed, &f) < 0)
+		return;
+	plan_build(p, &f, &pl);
+	for (size_t i = 0; i < pl.n_checks; i++)
+		if (pl.checks[i].level == CHECK_FAIL) {
+			_cleanup_free_ char *quoted = shell_quote(typed);
+			fprintf(stderr, "qemu-vm: warning: %s fails check now: %s%s%s (qemu-vm check %s shows every check; "
+					"the entry works once it passes)\n",
+				p->name, pl.checks[i].what, pl.checks[i].fix ? "; fix: " : "",
+				pl.checks[i].fix ? pl.checks[i].fix : "", quoted);
+			break;
+		}
+	plan_free(&pl);
+	vm_facts_free(&f);
+}
+
 int cmd_desktop(const struct global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -316,6 +340,8 @@ int cmd_desktop(const struct global *g, int argc, char **argv)
 	if (load_profile(g, argv[optind], &p) < 0)
 		return 1;
 	r = desktop_for(&p, argv[optind], print, remove);
+	if (r == 0 && !print && !remove)
+		warn_if_not_ready(g, &p, argv[optind]);
 	profile_free(&p);
 	return r;
 }

@@ -102,6 +102,10 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (f.qemu_file && !f.foreign_root && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file);
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
+	{
+		_cleanup_free_ char *seats = host_path(root, "/run/systemd/seats");
+		f.logind = access(seats, F_OK) == 0;
+	}
 	if (data) {
 		/* Named by format: after a switch to a qcow2 firmware a raw copy is not taken for one. */
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.%s", data, p->name,

@@ -29,6 +29,7 @@ struct vm_facts {
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
 	int qemu_has_pipewire;   /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
 	bool foreign_root;       /* the host root is not the running system: nothing in it is run */
+	bool logind;             /* run/systemd/seats exists: logind (or elogind) runs */
 	bool qemu_in_tree;       /* qemu_file lies in that tree (found on PATH under it) */
 };
 

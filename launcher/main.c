@@ -9,11 +9,12 @@ static const struct command {
 	const char *args;
 	const char *help;
 } commands[] = {
-	{ "run", cmd_run, "NAME", "check, then start the VM" },
+	{ "run", cmd_run, "[--detach] NAME", "check, then start the VM and supervise it" },
 	{ "check", cmd_check, "NAME", "every precondition, each with its fix" },
 	{ "show", cmd_show, "[--oneline] NAME", "the QEMU command line, shell-quoted; nothing started" },
 	{ "stop", cmd_stop, "[--force] NAME", "ACPI power button; --force quits QEMU after the timeout" },
 	{ "usb", cmd_usb, "attach|detach NAME [DEV]", "USB passthrough, live (DEV: vendor:product or bus-port)" },
+	{ "log", cmd_log, "NAME", "the last run's log" },
 	{ "list", cmd_list, "", "the profiles found" },
 	{ "devices", cmd_devices, "", "PCI devices by IOMMU group, and USB devices" },
 	{ "desktop", cmd_desktop, "[--print|--remove] NAME", "an application menu entry that starts NAME" },

@@ -123,6 +123,23 @@ void plan_machine(struct builder *b)
 	}
 }
 
+
+/* pin =, emulator-pin =, io-pin =: CPUs the host has. True when they are. */
+static bool check_pin(struct builder *b, const struct cpuset *set, const struct loc *loc, const char *key)
+{
+	unsigned n = b->f->host.n_cpus;
+	bool bad = false;
+
+	for (unsigned i = 0; i < set->n; i++)
+		bad |= n && set->cpu[i] >= n;
+	if (bad) {
+		_cleanup_free_ char *fix = xasprintf("change %s = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)", key,
+						     loc->file, loc->line, n - 1);
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: the host has CPUs 0-%u only", loc->file, loc->line, key,
+			   n - 1);
+	}
+	return !bad;
+}
 static void check_qemu(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -211,18 +228,10 @@ void plan_check_machine(struct builder *b)
 				   pool->free, schema_enum_name(&schema_hugepages, p->hugepages), plan_size_str(p->memory, need, sizeof(need)));
 	}
 
-	if (p->pin.n) {
-		bool bad = false;
-		for (unsigned i = 0; i < p->pin.n; i++)
-			bad |= f->host.n_cpus && p->pin.cpu[i] >= f->host.n_cpus;
-		if (bad) {
-			_cleanup_free_ char *fix = xasprintf("change pin = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)",
-							     p->pin_loc.file, p->pin_loc.line, f->host.n_cpus - 1);
-			plan_check(b, CHECK_FAIL, fix, "%s:%u: pin: the host has CPUs 0-%u only", p->pin_loc.file,
-				   p->pin_loc.line, f->host.n_cpus - 1);
-		} else
-			plan_check(b, CHECK_OK, NULL, "pin: QEMU is confined to the %u host CPUs listed", p->pin.n);
-		b->pl->affinity = p->pin;
-	}
+	if (check_pin(b, &p->pin, &p->pin_loc, "pin") && p->pin.n)
+		plan_check(b, CHECK_OK, NULL, "pin: each of the %u vCPU threads on its own host CPU of those listed",
+			   p->cpus);
+	check_pin(b, &p->emulator_pin, &p->emulator_pin_loc, "emulator-pin");
+	check_pin(b, &p->io_pin, &p->io_pin_loc, "io-pin");
 }
 

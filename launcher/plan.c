@@ -104,12 +104,32 @@ void plan_check_file(struct builder *b, const struct host_file *hf, const struct
 	}
 }
 
+/* A QMP monitor on a unix socket by a keyed path: '=' or ':' in the path stay part of it. */
+static void plan_monitor(struct builder *b, const char *id, const char *sock)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", b->f->run_dir, sock);
+	struct qopt *o = qopt_new("socket");
+
+	qopt_add(o, "id", id);
+	qopt_add(o, "path", path);
+	qopt_flag(o, "server", true);
+	qopt_flag(o, "wait", false);
+	plan_arg(b, "-chardev");
+	plan_arg_opt(b, o);
+	o = qopt_new(NULL);
+	qopt_add(o, "chardev", id);
+	qopt_add(o, "mode", "control");
+	plan_arg(b, "-mon");
+	plan_arg_opt(b, o);
+}
+
 static void plan_tail(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
-	_cleanup_free_ char *sock = xasprintf("%s/qmp.sock", f->run_dir);
-	struct qopt *o = qopt_new(NULL);
+	/* The longer of the two sockets' paths. */
+	_cleanup_free_ char *sock = xasprintf("%s/%s", f->run_dir, PLAN_SUPERVISOR_SOCKET);
+	struct qopt *o;
 
 	/* The kernel takes no longer path for a UNIX socket: QEMU would fail to listen. */
 	if (strlen(sock) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
@@ -117,11 +137,10 @@ static void plan_tail(struct builder *b)
 			   "give the profile a shorter file name (it is the VM's name), or set XDG_RUNTIME_DIR to a shorter directory",
 			   "QMP socket '%s': %zu bytes, and a UNIX socket path holds at most %zu", sock, strlen(sock),
 			   sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
-	qopt_addf(o, NULL, "unix:%s", sock);
-	qopt_flag(o, "server", true);
-	qopt_flag(o, "wait", false);
-	plan_arg(b, "-qmp");
-	plan_arg_opt(b, o);
+	/* Paused until the supervisor has pinned the vCPU threads and sends cont. */
+	plan_arg(b, "-S");
+	plan_monitor(b, "qmp", PLAN_QMP_SOCKET);
+	plan_monitor(b, "qmp-supervisor", PLAN_SUPERVISOR_SOCKET);
 	if (f->runtime_fallback)
 		plan_check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
 			   f->run_dir);
@@ -137,6 +156,31 @@ static void plan_tail(struct builder *b)
 		plan_arg(b, p->extra_args.v[i]);
 }
 
+const char *plan_inhibit(const struct profile *p)
+{
+	switch (p->inhibit) {
+	case INHIBIT_AUTO:
+		return p->n_pci || p->keyboard || p->mouse ? "sleep:idle" : NULL;
+	case INHIBIT_SLEEP_IDLE:
+		return "sleep:idle";
+	case INHIBIT_SLEEP:
+		return "sleep";
+	case INHIBIT_NONE:
+		return NULL;
+	}
+	return NULL;
+}
+
+static void check_inhibit(struct builder *b)
+{
+	const char *what = plan_inhibit(b->p);
+
+	if (what && !b->f->logind)
+		plan_check(b, CHECK_WARN, "inhibit = none in [vm] says you know",
+			   "inhibit: no logind here (no /run/systemd/seats): %s will not be inhibited while the VM runs",
+			   streq(what, "sleep") ? "sleep" : "sleep and idle");
+}
+
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret)
 {
 	struct plan pl = { 0 };
@@ -147,6 +191,7 @@ void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *
 	plan_pci(&b);
 	plan_devices(&b);
 	plan_tail(&b);
+	check_inhibit(&b);
 	*ret = pl;
 }
 

@@ -16,7 +16,6 @@ struct plan {
 	struct strv argv;
 	struct check *checks;
 	size_t n_checks;
-	struct cpuset affinity; /* CPUs QEMU is confined to; n == 0 for none */
 };
 
 /* The backend QEMU gets for [audio] backend = @configured: auto is pipewire when QEMU has the
@@ -24,6 +23,10 @@ struct plan {
 enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire);
 
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret);
+/* What the supervisor's logind inhibitor blocks ("sleep:idle", "sleep"), or NULL for none:
+ * inhibit = auto means sleep and idle when a PCI device or evdev input is passed, which the
+ * host's own idle detection never sees used. */
+const char *plan_inhibit(const struct profile *p);
 void plan_free(struct plan *pl);
 bool plan_ok(const struct plan *pl);
 
@@ -34,6 +37,11 @@ bool plan_ok(const struct plan *pl);
 void plan_usb_id(unsigned index, char *buf, size_t len);
 /* Whether the VM gets that controller: a [usb] section or a USB pointer. */
 bool plan_has_usb_controller(const struct profile *p);
+
+/* The QMP sockets in the VM's run directory: one for qemu-vm stop, usb and the user's tools,
+ * one the supervisor keeps for itself. */
+#define PLAN_QMP_SOCKET "qmp.sock"
+#define PLAN_SUPERVISOR_SOCKET "supervisor.sock"
 
 /* A word as a POSIX shell would read it back, quoted only when needed. */
 char *shell_quote(const char *s);

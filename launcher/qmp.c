@@ -117,6 +117,15 @@ int qmp_open(const char *path, struct qmp *ret)
 		close(q.fd);
 		return r;
 	}
+	/* Whoever listens there gets our commands: it must be our own QEMU. */
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(q.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
+			close(q.fd);
+			return -EPERM;
+		}
+	}
 	r = read_message(&q, &greeting);
 	if (r == 0) {
 		if (!json_object_object_get_ex(greeting, "QMP", NULL))
@@ -155,4 +164,34 @@ int qmp_wait_closed(struct qmp *q, int timeout_ms)
 			waited += 100;
 	}
 	return -ETIMEDOUT;
+}
+
+int qmp_read_events(struct qmp *q, struct strv *ret_names)
+{
+	for (;;) {
+		char *nl = memchr(q->buf, '\n', q->len);
+		ssize_t n;
+
+		if (nl) {
+			struct json_object *msg, *ev;
+			*nl = '\0';
+			msg = json_tokener_parse(q->buf);
+			q->len -= (size_t)(nl + 1 - q->buf);
+			memmove(q->buf, nl + 1, q->len);
+			if (msg && json_object_object_get_ex(msg, "event", &ev))
+				strv_push(ret_names, json_object_get_string(ev));
+			json_object_put(msg);
+			continue;
+		}
+		if (q->len == sizeof(q->buf) - 1)
+			q->len = 0; /* one message larger than the buffer: not an event we know */
+		n = recv(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		q->len += (size_t)n;
+	}
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include "strv.h"
 
 struct qmp {
 	int fd;
@@ -10,7 +11,8 @@ struct qmp {
 	size_t len;
 };
 
-/* Connects, reads the greeting and negotiates capabilities. 0 or -errno. */
+/* Connects, checks that the listener is of our own uid (-EPERM otherwise), reads the greeting
+ * and negotiates capabilities. 0 or -errno. */
 int qmp_open(const char *path, struct qmp *ret);
 void qmp_close(struct qmp *q);
 
@@ -22,3 +24,7 @@ int qmp_execute(struct qmp *q, const char *cmd, struct json_object *args, struct
 
 /* Waits until QEMU closes the socket (it exited), at most @timeout_ms. 0, or -ETIMEDOUT. */
 int qmp_wait_closed(struct qmp *q, int timeout_ms);
+
+/* Reads what the socket has without waiting and appends the names of the events in it to
+ * @ret_names. 0, or -ECONNRESET once QEMU closed the socket. */
+int qmp_read_events(struct qmp *q, struct strv *ret_names);

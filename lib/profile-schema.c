@@ -18,6 +18,8 @@ ENUM(schema_accel, C("kvm", ACCEL_KVM), C("tcg", ACCEL_TCG), C("auto", ACCEL_AUT
 ENUM(schema_display, C("auto", DISPLAY_AUTO), C("none", DISPLAY_NONE), C("gtk", DISPLAY_GTK),
      C("sdl", DISPLAY_SDL));
 ENUM(schema_console, C("none", CONSOLE_NONE), C("stdio", CONSOLE_STDIO));
+ENUM(schema_inhibit, C("auto", INHIBIT_AUTO), C("sleep,idle", INHIBIT_SLEEP_IDLE), C("sleep", INHIBIT_SLEEP),
+     C("none", INHIBIT_NONE));
 ENUM(schema_rootport, C("auto", ROOTPORT_AUTO), C("mirror", ROOTPORT_MIRROR), C("none", ROOTPORT_NONE));
 ENUM(schema_diskbus, C("virtio", DISK_VIRTIO), C("nvme", DISK_NVME), C("sata", DISK_SATA));
 ENUM(schema_diskcache, C("none", CACHE_NONE), C("writeback", CACHE_WRITEBACK),
@@ -98,7 +100,17 @@ const struct schema_key schema_keys[] = {
 	{ SEC_VM, "sockets", ST_UINT, VM(sockets), .min = 1, .max = 8, .doc = "sockets", .example = "1" },
 	{ SEC_VM, "pin", ST_CPULIST, VM(pin), VM(pin_loc),
 	  .expect = "a list of host CPUs like 2-5,8-11, each once",
-	  .doc = "host CPUs QEMU is confined to, one per vCPU, in vCPU order", .example = "2-7" },
+	  .doc = "host CPUs for the vCPU threads, one each, in vCPU order", .example = "2-7" },
+	{ SEC_VM, "emulator-pin", ST_CPULIST, VM(emulator_pin), VM(emulator_pin_loc),
+	  .expect = "a list of host CPUs like 0-1,6-7, each once",
+	  .doc = "host CPUs for QEMU's other threads (default: those not in pin)", .example = "0-1" },
+	{ SEC_VM, "io-pin", ST_CPULIST, VM(io_pin), VM(io_pin_loc), .expect = "a list of host CPUs like 0-1, each once",
+	  .doc = "host CPUs for the iothreads (default: as emulator-pin)", .example = "1" },
+	{ SEC_VM, "shutdown-timeout", ST_UINT, VM(shutdown_timeout), .min = 1, .max = 3600, .def = "60",
+	  .doc = "seconds from the ACPI power button to quit", .example = "60" },
+	{ SEC_VM, "inhibit", ST_ENUM, VM(inhibit), .choices = &schema_inhibit, .def = "auto",
+	  .doc = "a logind inhibitor while the VM runs (auto: sleep,idle when a PCI device or evdev input is passed)",
+	  .example = "sleep,idle" },
 	{ SEC_VM, "hugepages", ST_ENUM, VM(hugepages), .choices = &schema_hugepages, .def = "off",
 	  .doc = "guest RAM from memfd-backed huge pages (no hugetlbfs mount needed)", .example = "1G" },
 	{ SEC_VM, "firmware", ST_ENUM, VM(firmware), .choices = &schema_firmware, .def = "uefi",

@@ -43,6 +43,7 @@ enum missing { MISSING_FAIL, MISSING_SKIP };
 enum pointer { POINTER_USB_TABLET, POINTER_USB_MOUSE, POINTER_PS2, POINTER_NONE };
 enum netmode { NET_USER, NET_BRIDGE, NET_NONE };
 enum netmodel { NIC_VIRTIO, NIC_E1000E, NIC_RTL8139 };
+enum inhibit { INHIBIT_AUTO, INHIBIT_SLEEP_IDLE, INHIBIT_SLEEP, INHIBIT_NONE };
 
 /* Every value keeps the line it came from, so later stages (check, plan) can name it. */
 struct loc {
@@ -101,6 +102,12 @@ struct profile {
 	unsigned cpus, cores, threads, sockets;
 	struct cpuset pin;
 	struct loc pin_loc;
+	struct cpuset emulator_pin; /* the emulator's other threads; n == 0: host CPUs not in pin */
+	struct loc emulator_pin_loc;
+	struct cpuset io_pin; /* iothreads; n == 0: as emulator_pin */
+	struct loc io_pin_loc;
+	unsigned shutdown_timeout; /* seconds from the ACPI power button to quit */
+	enum inhibit inhibit; /* auto: sleep and idle when a PCI device or evdev input is passed */
 	enum hugepages hugepages;
 	enum firmware firmware;
 	enum accel accel; /* auto: KVM when /dev/kvm is usable, else TCG */

@@ -12,6 +12,7 @@ T=$(mktemp -d /tmp/qvm-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 tests/hosts/build-all.sh "$T/hosts" >/dev/null
 mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/desktop"
+chmod 700 "$T/run"
 # /bin/true stands in for QEMU: exec'd, exits at once; pin = goes (the fake host has 8 CPUs, this
 # machine may not). The vars copy exists already, as on every launch after the first.
 sed -e "/^pin = /d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" -e "s|^backend = pulseaudio|&\\nserver = /run/user/1000/pulse/native|" profiles/desktop.ini > "$T/home/.config/qemu-vm/desktop.ini"
@@ -63,4 +64,76 @@ for cmd in ("run", "show", "check", "devices"):
         extra = f"  256/25 = {b / a:4.2f}" if tag == "256" else " " * 15
         print(f"  {cmd + ' @' + tag:<14} {v:7.2f} ms  {v / base:5.2f} x true{extra}   peak RSS "
               f"{rss[f'{cmd}@{tag}'] / 1024:5.2f} MiB")
+PY
+
+# Invocation → QMP answering qmp_capabilities on qmp.sock: qemu-vm run (checks, lock, log, fork
+# of QEMU, the supervisor beside it) against bare QEMU started with the argv qemu-vm show
+# prints. A small TCG guest on this machine; the ratio is printed, never asserted.
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "  run → QMP answering: skipped, qemu-system-x86_64 is not installed"
+	exit 0
+fi
+mkdir -p "$T/qmp-run"
+chmod 700 "$T/qmp-run"
+printf '[vm]\nmemory = 128M\ncpus = 1\naccel = tcg\ncpu = qemu64\nfirmware = bios\ndisplay = none\nshutdown-timeout = 1\n[network]\nmode = none\n[input]\npointer = none\n' \
+	> "$T/home/.config/qemu-vm/benchvm.ini"
+A=()
+[ "$(id -u)" -eq 0 ] && A=(--allow-root)
+XDG_RUNTIME_DIR="$T/qmp-run" XDG_STATE_HOME="$T/state" python3 - "${N_QMP:-11}" "$B/qemu-vm" "$T/qmp-run/qemu-vm/benchvm" "${A[@]}" <<'PY'
+import os, shlex, signal, socket, statistics, subprocess, sys, time
+n, qvm, rundir, extra = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+sock = rundir + "/qmp.sock"
+argv = shlex.split(subprocess.run([qvm, "show", "--oneline", "benchvm"], capture_output=True, text=True, check=True).stdout)
+
+def answered(p):
+    """Connects to qmp.sock until QEMU answers qmp_capabilities."""
+    while True:
+        if p.poll() is not None:
+            sys.exit(f"bench: {p.args[0]} exited with {p.returncode} before QMP answered")
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(sock)
+            f = s.makefile("rw")
+            f.readline()
+            f.write('{"execute": "qmp_capabilities"}\n')
+            f.flush()
+            if "return" in f.readline():
+                return s
+        except OSError:
+            pass
+        s.close()
+        time.sleep(0.002)
+
+def one(start, stop):
+    t = time.perf_counter_ns()
+    p = start()
+    s = answered(p)
+    ms = (time.perf_counter_ns() - t) / 1e6
+    s.close()
+    stop(p)
+    p.wait()
+    return ms
+
+def bare():
+    for d in (os.path.dirname(rundir), rundir):
+        if not os.path.isdir(d):
+            os.mkdir(d, 0o700)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def run():
+    return subprocess.Popen([qvm] + extra + ["run", "benchvm"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def quit_twice(p):
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+
+# Interleaved, one of each per round, so load on the machine hits both alike.
+bs, rs = [], []
+for _ in range(n):
+    bs.append(one(bare, lambda p: p.kill()))
+    rs.append(one(run, quit_twice))
+b, r = statistics.median(bs), statistics.median(rs)
+print(f"  invocation → QMP answering ({n} runs each, medians): bare QEMU {b:7.2f} ms, qemu-vm run {r:7.2f} ms, "
+      f"ratio {r / b:.3f} (goal ≤ 1.03)")
 PY

@@ -72,7 +72,7 @@ for prof in demo "$T/odd/$odd"; do
 	want=$(as_user "$QVM" show "$prof" | python3 -c 'import shlex, sys; print("\n".join(shlex.split(sys.stdin.read())[1:]))')
 	got=$(launched_argv "$entry")
 	if [ $? -eq 0 ] && [ -n "$want" ] && [ "$got" = "$want" ]; then
-		ok "'$prof': gio launch runs qemu-vm run, which execs QEMU with show's argv"
+		ok "'$prof': gio launch runs qemu-vm run --detach, which starts QEMU with show's argv"
 	else
 		bad "'$prof': gio launch: $(cat "$T/gio.log") — got $(head -c 300 <<<"$got")"
 	fi
@@ -85,7 +85,7 @@ grep -q '^Exec=.* stop demo$' "$apps/qemu-vm-demo.desktop" && grep -qx 'Actions=
 	ok "a Shut Down action runs qemu-vm stop" || bad "no stop action"
 
 # The Exec lines themselves, for a profile given by name: the qemu-vm that wrote them, by path.
-grep -qxF "Exec=$QVM run demo" "$apps/qemu-vm-demo.desktop" &&
+grep -qxF "Exec=$QVM run --detach demo" "$apps/qemu-vm-demo.desktop" &&
 	grep -qxF "Exec=$QVM stop demo" "$apps/qemu-vm-demo.desktop" &&
 	ok "by name: Exec runs this qemu-vm with the name" || bad "Exec lines: $(grep ^Exec= "$apps/qemu-vm-demo.desktop")"
 
@@ -94,7 +94,7 @@ cp "$H/.config/qemu-vm/demo.ini" "$T/odd/-x.ini"
 [ -n "$user" ] && chown "$user:" "$T/odd/-x.ini"
 out=$(as_user "$QVM" desktop "$T/odd/-x.ini" 2>&1)
 grep -qxF "Exec=$QVM stop $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" 2>/dev/null &&
-	grep -qxF "Exec=$QVM run $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" &&
+	grep -qxF "Exec=$QVM run --detach $T/odd/-x.ini" "$apps/qemu-vm--x.desktop" &&
 	ok "'-x.ini': run and stop get the path, not an option" || bad "'-x.ini': $out $(grep ^Exec= "$apps/qemu-vm--x.desktop" 2>&1)"
 
 # Two profiles whose names map to one file name: the second does not take the first's entry.
@@ -147,5 +147,17 @@ out=$(as_user "$QVM" desktop --remove demo 2>&1)
 	bad "--remove again: $out"
 out=$(as_user "$QVM" desktop --print --remove demo 2>&1)
 [ $? -eq 2 ] && grep -q '^usage:' <<<"$out" && ok "--print with --remove is a usage error" || bad "usage: $out"
+
+# A profile that parses but fails check now: the entry is written, with a warning that says why
+# and how to go on (from the menu the start would only end in a notification).
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" >"$H/.config/qemu-vm/notready.ini"
+[ -n "$user" ] && chown "$user:" "$H/.config/qemu-vm/notready.ini"
+out=$(as_user "$QVM" desktop notready 2>&1)
+[ $? -eq 0 ] && [ -f "$apps/qemu-vm-notready.desktop" ] &&
+	grep -qF "qemu-vm: warning: notready fails check now: $H/.config/qemu-vm/notready.ini:7: [acpi] table: table '$H/missing.aml': No such file or directory; fix: " <<<"$out" &&
+	grep -q "(qemu-vm check notready shows every check; the entry works once it passes)$" <<<"$out" &&
+	ok "desktop warns when the profile fails check now, and installs the entry" || bad "desktop, not ready: $out"
+out=$(as_user "$QVM" desktop demo 2>&1)
+! grep -q "warning" <<<"$out" && ok "… and says nothing more when it passes" || bad "desktop, ready: $out"
 
 summary desktop

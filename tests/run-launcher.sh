@@ -23,7 +23,7 @@ expect() { # expect DESCRIPTION COMMAND...: the command must succeed
 
 cp tests/launcher/stub-qemu "$T/stub-qemu"
 mkdir -p "$T/home/.config/qemu-vm"
-sed "s|^cpu = qemu64.*|cpu = qemu64\nqemu = $T/stub-qemu\npin = 0|" profiles/demo.ini > "$T/home/.config/qemu-vm/demo.ini"
+sed "s|^cpu = qemu64.*|cpu = qemu64\nqemu = $T/stub-qemu\npin = 0\nemulator-pin = 0|" profiles/demo.ini > "$T/home/.config/qemu-vm/demo.ini"
 printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" \
 	> "$T/home/.config/qemu-vm/broken.ini"
 
@@ -78,7 +78,7 @@ sys.exit(0 if shown[1:] == got and len(got) > 20 else 1)
 PY
 	expect "QEMU runs with no_new_privs" grep -q '^NoNewPrivs:[[:space:]]*1' "$T/home/out.status"
 	expect "QEMU inherits the seccomp filter" grep -q '^Seccomp:[[:space:]]*2' "$T/home/out.status"
-	expect "QEMU is confined to the CPUs of pin =" grep -q '^Cpus_allowed_list:[[:space:]]*0$' "$T/home/out.status"
+	expect "QEMU starts on the CPUs of emulator-pin =" grep -q '^Cpus_allowed_list:[[:space:]]*0$' "$T/home/out.status"
 	[ -n "$user" ] && expect "QEMU runs as the user" test "$(cat "$T/home/out.uid")" = "$(id -u "$user")"
 else
 	bad "the stub QEMU was not started: $(cat "$T/run.out")"
@@ -148,7 +148,7 @@ if [ -n "$user" ]; then
 		PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
 	[ $? -eq 0 ] && grep -q "XDG_RUNTIME_DIR is not set" <<<"$out" &&
 		[ "$(stat -c '%U %a' "/tmp/qemu-vm-$uid")" = "$user 700" ] &&
-		grep -qx "unix:/tmp/qemu-vm-$uid/qemu-vm/demo/qmp.sock,server=on,wait=off" "$T/home/out.argv" &&
+		grep -qx "socket,id=qmp,path=/tmp/qemu-vm-$uid/qemu-vm/demo/qmp.sock,server=on,wait=off" "$T/home/out.argv" &&
 		ok "without XDG_RUNTIME_DIR the QMP socket goes to a private /tmp/qemu-vm-UID, with a warning" ||
 		bad "runtime fallback: $out"
 	rm -rf "/tmp/qemu-vm-$uid"
@@ -267,18 +267,38 @@ for n in . .. dir/ x/..ini $'a\nb'; do
 done
 
 # stop: ACPI powerdown over QMP, --force quits after the timeout. A paused QEMU (no guest to
-# honour the power button) stands in for a VM that ignores it.
+# honour the power button) stands in for a VM that ignores it; no supervisor runs it here, so
+# stop talks to its QMP socket itself. QEMU and stop run as the user: stop only talks to a
+# socket in a private directory of the caller's, served by a process of the caller's.
+as_user_cmd() { # as_user_cmd COMMAND...: as the test user (or ourselves), keeping the environment
+	if [ -n "$user" ]; then
+		setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all "$@"
+	else
+		"$@"
+	fi
+}
+qmp_status() { # qmp_status SOCKET: QEMU's run state, over our own QMP connection
+	python3 -c 'import sys; sys.path.insert(0, "tests/qemu"); from qmp import QMP; print(QMP(sys.argv[1], timeout=5).cmd("query-status")["status"])' "$1"
+}
+as_user_exec() { # as_user_exec COMMAND... &: the same, in a background subshell that becomes COMMAND
+	if [ -n "$user" ]; then
+		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all "$@"
+	else
+		exec "$@"
+	fi
+}
+stop_as_user() { as_user_cmd env XDG_RUNTIME_DIR="$T/run" "$QVM" stop "$@"; }
 if command -v qemu-system-x86_64 >/dev/null; then
-	mkdir -p "$T/run/qemu-vm/vm1"
-	qemu-system-x86_64 -machine q35 -accel tcg -display none -nodefaults -S \
-		-qmp "unix:$T/run/qemu-vm/vm1/qmp.sock,server=on,wait=off" &
+	as_user_cmd mkdir -p -m 700 "$T/run/qemu-vm" "$T/run/qemu-vm/vm1"
+	as_user_exec qemu-system-x86_64 -machine q35 -accel tcg -display none -nodefaults -S \
+		-chardev "socket,id=qmp,path=$T/run/qemu-vm/vm1/qmp.sock,server=on,wait=off" -mon chardev=qmp,mode=control &
 	qpid=$!
 	for _ in $(seq 50); do [ -S "$T/run/qemu-vm/vm1/qmp.sock" ] && break; sleep 0.1; done
-	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop --timeout 1 vm1 2>&1)
+	out=$(stop_as_user --timeout 1 vm1 2>&1)
 	[ $? -eq 1 ] && grep -q "still runs after 1 s" <<<"$out" && kill -0 $qpid 2>/dev/null &&
 		ok "stop: a guest that ignores the power button keeps running, and the message says --force" ||
 		bad "stop without --force: $out"
-	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop --force --timeout 1 vm1 2>&1)
+	out=$(stop_as_user --force --timeout 1 vm1 2>&1)
 	rc=$?
 	# QEMU is our child: once it exits it stays a zombie (kill -0 still succeeds) until waited
 	# for, so "gone" means no process or a zombie. Up to 10 s, then it is ended here: a stop
@@ -292,9 +312,44 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	fi
 	wait $qpid 2>/dev/null
 	[ $rc -eq 0 ] && $gone && ok "stop --force: QEMU is gone" || bad "stop --force (exit $rc, QEMU gone: $gone): $out"
-	out=$(XDG_RUNTIME_DIR="$T/run" "$QVM" stop vm1 2>&1)
+	out=$(stop_as_user vm1 2>&1)
 	[ $? -eq 1 ] && grep -q "vm1 is not running" <<<"$out" && ok "stop: a VM that is not running is said so" ||
 		bad "stop when not running: $out"
+
+	# Another user's socket where ours would be: with XDG_RUNTIME_DIR unset the directory is
+	# /tmp/qemu-vm-UID, which anyone may create first. A directory that is not the user's own
+	# is refused; a socket served by another uid in the user's own directory gets nothing.
+	if [ -n "$user" ]; then
+		uid=$(id -u "$user")
+		rm -rf "/tmp/qemu-vm-$uid"
+		mkdir -p -m 700 "/tmp/qemu-vm-$uid/qemu-vm/vm2"
+		qemu-system-x86_64 -machine q35 -accel tcg -display none -nodefaults -S \
+			-chardev "socket,id=qmp,path=/tmp/qemu-vm-$uid/qemu-vm/vm2/qmp.sock,server=on,wait=off" \
+			-mon chardev=qmp,mode=control &
+		ppid=$!
+		for _ in $(seq 50); do [ -S "/tmp/qemu-vm-$uid/qemu-vm/vm2/qmp.sock" ] && break; sleep 0.1; done
+		chmod 711 "/tmp/qemu-vm-$uid" "/tmp/qemu-vm-$uid/qemu-vm" "/tmp/qemu-vm-$uid/qemu-vm/vm2"
+		out=$(as_user_cmd env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" stop --timeout 1 vm2 2>&1)
+		[ $? -eq 1 ] && grep -q "^qemu-vm: /tmp/qemu-vm-$uid is not a private directory of yours (a directory, owner uid 0, mode 711)" <<<"$out" &&
+			ok "stop: a runtime directory planted by another user is refused" || bad "stop, planted directory: $out"
+		chown -R "$user:" "/tmp/qemu-vm-$uid"
+		chmod 700 "/tmp/qemu-vm-$uid" "/tmp/qemu-vm-$uid/qemu-vm" "/tmp/qemu-vm-$uid/qemu-vm/vm2"
+		chown root: "/tmp/qemu-vm-$uid/qemu-vm/vm2/qmp.sock"
+		chmod 777 "/tmp/qemu-vm-$uid/qemu-vm/vm2/qmp.sock"
+		out=$(as_user_cmd env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" stop --timeout 1 vm2 2>&1)
+		[ $? -eq 1 ] && grep -q "qmp.sock: served by another user's process, not your QEMU; nothing sent" <<<"$out" &&
+			ok "stop: a socket another user's process serves gets nothing (SO_PEERCRED)" || bad "stop, planted socket: $out"
+		printf '[vm]\nmemory = 1G\n[usb]\nport = 1-4\n' > "$T/home/.config/qemu-vm/vm2.ini"
+		chown "$user:" "$T/home/.config/qemu-vm/vm2.ini"
+		out=$(as_user_cmd env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" usb attach vm2 2>&1)
+		[ $? -eq 1 ] && grep -q "served by another user's process" <<<"$out" &&
+			ok "usb: the same socket is refused" || bad "usb, planted socket: $out"
+		st=$(qmp_status "/tmp/qemu-vm-$uid/qemu-vm/vm2/qmp.sock" 2>&1)
+		[ "$st" = prelaunch ] && ok "… and that QEMU got no command: still paused" || bad "planted QEMU status: $st"
+		kill $ppid
+		wait $ppid 2>/dev/null
+		rm -rf "/tmp/qemu-vm-$uid"
+	fi
 else
 	echo "note: qemu-system-x86_64 not installed: stop is not tested"
 fi

@@ -113,7 +113,14 @@ done
 printf '[vm]\nmemory = 1G\n' > "$T/a,b.ini"
 show "$T/a,b.ini"
 [ $rc -eq 0 ] && grep -qx 'guest=a,,b,process=qemu-vm:a,,b,debug-threads=on' "$T/out" &&
-	grep -q "^'\?unix:/run/user/1000/qemu-vm/a,,b/qmp.sock,server=on,wait=off'\?$" "$T/out" &&
+	grep -q "^'\?socket,id=qmp,path=/run/user/1000/qemu-vm/a,,b/qmp.sock,server=on,wait=off'\?$" "$T/out" &&
 	ok "a comma in the name is doubled in -name and the QMP socket path" || bad "name with a comma: $(cat "$T/out" "$T/err")"
+
+# '=' in the name: the socket path is a keyed value (path=), where '=' is an ordinary byte.
+printf '[vm]\nmemory = 1G\n' > "$T/a=b.ini"
+show "$T/a=b.ini"
+[ $rc -eq 0 ] && grep -q "^'\?socket,id=qmp,path=/run/user/1000/qemu-vm/a=b/qmp.sock,server=on,wait=off'\?$" "$T/out" &&
+	grep -qx "chardev=qmp,mode=control" "$T/out" && ! grep -qx -- "-qmp" "$T/out" &&
+	ok "'=' in the name: the QMP socket is a -chardev path= with a -mon" || bad "name with '=': $(cat "$T/out" "$T/err")"
 
 summary profiles

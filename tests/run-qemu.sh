@@ -140,7 +140,7 @@ fi
 
 # Commas, '=', spaces and a leading '-' in every kind of path the launcher writes into an
 # option: each must reach QEMU as one value, naming exactly that file.
-if show "$H/desktop" "$V/odd,name.ini" "$T/odd.argv" XDG_RUNTIME_DIR="$T/run,1" XDG_DATA_HOME="$T/data,1"; then
+if show "$H/desktop" "$V/odd,name.ini" "$T/odd.argv" XDG_RUNTIME_DIR="$T/run,=1" XDG_DATA_HOME="$T/data,1"; then
 	vm boot odd,name "$T/odd.argv" --guest-name odd,name \
 		--behind rp.gpu/01:00.0=hostdev.gpu.0 \
 		--qom "/machine/peripheral/hostdev.gpu.0:romfile=$V/a,b=c.rom" --bar hostdev.gpu.0/6=16K \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# qemu-vm usb attach|detach against a real QEMU that qemu-vm run itself started (paused with
-# [qemu] arg = -S): the ids the plan gives at start, checked by this script over its own QMP
-# connection, not through qemu-vm; refusals, usage errors and a VM without a USB controller.
+# qemu-vm usb attach|detach against a real QEMU that qemu-vm run itself started and supervises
+# (SeaBIOS without a disk keeps it up): the ids the plan gives at start, checked by this script
+# over its own QMP connection, not through qemu-vm; refusals, usage errors and a VM without a
+# USB controller.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -53,17 +54,16 @@ accel = tcg
 cpu = qemu64
 firmware = bios
 display = none
+shutdown-timeout = 1
 [network]
-mode = none
-[qemu]
-arg = -S'
+mode = none'
 printf '%s\n[usb]\nport = 1-4\ndevice = f00d:cafe\nport = 2-1.3\nmissing = skip\n' "$vm_head" > "$P/usbvm.ini"
 printf '%s\n[input]\npointer = ps2\n' "$vm_head" > "$P/noxhci.ini"
 printf '%s\n[usb]\nport = 1-4\n' "$vm_head" > "$P/ghost.ini"
 
-start_vm() { # start_vm NAME: qemu-vm run NAME in the background; QEMU is the process it execs
+start_vm() { # start_vm NAME: qemu-vm run NAME in the background, the VM's supervisor
 	local sock=$T/run/qemu-vm/$1/qmp.sock
-	# Not through qvm(): a function in the background is a subshell, and $! would be it, not QEMU.
+	# Not through qvm(): a function in the background is a subshell, and $! would be it.
 	"${QVM_ENV[@]}" run "$1" > "$T/$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do

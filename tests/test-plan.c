@@ -218,14 +218,14 @@ START_TEST(long_paths_whole)
 		want_disk = xasprintf("file=%s,if=none,id=drive.system,format=qcow2,cache=none", edisk);
 		want_table = xasprintf("file=%s", etable);
 		want_fwcfg = xasprintf("name=opt/x/rom,file=%s", erom);
-		want_qmp = xasprintf("unix:%s/qmp.sock,server=on,wait=off", erun);
+		want_qmp = xasprintf("socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", erun);
 		i = find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.0");
 		ck_assert_int_gt(i, 0);
 		ck_assert_str_eq(pl.argv.v[i], want_rom);
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=")], want_disk);
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-acpitable", "file=")], want_table);
 		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-fw_cfg", "name=")], want_fwcfg);
-		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-qmp", "unix:")], want_qmp);
+		ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-chardev", "socket,id=qmp,")], want_qmp);
 		ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, "a UNIX socket path holds at most 107"));
 		plan_free(&pl);
 		free(f.disk[0].path);

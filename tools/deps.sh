@@ -4,7 +4,7 @@
 set -eu
 
 missing=""
-for pc in inih libudev libcap libseccomp json-c check; do
+for pc in inih libudev libcap libseccomp json-c libsystemd check; do
 	pkg-config --exists "$pc" 2>/dev/null || missing="$missing $pc"
 done
 for tool in cc make pkg-config qemu-system-x86_64 qemu-img iasl desktop-file-validate gio modprobe python3 lspci; do
@@ -17,7 +17,7 @@ echo "deps: missing:$missing"
 . /etc/os-release 2>/dev/null || true
 case " ${ID:-} ${ID_LIKE:-} " in
 *" debian "* | *" ubuntu "*)
-	cmd="apt-get install -y build-essential pkg-config libinih-dev libudev-dev libcap-dev libseccomp-dev libjson-c-dev check qemu-system-x86 qemu-utils acpica-tools ovmf desktop-file-utils libglib2.0-bin kmod python3 pciutils"
+	cmd="apt-get install -y build-essential pkg-config libinih-dev libudev-dev libcap-dev libseccomp-dev libjson-c-dev libsystemd-dev check qemu-system-x86 qemu-utils acpica-tools ovmf desktop-file-utils libglib2.0-bin kmod python3 pciutils dbus"
 	pre="apt-get update" ;;
 *" fedora "* | *" rhel "*)
 	cmd="dnf install -y gcc make pkgconf-pkg-config inih-devel systemd-devel libcap-devel libseccomp-devel json-c-devel check-devel qemu-system-x86-core qemu-img acpica-tools edk2-ovmf desktop-file-utils glib2 kmod python3 pciutils"

@@ -24,6 +24,7 @@ host can `include` another and change what differs.
   node PATH                     a character device at PATH (dev/kvmfr0; a disk stand-in)
   module NAME PARAM VALUE       sys/module/NAME/parameters/PARAM
   pulse UID|none                run/user/UID/pulse/native, a bound unix socket (no listener)
+  logind yes|no                 run/systemd/seats, as where logind runs (default no)
   pipewire UID|none             run/user/UID/pipewire-0, the same
   shm NAME SIZE|none            dev/shm/NAME, a sparse file of SIZE bytes
   firmware FILE...|none         usr/share/qemu/firmware/FILE from firmware/, plus small
@@ -207,6 +208,7 @@ class Host:
         self.modules = {}  # (module, parameter) -> value
         self.pulse = None
         self.pipewire = None
+        self.logind = False
         self.shm = {}
         self.firmware = []
         self.qemu = None  # (path in the tree, audio drivers)
@@ -282,6 +284,9 @@ class Host:
         elif op == "pipewire":
             need(1, "pipewire UID|none")
             self.pipewire = None if args[0] == "none" else int(args[0])
+        elif op == "logind":
+            need(1, "logind yes|no")
+            self.logind = parse_bool(args[0], "logind")
         elif op == "shm":
             need(2, "shm NAME SIZE|none")
             if args[1] == "none":
@@ -615,6 +620,8 @@ class Host:
 
     def build_run(self, b):
         b.mkdir("run")
+        if self.logind:
+            b.mkdir("run/systemd/seats")  # what sd-login looks for
         if self.pulse is not None:
             self.socket(b, f"run/user/{self.pulse}/pulse/native")
         if self.pipewire is not None:

@@ -257,12 +257,10 @@ class Adapter:
 
     def qmp_dir(self, opts):
         """`run` creates the runtime directory that holds the QMP socket; `show` does not."""
-        for o in opts[1:]:
-            if o[0] == "-qmp":
-                path = qmp_path(opts)
-                os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-                if os.path.exists(path):
-                    os.unlink(path)
+        for path in socket_paths(opts).values():
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            if os.path.exists(path):
+                os.unlink(path)
         return opts
 
     def stopped(self, opts):
@@ -289,14 +287,19 @@ class Adapter:
         return opts + [["-qtest", "unix:" + sock], ["-qtest-log", "/dev/null"]]
 
 
-def qmp_path(opts):
-    """The QMP socket path of the argv's -qmp unix:PATH,server=on,... (None when absent)."""
+def socket_paths(opts):
+    """The paths of the argv's -chardev socket,id=ID,path=PATH,... by id."""
+    paths = {}
     for o in opts[1:]:
-        if o[0] == "-qmp":
+        if o[0] == "-chardev" and o[1].startswith("socket,"):
             items = split_opts(o[1])
-            if items[0][1].startswith("unix:"):
-                return items[0][1][len("unix:"):]
-    return None
+            paths[get(items, "id")] = get(items, "path")
+    return paths
+
+
+def qmp_path(opts):
+    """The path of the QMP socket for the user's tools, -chardev id=qmp (None when absent)."""
+    return socket_paths(opts).get("qmp")
 
 
 def firmware_vars_template(code):

@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from adapt import Adapter, flatten, parse_argv, qmp_path  # noqa: E402
+from adapt import Adapter, flatten, parse_argv, qmp_path, socket_paths  # noqa: E402
 from qmp import QMP, QMPError  # noqa: E402
 from qtest import FwCfg, QTestError, QTestServer  # noqa: E402
 
@@ -388,6 +388,13 @@ def cmd_demo(a, opts):
     words = flatten(ad.qmp_dir(ad.uefi_vars(ad.accel_for_this_host(ad.cpu_for_this_host(opts)))))
     vm = VM(a.name, words, a.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     out = b""
+    # QEMU starts paused (-S); qemu-vm run's supervisor pins the threads and sends cont over its
+    # own monitor, and so does this test.
+    try:
+        sup = QMP(socket_paths(opts)["qmp-supervisor"], vm.proc, 15)
+        sup.cmd("cont")
+    except (QMPError, KeyError) as e:
+        fail("%s: cont on the supervisor's monitor" % a.name, "%s\n%s" % (e, vm.why()))
     deadline = time.monotonic() + 90
     while b"Shell>" not in out and time.monotonic() < deadline and vm.proc.poll() is None:
         r, _, _ = select.select([vm.proc.stdout], [], [], 1.0)

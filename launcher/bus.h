@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the supervisor asks over D-Bus (sd-bus): a logind inhibitor, a desktop notification. */
+#pragma once
+
+/* A logind inhibitor lock ("sleep:idle", mode block) on the system bus, held as long as the
+ * returned fd is open. 0 and the fd, or -errno with D-Bus's reason in @why. */
+int bus_inhibit(const char *what, const char *who, const char *why_text, int *ret_fd, char *why, size_t len);
+
+/* org.freedesktop.Notifications.Notify on the session bus. 0, or -errno with the reason in @why. */
+int bus_notify(const char *summary, const char *body, char *why, size_t len);

@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The supervisor's loop: forks QEMU, performs what supervise-state decides, gives everything back. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "bus.h"
+#include "fsutil.h"
+#include "qmp.h"
+#include "sandbox.h"
+#include "supervise-state.h"
+#include "supervise.h"
+
+/* ---- the run directory, the lock and the state file ---- */
+
+static int check_private(const char *dir, const char *hint, char *why, size_t len)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		int r = -errno;
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
+		snprintf(why, len, "%s is not a private directory of yours (%s, owner uid %u, mode %03o) (hint: %s)", dir,
+			 S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symlink" : "not a directory",
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), hint);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int run_dir_check(const char *run_dir, bool fallback, bool create, char *why, size_t len)
+{
+	_cleanup_free_ char *base = xstrdup(run_dir), *hint = NULL;
+	char *end = strstr(base, "/qemu-vm/");
+	int r;
+
+	if (!end) {
+		snprintf(why, len, "%s: unexpected run directory", run_dir);
+		return -EINVAL;
+	}
+	*end = '\0';
+	hint = fallback ? xstrdup("set XDG_RUNTIME_DIR, or remove it")
+			: xasprintf("chmod 700 %s, or set XDG_RUNTIME_DIR to a directory of yours", base);
+	if (create && fallback && mkdir(base, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, len, "%s: %s", base, strerror(errno));
+		return -errno;
+	}
+	r = check_private(base, hint, why, len);
+	if (r < 0)
+		return r;
+	*end = '/';
+	/* base/qemu-vm, then base/qemu-vm/NAME */
+	for (char *slash = strchr(end + 1, '/');; slash = NULL) {
+		if (slash)
+			*slash = '\0';
+		if (create && mkdir(base, 0700) < 0 && errno != EEXIST) {
+			snprintf(why, len, "%s: %s", base, strerror(errno));
+			return -errno;
+		}
+		r = check_private(base, "remove it; qemu-vm run makes it again", why, len);
+		if (r < 0)
+			return r;
+		if (!slash)
+			return 0;
+		*slash = '/';
+	}
+}
+
+static char *in_dir(const char *run_dir, const char *file)
+{
+	return xasprintf("%s/%s", run_dir, file);
+}
+
+static void state_read(const char *run_dir, struct vm_state *ret)
+{
+	_cleanup_free_ char *path = in_dir(run_dir, "state"), *s = NULL;
+	char *save = NULL;
+
+	*ret = (struct vm_state){ 0 };
+	if (read_small_file(path, &s) < 0)
+		return;
+	for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		unsigned v;
+		uint64_t t;
+		if (startswith(l, "supervisor=") && parse_uint(l + 11, 10, INT32_MAX, &v) == 0)
+			ret->supervisor = (pid_t)v;
+		else if (startswith(l, "qemu=") && parse_uint(l + 5, 10, INT32_MAX, &v) == 0)
+			ret->qemu = (pid_t)v;
+		else if (startswith(l, "state="))
+			snprintf(ret->phase, sizeof(ret->phase), "%s", l + 6);
+		else if (startswith(l, "since=") && parse_u64(l + 6, 10, &t) == 0)
+			ret->since = (long long)t;
+	}
+}
+
+bool vm_running(const char *run_dir, struct vm_state *ret_state)
+{
+	_cleanup_free_ char *path = in_dir(run_dir, "lock");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (held && ret_state)
+		state_read(run_dir, ret_state);
+	return held;
+}
+
+int vm_lock(const char *run_dir, int *ret_fd, struct vm_state *ret_state)
+{
+	_cleanup_free_ char *path = in_dir(run_dir, "lock");
+
+	/* A list or stop looking holds a shared lock for a moment: try a few times. The last owner
+	 * unlinks the file before it lets go, so the lock must still be on the file at the path. */
+	for (unsigned tries = 0; tries < 20; tries++) {
+		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		struct stat a, b;
+
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK)
+				return -errno;
+			if (tries >= 4) {
+				state_read(run_dir, ret_state);
+				if (ret_state->supervisor)
+					return -EBUSY;
+			}
+			usleep(10000);
+			continue;
+		}
+		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+			continue;
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	state_read(run_dir, ret_state);
+	return -EBUSY;
+}
+
+char *vm_log_path(const char *name)
+{
+	_cleanup_free_ char *dir = expand_path("$XDG_STATE_HOME/qemu-vm");
+
+	return dir ? xasprintf("%s/%s/qemu.log", dir, name) : NULL;
+}
+
+/* ---- the supervisor ---- */
+
+struct sup {
+	const struct profile *p;
+	const struct vm_facts *f;
+	const struct plan *pl;
+	struct sv_state st;
+	int lock_fd;
+	int log_fd;
+	bool echo; /* also on stderr */
+	pid_t qemu;
+	int pidfd, sigfd, out_fd;
+	int ready_fd; /* --detach: tells the waiting parent how the start went */
+	struct qmp qmp;
+	bool qmp_up;
+	char *lg_created; /* a Looking Glass file this run made */
+	int inhibit_fd;   /* logind's inhibitor, held while QEMU runs */
+	bool desktop;
+	char *log_path;
+	char tail[1024]; /* the end of QEMU's output */
+	size_t tail_len;
+	char last_output[512]; /* QEMU's last line, for a notification */
+	uint64_t cont_at;
+	long long since;
+	const char *failure; /* the first failure, for the log's last word */
+	bool stop_asked;     /* a signal asked QEMU to go */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+_printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL, *line = NULL;
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	line = xasprintf("%s.%03ld qemu-vm: %s\n", stamp, ts.tv_nsec / 1000000, msg);
+	if (s->log_fd >= 0)
+		write_all(s->log_fd, line, strlen(line));
+	if (s->echo)
+		fprintf(stderr, "qemu-vm: %s\n", msg);
+}
+
+/* Keeps the last run's log as qemu.log.1 and starts a new one. */
+static int open_log(const char *name, int *ret_fd, char **ret_path)
+{
+	_cleanup_free_ char *path = vm_log_path(name), *dir = NULL, *old = NULL;
+	int fd;
+	int r;
+
+	if (!path)
+		return -ENOENT;
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	r = mkdir_parents(dir, 0700);
+	if (r < 0)
+		return r;
+	old = xasprintf("%s.1", path);
+	if (rename(path, old) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+/* The notification a failed desktop start gets; the same text is in the log. */
+static void notify_failure(struct sup *s, const char *name, const char *what, const char *fix)
+{
+	_cleanup_free_ char *summary = xasprintf("VM %s did not start", name);
+	_cleanup_free_ char *body = xasprintf("%s\nfix: %s\nlog: %s", what, fix, s->log_path ? s->log_path : "none");
+	char why[256];
+
+	say(s, "%s did not start: %s; fix: %s", name, what, fix);
+	if (bus_notify(summary, body, why, sizeof(why)) < 0)
+		say(s, "no desktop notification (%s)", why);
+	else
+		say(s, "desktop notification sent");
+}
+
+void run_refused(const char *name, bool desktop, const char *what, const char *fix)
+{
+	struct sup s = { .log_fd = -1 };
+
+	if (!desktop)
+		return;
+	open_log(name, &s.log_fd, &s.log_path);
+	notify_failure(&s, name, what, fix ? fix : "qemu-vm check shows every check");
+	if (s.log_fd >= 0)
+		close(s.log_fd);
+	free(s.log_path);
+}
+
+static void write_state(struct sup *s)
+{
+	_cleanup_free_ char *path = in_dir(s->f->run_dir, "state");
+	_cleanup_free_ char *text = xasprintf("supervisor=%d\nqemu=%d\nstate=%s\nsince=%lld\n", (int)getpid(),
+					      (int)s->qemu, sv_phase_name(s->st.phase), s->since);
+	int r = write_file_atomic(path, text, strlen(text), 0600);
+
+	if (r < 0)
+		say(s, "writing %s: %s, ignoring", path, strerror(-r));
+}
+
+static int pidfd_signal(struct sup *s, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+__attribute__((noreturn)) static void exec_qemu(struct sup *s, int out_w, const sigset_t *old_mask, const struct cpuset *emu)
+{
+	static const char msg[] = "qemu-vm: starting QEMU failed\n";
+
+	if (s->p->console != CONSOLE_STDIO) {
+		/* Ctrl-C on the terminal is for the supervisor, which turns it into a powerdown. */
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		setpgid(0, 0);
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(out_w, 1);
+	}
+	dup2(out_w, 2);
+	/* A supervisor that dies takes its VM along: a second run could not tell it still runs. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+	if (emu->n) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		for (unsigned i = 0; i < emu->n; i++)
+			CPU_SET(emu->cpu[i], &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			_exit(126);
+	}
+	if (sandbox_apply() < 0)
+		_exit(126);
+	execv(s->f->qemu_file, s->pl->argv.v);
+	write_all(2, msg, sizeof(msg) - 1);
+	_exit(127);
+}
+
+static int start_qemu(struct sup *s, const sigset_t *old_mask)
+{
+	struct cpuset emu;
+	int out[2];
+	pid_t pid;
+
+	sv_emulator_cpus(s->p, s->f->host.n_cpus, &emu);
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(out[0]);
+		close(out[1]);
+		return r;
+	}
+	if (pid == 0)
+		exec_qemu(s, out[1], old_mask, &emu);
+	close(out[1]);
+	s->out_fd = out[0];
+	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
+	s->qemu = pid;
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (s->pidfd < 0)
+		return -errno;
+	return 0;
+}
+
+/* Keeps the end of QEMU's output (its writes may split a line) and its last line in it. */
+static void keep_tail(struct sup *s, const char *buf, size_t n)
+{
+	size_t keep = sizeof(s->tail) - 1, end, start;
+
+	if (n >= keep) {
+		memcpy(s->tail, buf + n - keep, keep);
+		s->tail_len = keep;
+	} else {
+		if (s->tail_len + n > keep) {
+			size_t drop = s->tail_len + n - keep;
+			memmove(s->tail, s->tail + drop, s->tail_len - drop);
+			s->tail_len -= drop;
+		}
+		memcpy(s->tail + s->tail_len, buf, n);
+		s->tail_len += n;
+	}
+	end = s->tail_len;
+	while (end > 0 && s->tail[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start > 0 && s->tail[start - 1] != '\n')
+		start--;
+	if (end > start)
+		snprintf(s->last_output, sizeof(s->last_output), "%.*s", (int)(end - start), s->tail + start);
+}
+
+/* Copies what QEMU wrote to the log and the terminal; false at end of file. */
+static bool pass_output(struct sup *s)
+{
+	char buf[4096];
+	ssize_t n = read(s->out_fd, buf, sizeof(buf));
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	if (s->log_fd >= 0)
+		write_all(s->log_fd, buf, (size_t)n);
+	if (s->echo)
+		write_all(2, buf, (size_t)n);
+	keep_tail(s, buf, (size_t)n);
+	return true;
+}
+
+static int qmp_tids(struct sup *s, const char *cmd, const char *key, struct strv *ret_names, int **ret,
+		    unsigned *ret_n)
+{
+	struct json_object *list = NULL;
+	_cleanup_free_ char *err = NULL;
+	_cleanup_free_ int *tids = NULL;
+	size_t n;
+	int r = qmp_execute(&s->qmp, cmd, NULL, &list, &err);
+
+	if (r < 0) {
+		say(s, "QMP %s: %s", cmd, err ? err : strerror(-r));
+		return r;
+	}
+	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	tids = xcalloc(n + 1, sizeof(int));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(list, i), *v;
+		if (json_object_object_get_ex(e, key, &v))
+			tids[i] = json_object_get_int(v);
+		if (ret_names)
+			strv_push(ret_names, json_object_object_get_ex(e, "id", &v) ? json_object_get_string(v) : "?");
+	}
+	json_object_put(list);
+	*ret = TAKE_PTR(tids);
+	*ret_n = (unsigned)n;
+	return 0;
+}
+
+static int task_tids(pid_t pid, int **ret, unsigned *ret_n)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/task", (int)pid);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	_cleanup_free_ int *tids = NULL;
+	unsigned n = 0, cap = 0;
+	struct dirent *e;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		unsigned v;
+		if (parse_uint(e->d_name, 10, INT32_MAX, &v) < 0)
+			continue;
+		if (n == cap)
+			tids = xrealloc(tids, (cap = cap ? cap * 2 : 32) * sizeof(int));
+		tids[n++] = (int)v;
+	}
+	*ret = TAKE_PTR(tids);
+	*ret_n = n;
+	return 0;
+}
+
+static int do_pin(struct sup *s)
+{
+	_cleanup_free_ int *vcpu = NULL, *io = NULL, *all = NULL;
+	_cleanup_free_ struct sv_pin *pins = NULL;
+	struct strv io_names = { 0 };
+	struct sv_threads t = { 0 };
+	int r, n;
+
+	if (!s->p->pin.n && !s->p->emulator_pin.n && !s->p->io_pin.n)
+		return 0;
+	r = qmp_tids(s, "query-cpus-fast", "thread-id", NULL, &vcpu, &t.n_vcpu);
+	if (r == 0)
+		r = qmp_tids(s, "query-iothreads", "thread-id", &io_names, &io, &t.n_io);
+	if (r == 0)
+		r = task_tids(s->qemu, &all, &t.n_all);
+	if (r < 0) {
+		strv_clear(&io_names);
+		return r;
+	}
+	t.vcpu = vcpu;
+	t.io = io;
+	t.io_name = (const char *const *)io_names.v;
+	t.all = all;
+	n = sv_pin_plan(s->p, s->f->host.n_cpus, &t, &pins);
+	if (n == -EINVAL)
+		say(s, "QEMU has %u vCPU threads, pin = lists %u CPUs", t.n_vcpu, s->p->pin.n);
+	for (int i = 0; i < n; i++) {
+		char cpus[256];
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		for (unsigned c = 0; c < pins[i].cpus.n; c++)
+			CPU_SET(pins[i].cpus.cpu[c], &set);
+		cpuset_format(&pins[i].cpus, cpus, sizeof(cpus));
+		if (sched_setaffinity(pins[i].tid, sizeof(set), &set) < 0) {
+			r = -errno;
+			/* A worker thread may end between the listing and now. */
+			if (r == -ESRCH && !strstr(pins[i].what, "vCPU"))
+				continue;
+			say(s, "pinning %s (thread %d) to CPU %s: %s", pins[i].what, pins[i].tid, cpus, strerror(-r));
+			strv_clear(&io_names);
+			return r;
+		}
+		say(s, "pinned %s (thread %d) to CPU %s", pins[i].what, pins[i].tid, cpus);
+	}
+	strv_clear(&io_names);
+	return n < 0 ? n : 0;
+}
+
+static int qmp_simple(struct sup *s, const char *cmd)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!s->qmp_up)
+		return -ENOTCONN;
+	r = qmp_execute(&s->qmp, cmd, NULL, NULL, &err);
+	if (r < 0)
+		say(s, "QMP %s: %s", cmd, err ? err : strerror(-r));
+	return r;
+}
+
+static void tell_parent(struct sup *s, char code)
+{
+	if (s->ready_fd < 0)
+		return;
+	write_all(s->ready_fd, &code, 1);
+	close(s->ready_fd);
+	s->ready_fd = -1;
+}
+
+static void feed(struct sup *s, const struct sv_event *ev);
+
+/* Performs one action; false when it failed and the rest of the batch must not run. */
+static bool perform(struct sup *s, const struct sv_action *a)
+{
+	_cleanup_free_ char *sock = NULL;
+	int r;
+
+	switch (a->type) {
+	case SV_ACT_CONNECT:
+		sock = in_dir(s->f->run_dir, PLAN_SUPERVISOR_SOCKET);
+		r = qmp_open(sock, &s->qmp);
+		if (r == 0) {
+			s->qmp_up = true;
+			say(s, "QMP answers");
+			feed(s, &(struct sv_event){ .type = SV_EV_QMP_UP });
+		} else if (r != -ENOENT && r != -ECONNREFUSED)
+			say(s, "QMP %s: %s, trying again", sock, strerror(-r));
+		return true;
+	case SV_ACT_PIN:
+		r = do_pin(s);
+		if (r < 0) {
+			s->failure = "pinning the QEMU threads failed";
+			feed(s, &(struct sv_event){ .type = SV_EV_SETUP_FAILED });
+			return false;
+		}
+		return true;
+	case SV_ACT_CONT:
+		if (qmp_simple(s, "cont") < 0) {
+			s->failure = "QMP cont failed";
+			feed(s, &(struct sv_event){ .type = SV_EV_SETUP_FAILED });
+			return false;
+		}
+		say(s, "cont sent: the guest runs");
+		s->cont_at = now_ms();
+		write_state(s);
+		tell_parent(s, 0);
+		return true;
+	case SV_ACT_POWERDOWN:
+		say(s, "powerdown sent (ACPI power button); quit in %llu s if the guest does not power off",
+		    (unsigned long long)(s->st.shutdown_timeout_ms / 1000));
+		qmp_simple(s, "system_powerdown");
+		write_state(s);
+		return true;
+	case SV_ACT_QUIT:
+		say(s, "quit sent (%s)", a->code == SV_QUIT_SIGINT ? "a second SIGINT"
+				       : a->code == SV_QUIT_FAILED ? "the start failed"
+								   : "the guest did not power off in time");
+		if (qmp_simple(s, "quit") < 0 && pidfd_signal(s, SIGTERM) == 0)
+			say(s, "QMP is gone: SIGTERM sent to QEMU");
+		write_state(s);
+		return true;
+	case SV_ACT_TERMINATE:
+		say(s, "QEMU's monitor is not up yet: SIGTERM sent to QEMU");
+		pidfd_signal(s, SIGTERM);
+		write_state(s);
+		return true;
+	case SV_ACT_KILL:
+		say(s, "QEMU did not exit: SIGKILL sent");
+		pidfd_signal(s, SIGKILL);
+		return true;
+	case SV_ACT_IGNORED:
+		say(s, "%s: already shutting down (%s)", strsignal(a->code), sv_phase_name(s->st.phase));
+		return true;
+	case SV_ACT_EXIT:
+		return true;
+	}
+	return true;
+}
+
+static void feed(struct sup *s, const struct sv_event *ev)
+{
+	struct sv_action a[SV_MAX_ACTIONS];
+	unsigned n = sv_step(&s->st, ev, now_ms(), a);
+
+	for (unsigned i = 0; i < n; i++)
+		if (!perform(s, &a[i]))
+			break;
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		say(s, "%s received", strsignal((int)si.ssi_signo));
+		s->stop_asked = true;
+		feed(s, &(struct sv_event){ .type = SV_EV_SIGNAL, .signo = (int)si.ssi_signo });
+	}
+}
+
+static void on_qmp(struct sup *s)
+{
+	struct strv events = { 0 };
+	int r = qmp_read_events(&s->qmp, &events);
+
+	for (size_t i = 0; i < events.n; i++)
+		if (!streq(events.v[i], "RTC_CHANGE"))
+			say(s, "QEMU event %s", events.v[i]);
+	strv_clear(&events);
+	if (r < 0) {
+		qmp_close(&s->qmp);
+		s->qmp_up = false;
+	}
+}
+
+static void remove_socket(struct sup *s, const char *name)
+{
+	_cleanup_free_ char *path = in_dir(s->f->run_dir, name);
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
+		say(s, "removed %s (QEMU did not)", path);
+}
+
+/* Everything taken, given back in reverse order. */
+static void give_back(struct sup *s)
+{
+	_cleanup_free_ char *state = in_dir(s->f->run_dir, "state"), *lock = in_dir(s->f->run_dir, "lock");
+
+	if (s->qmp_up)
+		qmp_close(&s->qmp);
+	remove_socket(s, PLAN_SUPERVISOR_SOCKET);
+	remove_socket(s, PLAN_QMP_SOCKET);
+	if (s->lg_created) {
+		if (unlink(s->lg_created) == 0)
+			say(s, "removed the Looking Glass file %s this run created", s->lg_created);
+		else if (errno != ENOENT)
+			say(s, "removing %s: %s, ignoring", s->lg_created, strerror(errno));
+	}
+	if (s->inhibit_fd >= 0) {
+		close(s->inhibit_fd);
+		say(s, "logind inhibitor released");
+	}
+	unlink(state);
+	/* Unlinked while still held: a run that opened it meanwhile sees it is gone and retries. */
+	unlink(lock);
+	say(s, "lock released");
+	close(s->lock_fd);
+}
+
+static void describe_exit(struct sup *s, int status)
+{
+	if (WIFEXITED(status))
+		say(s, "QEMU exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		say(s, "QEMU was killed by signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGKILL && s->st.phase != SV_QUITTING ? ", not by qemu-vm" : "");
+}
+
+static int loop(struct sup *s)
+{
+	for (;;) {
+		struct pollfd pfd[4] = {
+			{ .fd = s->sigfd, .events = POLLIN },
+			{ .fd = s->pidfd, .events = POLLIN },
+			{ .fd = s->out_fd, .events = POLLIN },
+			{ .fd = s->qmp_up ? s->qmp.fd : -1, .events = POLLIN },
+		};
+		uint64_t now = now_ms();
+		int timeout = !s->st.deadline ? -1 : s->st.deadline <= now ? 0 : (int)(s->st.deadline - now);
+
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
+			return -errno;
+		if (pfd[2].revents && !pass_output(s)) {
+			close(s->out_fd);
+			s->out_fd = -1;
+		}
+		if (pfd[0].revents)
+			on_signal(s);
+		if (pfd[3].revents && s->qmp_up)
+			on_qmp(s);
+		if (pfd[1].revents) {
+			int status = 0;
+			struct sv_action a[SV_MAX_ACTIONS];
+
+			if (waitpid(s->qemu, &status, 0) < 0)
+				return -errno;
+			while (s->out_fd >= 0 && pass_output(s))
+				;
+			describe_exit(s, status);
+			sv_step(&s->st, &(struct sv_event){ .type = SV_EV_QEMU_EXITED, .status = status }, now_ms(), a);
+			return a[0].code;
+		}
+		feed(s, &(struct sv_event){ .type = SV_EV_TICK });
+	}
+}
+
+/* --detach: the parent waits until QMP answers (or the start failed), then returns. */
+static int detach(struct sup *s, const char *log_path, bool *ret_child)
+{
+	int ready[2];
+	pid_t pid;
+	char code = 1;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		close(ready[0]);
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+		s->ready_fd = ready[1];
+		s->echo = false;
+		*ret_child = true;
+		return 0;
+	}
+	close(ready[1]);
+	close(s->lock_fd); /* the child holds it now */
+	while (read(ready[0], &code, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+	if (code == 0) {
+		printf("%s: running in the background (supervisor pid %d); log: %s\n", s->p->name, (int)pid, log_path);
+		return 0;
+	}
+	fprintf(stderr, "qemu-vm: %s did not start; the log says why: %s\n", s->p->name, log_path);
+	return 1;
+}
+
+int supervise(const struct profile *p, const struct vm_facts *f, const struct plan *pl, int lock_fd,
+	      const struct supervise_opts *o)
+{
+	struct sup s = { .p = p, .f = f, .pl = pl, .lock_fd = lock_fd, .log_fd = -1, .echo = true, .pidfd = -1,
+			 .sigfd = -1, .out_fd = -1, .ready_fd = -1, .qmp = { .fd = -1 }, .inhibit_fd = -1,
+			 .desktop = o->desktop };
+	_cleanup_free_ char *log_path = NULL;
+	const char *inhibit = plan_inhibit(p);
+	sigset_t mask, old;
+	int r, code;
+
+	r = open_log(p->name, &s.log_fd, &log_path);
+	if (r < 0)
+		fprintf(stderr, "qemu-vm: no log for this run (%s: %s), going on\n",
+			log_path ? log_path : "$XDG_STATE_HOME/qemu-vm", strerror(-r));
+	s.log_path = log_path;
+	if (o->detach) {
+		bool child = false;
+		r = detach(&s, log_path ? log_path : "(none)", &child);
+		if (!child) {
+			if (s.log_fd >= 0)
+				close(s.log_fd);
+			return r < 0 ? 1 : r;
+		}
+	}
+	{
+		_cleanup_free_ char *line = NULL;
+		struct strv words = { 0 };
+		for (size_t i = 0; i < pl->argv.n; i++)
+			strv_push_take(&words, shell_quote(i ? pl->argv.v[i] : f->qemu_file));
+		for (size_t i = 0; i < words.n; i++) {
+			char *t = xasprintf("%s%s%s", line ? line : "", i ? " " : "", words.v[i]);
+			free(line);
+			line = t;
+		}
+		strv_clear(&words);
+		say(&s, "starting %s: %s", p->name, line);
+	}
+	if (p->lg && f->lg.state == ACC_MISSING && startswith(p->lg_path, "/dev/shm/"))
+		s.lg_created = p->lg_path;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.sigfd < 0) {
+		r = -errno;
+		say(&s, "signalfd: %s", strerror(-r));
+		code = 1;
+		goto out;
+	}
+	if (inhibit) {
+		_cleanup_free_ char *why_text = xasprintf("VM %s is running", p->name);
+		char why[256];
+		if (bus_inhibit(inhibit, "qemu-vm", why_text, &s.inhibit_fd, why, sizeof(why)) < 0)
+			say(&s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on", why);
+		else
+			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
+	}
+	s.since = (long long)time(NULL);
+	sv_init(&s.st, p->shutdown_timeout, now_ms());
+	r = start_qemu(&s, &old);
+	if (r < 0) {
+		say(&s, "starting %s: %s", f->qemu_file, strerror(-r));
+		code = 1;
+		goto out;
+	}
+	say(&s, "QEMU started, pid %d (paused until its threads are pinned)", (int)s.qemu);
+	write_state(&s);
+	code = loop(&s);
+	if (code < 0) {
+		say(&s, "supervisor loop: %s; SIGKILL sent to QEMU", strerror(-code));
+		pidfd_signal(&s, SIGKILL);
+		waitpid(s.qemu, NULL, 0);
+		code = 1;
+	}
+	/* QEMU gave up by itself, before the guest ran or in its first seconds. */
+	if (s.desktop && code != 0 && (s.st.phase == SV_EXITED) && (!s.cont_at || now_ms() - s.cont_at < 10000) &&
+	    !s.stop_asked) {
+		_cleanup_free_ char *what = xasprintf("QEMU exited with status %d%s%s", code, s.last_output[0] ? ": " : "",
+						      s.last_output);
+		_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", p->name);
+		notify_failure(&s, p->name, what, fix);
+	}
+	say(&s, "exit status %d", code);
+out:
+	tell_parent(&s, 1);
+	give_back(&s);
+	if (s.out_fd >= 0)
+		close(s.out_fd);
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	if (s.sigfd >= 0)
+		close(s.sigfd);
+	if (s.log_fd >= 0)
+		close(s.log_fd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return code;
+}

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One Makefile for both programs, the shared library and the tests.
 
+# The one place the version is set: both programs' --version print it.
+VERSION := 0.1.0
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
@@ -51,6 +54,8 @@ $(B)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += -DVERSION='"$(VERSION)"'
 
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
 $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'

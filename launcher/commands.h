@@ -10,6 +10,36 @@ struct global {
 	bool allow_root;
 };
 
+/* What a command's option or positional argument names, for completion. */
+enum arg_kind { ARG_NONE, ARG_PROFILE, ARG_RUNNING, ARG_PCI, ARG_USB, ARG_COMMAND, ARG_DIR, ARG_WORDS };
+
+struct command_option {
+	const char *name; /* without the leading -- */
+	const char *arg;  /* its argument as help shows it, NULL when it takes none */
+	const char *help;
+	enum arg_kind kind;
+};
+
+/* One row of a program's command table: help, usage checks, completion and the man page's
+ * synopsis test all read it. */
+struct command {
+	const char *name;
+	int (*fn)(const struct global *g, int argc, char **argv);
+	const char *args; /* the synopsis after the command's name */
+	const char *help; /* one line */
+	const struct command_option *opts; /* { NULL }-terminated, or NULL */
+	const char *example;
+	/* Positional arguments in order; ARG_WORDS takes its choices from @words ("a|b"). */
+	enum arg_kind pos[3];
+	const char *words;
+};
+
+/* qemu-vm __complete WORD... CURRENT: the candidates for CURRENT, one a line, read from the
+ * global options @globals, the command table @cmds and the host (profiles, running VMs, PCI and
+ * USB devices). */
+int complete_words(const struct global *g, const struct command_option *globals,
+		   const struct command *cmds, size_t n_cmds, int argc, char **argv);
+
 /* Finds and parses the profile NAME (a name or a path), printing every error; 0 or -errno. */
 int load_profile(const struct global *g, const char *name, struct profile *ret);
 /* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */

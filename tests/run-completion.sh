@@ -8,7 +8,11 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 . tests/testlib.sh
-require_tools "apt-get install bash zsh fish" bash zsh fish
+require_tools "apt-get install bash" bash
+shells=bash
+for sh in zsh fish; do
+	if command -v $sh >/dev/null; then shells="$shells $sh"; else echo "note: $sh is not installed: its completion is not tested"; fi
+done
 T=$(mktemp -d /tmp/qvm-completion.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake hosts"; exit 1; }
@@ -63,6 +67,7 @@ expect() { # expect WHAT GOT WANT
 }
 
 for sh in bash zsh; do
+	[[ " $shells " == *" $sh "* ]] || continue
 	c=${sh}_complete
 	expect "$sh: qemu-vm d" "$($c qemu-vm d)" "desktop devices "
 	expect "$sh: qemu-vm (all commands)" "$($c qemu-vm '' | wc -w)" "9"
@@ -90,18 +95,21 @@ for sh in bash zsh; do
 		bad "$sh: usb attach on $H: '$got' lacks '$usb_ids'"
 	fi
 done
-expect "zsh: qemu-vm --host-root (file names)" "$(zsh_complete qemu-vm --host-root '')" "(files) "
+[[ " $shells " != *" zsh "* ]] ||
+	expect "zsh: qemu-vm --host-root (file names)" "$(zsh_complete qemu-vm --host-root '')" "(files) "
 
 # bash splits 046d:c52b at ':' and replaces only what follows it.
 expect "bash: after '${usb_ids%%:*}:' only the product is offered" \
 	"$(bash --norc -c 'source "$1/qemu-vm"; COMP_WORDS=(qemu-vm --host-root "$2" usb attach gaming "$3"); COMP_CWORD=6; _qemu_vm; printf "%s\n" "${COMPREPLY[@]}"' _ "$bashdir" "$H" "$usb_ids" | head -1)" \
 	"${usb_ids#*:}"
 
-expect "fish: qemu-vm r" "$(fish_complete 'qemu-vm r')" "run "
-expect "fish: qemu-vm stop " "$(fish_complete 'qemu-vm stop ')" "gaming "
-expect "fish: qemu-vm show --o" "$(fish_complete 'qemu-vm show --o')" "--oneline "
-expect "fish: qemu-vm desktop " "$(fish_complete 'qemu-vm desktop ')" "gaming office "
-expect "fish: vfio-setup un" "$(fish_complete 'vfio-setup un')" "uninstall "
-expect "fish: vfio-setup install --initramfs d" "$(fish_complete 'vfio-setup install --initramfs d')" "dracut "
+if [[ " $shells " == *" fish "* ]]; then
+	expect "fish: qemu-vm r" "$(fish_complete 'qemu-vm r')" "run "
+	expect "fish: qemu-vm stop " "$(fish_complete 'qemu-vm stop ')" "gaming "
+	expect "fish: qemu-vm show --o" "$(fish_complete 'qemu-vm show --o')" "--oneline "
+	expect "fish: qemu-vm desktop " "$(fish_complete 'qemu-vm desktop ')" "gaming office "
+	expect "fish: vfio-setup un" "$(fish_complete 'vfio-setup un')" "uninstall "
+	expect "fish: vfio-setup install --initramfs d" "$(fish_complete 'vfio-setup install --initramfs d')" "dracut "
+fi
 
 summary run-completion

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "inspect.h"
+#include "plan.h"
 #include "qmp.h"
 
 struct global {
@@ -55,3 +56,14 @@ int cmd_devices(const struct global *g, int argc, char **argv);
 int cmd_stop(const struct global *g, int argc, char **argv);
 int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
+
+/* --json output (json.c): stable keys, documented in qemu-vm(1). */
+struct json_object;
+struct json_object *json_out_new_array(void);
+/* Prints @o, pretty, and frees it. */
+void json_out_print(struct json_object *o);
+void json_out_profile(struct json_object *list, const char *name, const char *title, const char *path,
+		      const char *where, bool valid);
+void json_out_devices(const struct pci_dev_info *const *pci, size_t n_pci, const struct usb_host *usb);
+void json_out_check(const char *name, const struct plan *pl);
+void json_out_show(const char *name, const struct plan *pl);

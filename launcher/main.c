@@ -17,6 +17,19 @@ static const struct command_option global_options[] = {
 
 static const struct command_option show_opts[] = {
 	{ "oneline", NULL, "the command line on one line", ARG_NONE },
+	{ "json", NULL, "{ name, argv: [...] }", ARG_NONE },
+	{ NULL, NULL, NULL, ARG_NONE },
+};
+static const struct command_option check_opts[] = {
+	{ "json", NULL, "{ name, ready, problems, warnings, checks: [{ level, what, fix }] }", ARG_NONE },
+	{ NULL, NULL, NULL, ARG_NONE },
+};
+static const struct command_option list_opts[] = {
+	{ "json", NULL, "[{ name, title, path, where, valid }]", ARG_NONE },
+	{ NULL, NULL, NULL, ARG_NONE },
+};
+static const struct command_option devices_opts[] = {
+	{ "json", NULL, "{ pci: [{ address, iommu_group, class, ... }], usb: [{ port, vendor, ... }] }", ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option stop_opts[] = {
@@ -36,9 +49,9 @@ static int cmd_complete(const struct global *g, int argc, char **argv);
 static const struct command commands[] = {
 	{ "run", cmd_run, "NAME", "check, then start the VM", .example = "qemu-vm run gaming",
 	  .pos = { ARG_PROFILE } },
-	{ "check", cmd_check, "NAME", "every precondition, each with its fix", .example = "qemu-vm check gaming",
-	  .pos = { ARG_PROFILE } },
-	{ "show", cmd_show, "[--oneline] NAME", "the QEMU command line, shell-quoted; nothing started",
+	{ "check", cmd_check, "[--json] NAME", "every precondition, each with its fix", check_opts,
+	  "qemu-vm check gaming", .pos = { ARG_PROFILE } },
+	{ "show", cmd_show, "[--oneline|--json] NAME", "the QEMU command line, shell-quoted; nothing started",
 	  show_opts, "qemu-vm show --oneline gaming", .pos = { ARG_PROFILE } },
 	{ "stop", cmd_stop, "[--force] [--timeout SECONDS] NAME",
 	  "ACPI power button; --force quits QEMU after the timeout", stop_opts,
@@ -46,8 +59,9 @@ static const struct command commands[] = {
 	{ "usb", cmd_usb, "attach|detach NAME [DEVICE...]",
 	  "USB passthrough, live (DEVICE: vendor:product or bus-port)", NULL,
 	  "qemu-vm usb attach gaming 046d:c52b", { ARG_WORDS, ARG_RUNNING, ARG_USB }, "attach|detach" },
-	{ "list", cmd_list, "", "the profiles found", .example = "qemu-vm list" },
-	{ "devices", cmd_devices, "", "PCI devices by IOMMU group, and USB devices", .example = "qemu-vm devices" },
+	{ "list", cmd_list, "[--json]", "the profiles found", list_opts, .example = "qemu-vm list" },
+	{ "devices", cmd_devices, "[--json]", "PCI devices by IOMMU group, and USB devices", devices_opts,
+	  .example = "qemu-vm devices --json" },
 	{ "desktop", cmd_desktop, "[--print|--remove] NAME", "an application menu entry that starts NAME",
 	  desktop_opts, "qemu-vm desktop gaming", .pos = { ARG_PROFILE } },
 	{ "help", cmd_help, "[COMMAND]", "this overview, or a command's options and an example",

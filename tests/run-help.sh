@@ -59,9 +59,12 @@ for c in $cmds; do
 		[ "$o" = help ] && continue
 		arg=$(sed -n "s/^  --$o \([A-Z]\+\) .*/\1/p" <<<"$h")
 		[ "$arg" = SECONDS ] && arg=5
-		run 1 "$QVM" "$c" "--$o" ${arg:+"$arg"} nosuchvm &&
-			grep -Eq "no profile 'nosuchvm'|nosuchvm is not running" <<<"$out" &&
-			ok "qemu-vm $c --$o: taken by the command" || bad "qemu-vm $c --$o (rc=$rc): $out"
+		if grep -q "^usage: .* NAME" <<<"$h"; then
+			run 1 "$QVM" --allow-root "$c" "--$o" ${arg:+"$arg"} nosuchvm &&
+				grep -Eq "no profile 'nosuchvm'|nosuchvm is not running" <<<"$out"
+		else
+			run 0 "$QVM" "$c" "--$o" ${arg:+"$arg"}
+		fi && ok "qemu-vm $c --$o: taken by the command" || bad "qemu-vm $c --$o (rc=$rc): $out"
 	done
 done
 

@@ -51,13 +51,16 @@ static int prepare(const struct global *g, const char *name, struct profile *p, 
 
 	if (r < 0)
 		return r;
-	r = inspect(g->root, p, name, f);
+	/* Fixes name the profile by its absolute path: they run under sudo, from anywhere. */
+	_cleanup_free_ char *abs = realpath(p->path, NULL);
+	r = inspect(g->root, p, abs ? abs : p->path, f);
 	if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading the host under '%s': %s\n", g->root, strerror(-r));
 		profile_free(p);
 		return r;
 	}
 	plan_build(p, f, pl);
+	f->profile_arg = NULL; /* abs goes now */
 	return 0;
 }
 

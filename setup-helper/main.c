@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include "complete.h"
@@ -45,7 +46,7 @@ static const struct setup_option {
 	{ "dry-run", NULL, OPT_DRY_RUN, "print unified diffs, write nothing" },
 	{ "force", NULL, OPT_FORCE, "overwrite files changed since install, replace a foreign entry" },
 	{ "json", NULL, OPT_JSON, "machine-readable output" },
-	{ "user", "NAME", OPT_USER, "a user who runs VMs (repeatable; default $SUDO_USER)" },
+	{ "user", "NAME", OPT_USER, "a user who runs VMs (repeatable)" },
 	{ "group", "NAME", OPT_GROUP, "the group that gets the devices (default qemu-vm)" },
 	{ "device", "BDF", OPT_DEVICE, "a PCI device to hand to vfio-pci at boot (repeatable)" },
 	{ "ids", "VEN:DEV,...", OPT_IDS, "vendor:device IDs for vfio-pci (repeatable)" },
@@ -253,6 +254,53 @@ static int push_capped(struct strv *s, const char *v, const char *what)
 	return 0;
 }
 
+/* --profile NAME (not a path): NAME.ini in ~/.config/qemu-vm of the user who ran sudo (else of
+ * the one --user), then in ROOT/etc/qemu-vm, as qemu-vm looks it up for that user. The path
+ * replaces the name; -EINVAL, said on stderr, when there is none. */
+static int resolve_profile(const struct setup_opts *o, char **inout)
+{
+	const char *name = *inout, *who = secure_getenv("SUDO_USER");
+	_cleanup_free_ char *user_path = NULL, *sys_path = NULL;
+	struct passwd *pw;
+
+	if (profile_name_is_path(name))
+		return 0;
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+			      strlen(name)) {
+		_cleanup_free_ char *shown = escape_control(name);
+		setup_log_error("--profile: '%s': a profile name has only letters, digits, - and _ (or give "
+				"a path to a .ini file)",
+				shown);
+		return -EINVAL;
+	}
+	if (strempty(who) && o->users.n == 1)
+		who = o->users.v[0];
+	pw = strempty(who) ? NULL : getpwnam(who);
+	if (pw && pw->pw_dir[0] == '/') {
+		user_path = xasprintf("%s/.config/qemu-vm/%s.ini", pw->pw_dir, name);
+		if (access(user_path, R_OK) == 0) {
+			free(*inout);
+			*inout = TAKE_PTR(user_path);
+			return 0;
+		}
+	}
+	sys_path = xasprintf("%s/etc/qemu-vm/%s.ini", streq(o->root, "/") ? "" : o->root, name);
+	if (access(sys_path, R_OK) == 0) {
+		free(*inout);
+		*inout = TAKE_PTR(sys_path);
+		return 0;
+	}
+	if (user_path)
+		setup_log_error("--profile: no profile '%s' (looked for %s and %s; give a path, or "
+				"qemu-vm list shows what there is)",
+				name, user_path, sys_path);
+	else
+		setup_log_error("--profile: no profile '%s' in %s, and no user to look for it (run it "
+				"through sudo as that user, give one --user, or give a path)",
+				name, sys_path);
+	return -ENOENT;
+}
+
 static int parse_options(const struct command *c, int argc, char **argv, struct setup_opts *o,
 			 char **ret_root)
 {
@@ -371,6 +419,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		setup_log_error("%s: unexpected argument '%s'", c->name, argv[optind]);
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < o->profiles.n; i++)
+		if (resolve_profile(o, &o->profiles.v[i]) < 0)
+			return -EINVAL;
 	return 0;
 }
 

@@ -171,7 +171,7 @@ install: all
 	install -D -m 0644 $(B)/man/qemu-vm.ini.5 $(DESTDIR)$(MANDIR)/man5/qemu-vm.ini.5
 	install -D -m 0644 $(B)/man/vfio-setup.8 $(DESTDIR)$(MANDIR)/man8/vfio-setup.8
 	for p in qemu-vm vfio-setup; do \
-		install -D -m 0644 completion/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p && \
+		install -D -m 0644 completion/qemu-vm-tools.bash $(DESTDIR)$(BASHCOMPDIR)/$$p && \
 		install -D -m 0644 completion/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p && \
 		install -D -m 0644 completion/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; \
 	done

@@ -42,8 +42,9 @@ bash_complete() { # bash_complete PROGRAM WORD...
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
 		COMP_LINE="$*"
-		fn=_${COMP_WORDS[0]//-/_}
-		$fn
+		# The function complete -p names, called as bash calls it: command, word, previous word.
+		fn=$(complete -p "${COMP_WORDS[0]}" | sed -n "s/.* -F \([^ ]*\) .*/\1/p")
+		$fn "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$bashdir" "$prog" "$prog" "$@" | sort | tr '\n' ' '
 }
 zsh_complete() { # zsh_complete PROGRAM WORD...
@@ -74,7 +75,7 @@ for sh in bash zsh; do
 	expect "$sh: qemu-vm --al" "$($c qemu-vm --al)" "--allow-root "
 	expect "$sh: qemu-vm run" "$($c qemu-vm run '')" "gaming office "
 	expect "$sh: qemu-vm check o" "$($c qemu-vm check o)" "office "
-	expect "$sh: qemu-vm show --" "$($c qemu-vm show --)" "--help --oneline "
+	expect "$sh: qemu-vm show --" "$($c qemu-vm show --)" "--help --json --oneline "
 	expect "$sh: qemu-vm stop" "$($c qemu-vm stop '')" "gaming "
 	expect "$sh: qemu-vm stop --timeout 5" "$($c qemu-vm stop --timeout 5 '')" "gaming "
 	expect "$sh: qemu-vm usb" "$($c qemu-vm usb '')" "attach detach "
@@ -100,7 +101,7 @@ done
 
 # bash splits 046d:c52b at ':' and replaces only what follows it.
 expect "bash: after '${usb_ids%%:*}:' only the product is offered" \
-	"$(bash --norc -c 'source "$1/qemu-vm"; COMP_WORDS=(qemu-vm --host-root "$2" usb attach gaming "$3"); COMP_CWORD=6; _qemu_vm; printf "%s\n" "${COMPREPLY[@]}"' _ "$bashdir" "$H" "$usb_ids" | head -1)" \
+	"$(bash --norc -c 'source "$1/qemu-vm"; COMP_WORDS=(qemu-vm --host-root "$2" usb attach gaming "$3"); COMP_CWORD=6; _qemu_vm_tools qemu-vm "$3" gaming; printf "%s\n" "${COMPREPLY[@]}"' _ "$bashdir" "$H" "$usb_ids" | head -1)" \
 	"${usb_ids#*:}"
 
 if [[ " $shells " == *" fish "* ]]; then

@@ -42,17 +42,21 @@ grep -q "Exit status" <<<"$overview" && ok "the overview names the exit statuses
 
 cmds=$(sed -n 's/^  \([a-z]\+\) .*/\1/p' <<<"$overview")
 [ "$(wc -w <<<"$cmds")" -ge 9 ] && ok "the overview lists $(wc -w <<<"$cmds") commands" || bad "commands: $cmds"
-for c in $cmds; do
-	if run 0 "$QVM" "$c" --help && grep -q "^usage: qemu-vm $c" <<<"$stdout" &&
-		grep -q "^Options:" <<<"$stdout" && grep -q "^Example:" <<<"$stdout" &&
-		grep -q "^  qemu-vm $c" <<<"$stdout"; then
-		ok "qemu-vm $c --help: usage, options, example; exit 0"
+# command_help PROGRAM COMMAND: COMMAND --help has a usage line, options and an example of itself,
+# exits 0, and is what help COMMAND prints; the help in $h.
+command_help() {
+	local p=$1 n=${1##*/} c=$2
+	if run 0 "$p" "$c" --help && grep -q "^usage: $n $c" <<<"$stdout" && grep -q "^Options:" <<<"$stdout" &&
+		grep -q "^Example:" <<<"$stdout" && grep -q "^  \(sudo \)\?$n $c" <<<"$stdout"; then
+		ok "$n $c --help: usage, options, example; exit 0"
 	else
-		bad "qemu-vm $c --help (rc=$rc): $out"
+		bad "$n $c --help (rc=$rc): $out"
 	fi
 	h=$stdout
-	run 0 "$QVM" help "$c" && [ "$stdout" = "$h" ] && ok "qemu-vm help $c is $c --help" ||
-		bad "qemu-vm help $c (rc=$rc): $out"
+	run 0 "$p" help "$c" && [ "$stdout" = "$h" ] && ok "$n help $c is $c --help" || bad "$n help $c (rc=$rc): $out"
+}
+for c in $cmds; do
+	command_help "$QVM" "$c"
 	# Every option the help names is one the command itself accepts: with a profile that does
 	# not exist, the command gets as far as looking for it.
 	for o in $(sed -n 's/^  --\([a-z-]\+\).*/\1/p' <<<"$h"); do
@@ -97,16 +101,8 @@ run 2 "$VS" && ok "vfio-setup alone: exit 2" || bad "vfio-setup alone (rc=$rc)"
 grep -q "Exit status" <<<"$vs_overview" && ok "vfio-setup's overview names the exit statuses" ||
 	bad "vfio-setup: no exit statuses"
 for c in $(sed -n 's/^  vfio-setup \([a-z]\+\) \[.*/\1/p' <<<"$vs_overview" | grep -vx help); do
-	if run 0 "$VS" "$c" --help && grep -q "^usage: vfio-setup $c" <<<"$stdout" &&
-		grep -q "^Options:" <<<"$stdout" && grep -q "^  --root DIR" <<<"$stdout" &&
-		grep -q "^Example:" <<<"$stdout"; then
-		ok "vfio-setup $c --help: usage, options, example; exit 0"
-	else
-		bad "vfio-setup $c --help (rc=$rc): $out"
-	fi
-	h=$stdout
-	run 0 "$VS" help "$c" && [ "$stdout" = "$h" ] && ok "vfio-setup help $c is $c --help" ||
-		bad "vfio-setup help $c (rc=$rc)"
+	command_help "$VS" "$c"
+	grep -q "^  --root DIR" <<<"$h" && ok "vfio-setup $c --help lists --root" || bad "vfio-setup $c --help: no --root"
 done
 suggest "did you mean 'install'?" "$VS" instal
 suggest "did you mean '--dry-run'?" "$VS" install --dryrun

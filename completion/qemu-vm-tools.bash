@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bash completion for qemu-vm: the words come from qemu-vm __complete, which reads the command table
-# and the host; this only hands it the words and takes the answer.
-_qemu_vm() {
+# bash completion for qemu-vm and vfio-setup (installed under both names): the words come from
+# the program's own __complete, which reads its command table and the host; this only hands it
+# the words and takes the answer.
+_qemu_vm_tools() {
 	local words cword cur pre IFS=$'\n'
 	if declare -F _get_comp_words_by_ref >/dev/null; then
 		_get_comp_words_by_ref -n : words cword
@@ -10,7 +11,7 @@ _qemu_vm() {
 		cword=$COMP_CWORD
 	fi
 	# shellcheck disable=SC2207
-	COMPREPLY=($(qemu-vm __complete "${words[@]:1:cword}" 2>/dev/null))
+	COMPREPLY=($("$1" __complete "${words[@]:1:cword}" 2>/dev/null))
 	# bash replaces only what follows the last ':' of the word (01:00.0, 046d:c52b).
 	cur=${words[cword]}
 	if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
@@ -18,4 +19,4 @@ _qemu_vm() {
 		COMPREPLY=("${COMPREPLY[@]#"$pre"}")
 	fi
 }
-complete -o default -F _qemu_vm qemu-vm
+complete -o default -F _qemu_vm_tools qemu-vm vfio-setup

@@ -16,7 +16,7 @@ enum arg_kind { ARG_NONE, ARG_PROFILE, ARG_RUNNING, ARG_PCI, ARG_USB, ARG_COMMAN
 
 struct command_option {
 	const char *name; /* without the leading -- */
-	const char *arg;  /* its argument as help shows it, NULL when it takes none */
+	const char *arg; /* its argument as help shows it, NULL when it takes none */
 	const char *help;
 	enum arg_kind kind;
 };
@@ -38,8 +38,8 @@ struct command {
 /* qemu-vm __complete WORD... CURRENT: the candidates for CURRENT, one a line, read from the
  * global options @globals, the command table @cmds and the host (profiles, running VMs, PCI and
  * USB devices). */
-int complete_words(const struct global *g, const struct command_option *globals,
-		   const struct command *cmds, size_t n_cmds, int argc, char **argv);
+int complete_words(const struct global *g, const struct command_option *globals, const struct command *cmds,
+		   size_t n_cmds, int argc, char **argv);
 
 /* Finds and parses the profile NAME (a name or a path), printing every error; 0 or -errno. */
 int load_profile(const struct global *g, const char *name, struct profile *ret);

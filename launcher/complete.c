@@ -94,8 +94,8 @@ static void offer_options(const struct command_option *opts, bool help, const ch
 
 /* Walks the words before the cursor: the global options, the command, its options (and their
  * arguments) and its positional arguments; then offers what fits the cursor's place. */
-int complete_words(const struct global *g, const struct command_option *globals,
-		   const struct command *cmds, size_t n_cmds, int argc, char **argv)
+int complete_words(const struct global *g, const struct command_option *globals, const struct command *cmds,
+		   size_t n_cmds, int argc, char **argv)
 {
 	const char *cur = argc > 0 ? argv[argc - 1] : "";
 	const struct command *c = NULL;

@@ -29,7 +29,8 @@ static const struct command_option list_opts[] = {
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option devices_opts[] = {
-	{ "json", NULL, "{ pci: [{ address, iommu_group, class, ... }], usb: [{ port, vendor, ... }] }", ARG_NONE },
+	{ "json", NULL, "{ pci: [{ address, iommu_group, class, ... }], usb: [{ port, vendor, ... }] }",
+	  ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option stop_opts[] = {
@@ -56,9 +57,14 @@ static const struct command commands[] = {
 	{ "stop", cmd_stop, "[--force] [--timeout SECONDS] NAME",
 	  "ACPI power button; --force quits QEMU after the timeout", stop_opts,
 	  "qemu-vm stop --timeout 120 gaming", .pos = { ARG_RUNNING } },
-	{ "usb", cmd_usb, "attach|detach NAME [DEVICE...]",
-	  "USB passthrough, live (DEVICE: vendor:product or bus-port)", NULL,
-	  "qemu-vm usb attach gaming 046d:c52b", { ARG_WORDS, ARG_RUNNING, ARG_USB }, "attach|detach" },
+	{ "usb",
+	  cmd_usb,
+	  "attach|detach NAME [DEVICE...]",
+	  "USB passthrough, live (DEVICE: vendor:product or bus-port)",
+	  NULL,
+	  "qemu-vm usb attach gaming 046d:c52b",
+	  { ARG_WORDS, ARG_RUNNING, ARG_USB },
+	  "attach|detach" },
 	{ "list", cmd_list, "[--json]", "the profiles found", list_opts, .example = "qemu-vm list" },
 	{ "devices", cmd_devices, "[--json]", "PCI devices by IOMMU group, and USB devices", devices_opts,
 	  .example = "qemu-vm devices --json" },
@@ -69,7 +75,8 @@ static const struct command commands[] = {
 };
 
 /* Not in the table: shown by no help, used by the shell completion scripts. */
-static const struct command complete_command = { "__complete", cmd_complete, "WORD... CURRENT", "", .example = "" };
+static const struct command complete_command = { "__complete", cmd_complete, "WORD... CURRENT", "",
+						 .example = "" };
 
 static void usage(FILE *out)
 {

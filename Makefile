@@ -1,9 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One Makefile for both programs, the shared library and the tests.
 
+# The one place the version is set: both programs' --version print it.
+VERSION := 0.1.0
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SCDOC ?= scdoc
+# Where each shell looks for completions under the prefix.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(DATADIR) \
+	--variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 PKG_CONFIG ?= pkg-config
 B ?= build
 
@@ -39,9 +49,10 @@ HELPER_CORE := $(filter-out $(B)/setup-helper/main.o,$(HELPER_OBJ))
 TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
+MANPAGES := $(B)/man/qemu-vm.1 $(B)/man/qemu-vm.ini.5 $(B)/man/vfio-setup.8
 
 .PHONY: all check check-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck keyref
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(MANPAGES)
 
 # Stop before the compiler does, naming what pkg-config cannot find.
 pkgcheck:
@@ -69,6 +80,8 @@ $(B)/gen/sandbox-bpf.h: $(B)/tools/seccomp-gen
 
 $(B)/launcher/sandbox.o: $(B)/gen/sandbox-bpf.h
 $(B)/launcher/sandbox.o: ALL_CFLAGS += -I$(B)/gen
+
+$(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += -DVERSION='"$(VERSION)"'
 
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
 $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
@@ -105,6 +118,23 @@ keyref: $(B)/schema-doc
 		/^<!-- keyref end/ { skip = 0 } !skip' README.md > $(B)/README.md.new
 	grep -q '^<!-- keyref end' $(B)/README.md.new
 	mv $(B)/README.md.new README.md
+
+# Man pages, from scdoc. qemu-vm.ini(5)'s key reference is printed by schema-doc from the schema
+# table and put where the page says %%KEY-REFERENCE%%.
+$(B)/man/qemu-vm.ini.5.scd: man/qemu-vm.ini.5.scd $(B)/schema-doc
+	@mkdir -p $(dir $@)
+	@$(B)/schema-doc scdoc > $@.keys
+	@awk -v keys=$@.keys '/^%%KEY-REFERENCE%%$$/ { while ((getline l < keys) > 0) print l; next } { print }' \
+		$< > $@.tmp && rm -f $@.keys && mv $@.tmp $@
+
+$(B)/man/qemu-vm.1: man/qemu-vm.1.scd
+$(B)/man/vfio-setup.8: man/vfio-setup.8.scd
+$(B)/man/qemu-vm.ini.5: $(B)/man/qemu-vm.ini.5.scd
+$(MANPAGES):
+	@mkdir -p $(dir $@)
+	@command -v $(SCDOC) >/dev/null || { echo "make: $(SCDOC) is not installed: it builds the man pages (hint: make deps)" >&2; exit 1; }
+	@echo "  SCDOC   $@"
+	@$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
 
 # Test programs that are not Check suites: the syscall prober run as QEMU, and a wrapper that
 # starts a program under the launcher's own filter.
@@ -171,10 +201,23 @@ install: all
 	install -D -m 0755 $(B)/vfio-setup $(DESTDIR)$(BINDIR)/vfio-setup
 	install -d $(DESTDIR)$(DATADIR)/qemu-vm
 	cp -r profiles udev limits modprobe $(DESTDIR)$(DATADIR)/qemu-vm/
+	install -D -m 0644 $(B)/man/qemu-vm.1 $(DESTDIR)$(MANDIR)/man1/qemu-vm.1
+	install -D -m 0644 $(B)/man/qemu-vm.ini.5 $(DESTDIR)$(MANDIR)/man5/qemu-vm.ini.5
+	install -D -m 0644 $(B)/man/vfio-setup.8 $(DESTDIR)$(MANDIR)/man8/vfio-setup.8
+	for p in qemu-vm vfio-setup; do \
+		install -D -m 0644 completion/qemu-vm-tools.bash $(DESTDIR)$(BASHCOMPDIR)/$$p && \
+		install -D -m 0644 completion/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p && \
+		install -D -m 0644 completion/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qemu-vm $(DESTDIR)$(BINDIR)/vfio-setup
 	rm -rf $(DESTDIR)$(DATADIR)/qemu-vm
+	rm -f $(DESTDIR)$(MANDIR)/man1/qemu-vm.1 $(DESTDIR)$(MANDIR)/man5/qemu-vm.ini.5 \
+		$(DESTDIR)$(MANDIR)/man8/vfio-setup.8
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/qemu-vm $(DESTDIR)$(BASHCOMPDIR)/vfio-setup \
+		$(DESTDIR)$(ZSHCOMPDIR)/_qemu-vm $(DESTDIR)$(ZSHCOMPDIR)/_vfio-setup \
+		$(DESTDIR)$(FISHCOMPDIR)/qemu-vm.fish $(DESTDIR)$(FISHCOMPDIR)/vfio-setup.fish
 
 clean:
 	rm -rf build

@@ -59,13 +59,16 @@ static int prepare(const struct global *g, const char *name, struct profile *p, 
 
 	if (r < 0)
 		return r;
-	r = inspect(g->root, p, name, f);
+	/* Fixes name the profile by its absolute path: they run under sudo, from anywhere. */
+	_cleanup_free_ char *abs = realpath(p->path, NULL);
+	r = inspect(g->root, p, abs ? abs : p->path, f);
 	if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading the host under '%s': %s\n", g->root, strerror(-r));
 		profile_free(p);
 		return r;
 	}
 	plan_build(p, f, pl);
+	f->profile_arg = NULL; /* abs goes now */
 	return 0;
 }
 
@@ -113,25 +116,55 @@ static void print_checks(const struct plan *pl, FILE *out, bool all)
 	}
 }
 
+/* The option loop of the commands whose only option is --json; the positional arguments start
+ * at optind. -1 on a usage error (said on stderr). */
+static int json_option(int argc, char **argv, int n_args, const char *usage, bool *ret_json)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	int c;
+
+	optind = 1;
+	*ret_json = false;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'j') {
+			fprintf(stderr, "usage: qemu-vm %s\n", usage);
+			return -1;
+		}
+		*ret_json = true;
+	}
+	if (argc - optind != n_args || (n_args && argv[optind][0] == '-')) {
+		fprintf(stderr, "usage: qemu-vm %s\n", usage);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_check(const struct global *g, int argc, char **argv)
 {
-	const char *name = single_name(argc, argv, "check NAME");
+	const char *name;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
 	size_t fails = 0, warns = 0;
+	bool json;
 
-	if (!name)
+	if (json_option(argc, argv, 1, "check [--json] NAME", &json) < 0)
 		return 2;
+	name = argv[optind];
 	if (refuse_privileged(g, "check"))
 		return 1;
 	if (prepare(g, name, &p, &f, &pl) < 0)
 		return 1;
-	print_checks(&pl, stdout, true);
 	for (size_t i = 0; i < pl.n_checks; i++) {
 		fails += pl.checks[i].level == CHECK_FAIL;
 		warns += pl.checks[i].level == CHECK_WARN;
 	}
+	if (json) {
+		json_out_check(p.name, &pl);
+		release(&p, &f, &pl);
+		return fails ? 1 : 0;
+	}
+	print_checks(&pl, stdout, true);
 	if (fails)
 		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s would refuse to start\n", p.name, fails,
 		       fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s", name);
@@ -143,8 +176,12 @@ int cmd_check(const struct global *g, int argc, char **argv)
 
 int cmd_show(const struct global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "oneline", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
-	bool oneline = false;
+	static const struct option opts[] = {
+		{ "oneline", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool oneline = false, json = false;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
@@ -152,18 +189,24 @@ int cmd_show(const struct global *g, int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c != 'o') {
-			fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
+		if (c != 'o' && c != 'j') {
+			fprintf(stderr, "usage: qemu-vm show [--oneline | --json] NAME\n");
 			return 2;
 		}
-		oneline = true;
+		oneline |= c == 'o';
+		json |= c == 'j';
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
+	if (optind != argc - 1 || (oneline && json)) {
+		fprintf(stderr, "usage: qemu-vm show [--oneline | --json] NAME\n");
 		return 2;
 	}
 	if (prepare(g, argv[optind], &p, &f, &pl) < 0)
 		return 1;
+	if (json) {
+		json_out_show(p.name, &pl);
+		release(&p, &f, &pl);
+		return 0;
+	}
 	for (size_t i = 0; i < pl.argv.n; i++) {
 		_cleanup_free_ char *q = shell_quote(pl.argv.v[i]);
 		fputs(q, stdout);
@@ -303,7 +346,7 @@ static char *running_note(const char *name)
 	return xasprintf("  %s, QEMU pid %d, since %s", st.phase[0] ? st.phase : "running", (int)st.qemu, since);
 }
 
-static void list_dir(const char *dir, const char *where, unsigned *count)
+static void list_dir(const char *dir, const char *where, unsigned *count, struct json_object *json)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
@@ -320,10 +363,16 @@ static void list_dir(const char *dir, const char *where, unsigned *count)
 
 			path = xasprintf("%s/%s", dir, e);
 			if (profile_load(path, &p, &errs) == 0) {
-				_cleanup_free_ char *run = running_note(p.name);
-				printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where, run ? run : "");
+				_cleanup_free_ char *run = json ? NULL : running_note(p.name);
+
+				if (json)
+					json_out_profile(json, stem, p.title, path, where, true);
+				else
+					printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where, run ? run : "");
 				profile_free(&p);
-			} else
+			} else if (json)
+				json_out_profile(json, stem, NULL, path, where, false);
+			else
 				printf("%-16s %-40s %s\n", shown, "(errors: qemu-vm check)", where);
 			profile_errors_free(&errs);
 			(*count)++;
@@ -337,16 +386,20 @@ int cmd_list(const struct global *g, int argc, char **argv)
 {
 	_cleanup_free_ char *user = expand_path("$XDG_CONFIG_HOME/qemu-vm");
 	_cleanup_free_ char *sys = host_path(g->root, "/etc/qemu-vm");
+	struct json_object *json = NULL;
 	unsigned count = 0;
+	bool want_json;
 
-	if (argc != 1) {
-		fprintf(stderr, "usage: qemu-vm list\n");
+	if (json_option(argc, argv, 0, "list [--json]", &want_json) < 0)
 		return 2;
-	}
+	if (want_json)
+		json = json_out_new_array();
 	if (user)
-		list_dir(user, user, &count);
-	list_dir(sys, "/etc/qemu-vm", &count);
-	if (!count)
+		list_dir(user, user, &count, json);
+	list_dir(sys, "/etc/qemu-vm", &count, json);
+	if (json)
+		json_out_print(json);
+	else if (!count)
 		fprintf(stderr, "no profiles yet: copy one of the examples to %s/NAME.ini\n",
 			user ? user : "~/.config/qemu-vm");
 	return 0;
@@ -358,20 +411,32 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 	struct usb_host usb;
 	const struct pci_dev_info **order;
 	int r, group = -2;
+	bool json;
 
-	if (argc != 1) {
-		fprintf(stderr, "usage: qemu-vm devices\n");
+	if (json_option(argc, argv, 0, "devices [--json]", &json) < 0)
 		return 2;
-	}
 	r = pci_host_scan(g->root, &pci);
 	if (r == -ENOENT) {
-		printf("No PCI devices (no /sys/bus/pci under '%s')\n", g->root);
+		if (!json)
+			printf("No PCI devices (no /sys/bus/pci under '%s')\n", g->root);
 		pci = (struct pci_host){ 0 };
 	} else if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading PCI devices under '%s': %s\n", g->root, strerror(-r));
 		return 1;
 	}
 	order = pci_host_by_group(&pci);
+	if (json) {
+		r = usb_host_scan(g->root, &usb);
+		if (r < 0)
+			fprintf(stderr, "qemu-vm: reading USB devices: %s\n", strerror(-r));
+		else {
+			json_out_devices(order, pci.n, &usb);
+			usb_host_free(&usb);
+		}
+		free(order);
+		pci_host_free(&pci);
+		return r < 0 ? 1 : 0;
+	}
 	for (size_t i = 0; i < pci.n; i++) {
 		const struct pci_dev_info *d = order[i];
 		char a[16];

@@ -3,12 +3,43 @@
 #pragma once
 
 #include "inspect.h"
+#include "plan.h"
 #include "qmp.h"
 
 struct global {
 	const char *root; /* --host-root, "/" by default */
 	bool allow_root;
 };
+
+/* What a command's option or positional argument names, for completion. */
+enum arg_kind { ARG_NONE, ARG_PROFILE, ARG_RUNNING, ARG_PCI, ARG_USB, ARG_COMMAND, ARG_DIR, ARG_WORDS };
+
+struct command_option {
+	const char *name; /* without the leading -- */
+	const char *arg; /* its argument as help shows it, NULL when it takes none */
+	const char *help;
+	enum arg_kind kind;
+};
+
+/* One row of a program's command table: help, usage checks, completion and the man page's
+ * synopsis test all read it. */
+struct command {
+	const char *name;
+	int (*fn)(const struct global *g, int argc, char **argv);
+	const char *args; /* the synopsis after the command's name */
+	const char *help; /* one line */
+	const struct command_option *opts; /* { NULL }-terminated, or NULL */
+	const char *example;
+	/* Positional arguments in order; ARG_WORDS takes its choices from @words ("a|b"). */
+	enum arg_kind pos[3];
+	const char *words;
+};
+
+/* qemu-vm __complete WORD... CURRENT: the candidates for CURRENT, one a line, read from the
+ * global options @globals, the command table @cmds and the host (profiles, running VMs, PCI and
+ * USB devices). */
+int complete_words(const struct global *g, const struct command_option *globals, const struct command *cmds,
+		   size_t n_cmds, int argc, char **argv);
 
 /* Finds and parses the profile NAME (a name or a path), printing every error; 0 or -errno. */
 int load_profile(const struct global *g, const char *name, struct profile *ret);
@@ -26,3 +57,14 @@ int cmd_stop(const struct global *g, int argc, char **argv);
 int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
 int cmd_log(const struct global *g, int argc, char **argv);
+
+/* --json output (json.c): stable keys, documented in qemu-vm(1). */
+struct json_object;
+struct json_object *json_out_new_array(void);
+/* Prints @o, pretty, and frees it. */
+void json_out_print(struct json_object *o);
+void json_out_profile(struct json_object *list, const char *name, const char *title, const char *path,
+		      const char *where, bool valid);
+void json_out_devices(const struct pci_dev_info *const *pci, size_t n_pci, const struct usb_host *usb);
+void json_out_check(const char *name, const struct plan *pl);
+void json_out_show(const char *name, const struct plan *pl);

@@ -9,7 +9,7 @@
 struct vm_facts {
 	struct host_facts host;
 	char *user;              /* for hints */
-	const char *profile_arg; /* what the user typed, for hints */
+	const char *profile_arg; /* the profile's absolute path, for hints */
 	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
 	bool runtime_fallback;   /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */
 	char *qemu_path;         /* [vm] qemu = as found (on PATH under the host root), or NULL */

@@ -14,11 +14,23 @@ static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-/* vfio-setup install for the card at @d, then whatever @then says. */
+static bool group_member_ok(const struct pci_dev_info *d);
+
+/* vfio-setup install for the card at @d, then whatever @then says. vfio-setup refuses a card
+ * whose IOMMU group holds another device: for such a card the next step is the group, and
+ * check names the install once the card is in a group of its own. */
 static char *install_device_fix(const struct vm_facts *f, const struct pci_dev_info *d, const char *then)
 {
 	char a[16];
 
+	for (size_t i = 0; d->iommu_group >= 0 && i < f->host.pci.n; i++) {
+		const struct pci_dev_info *o = &f->host.pci.dev[i];
+		if (o->iommu_group == d->iommu_group && !pci_addr_in_card(&d->addr, &o->addr) &&
+		    !group_member_ok(o))
+			return xasprintf("move %s to a slot with an IOMMU group of its own (vfio-setup scan "
+					 "shows the groups); check then names the install%s",
+					 bdf(&d->addr, a, sizeof(a)), strstr(then, "  (") ? strstr(then, "  (") : "");
+	}
 	return xasprintf("sudo vfio-setup install --user %s --device %s%s", f->user, bdf(&d->addr, a, sizeof(a)),
 			 then);
 }

@@ -249,3 +249,51 @@ int mkdir_parents(const char *path, mode_t mode)
 		return -errno;
 	return 0;
 }
+
+/* Levenshtein distance, capped: words longer than 64 characters are never near anything. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+const char *nearest_word(const char *typed, const char *const *words, size_t n)
+{
+	const char *best = NULL, *prefixed = NULL;
+	size_t best_d = SIZE_MAX, n_prefixed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d;
+
+		if (*typed && startswith(words[i], typed)) {
+			prefixed = words[i];
+			n_prefixed++;
+		}
+		d = edit_distance(typed, words[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = words[i];
+		}
+	}
+	if (n_prefixed == 1)
+		return prefixed;
+	return best && best_d <= (strlen(best) / 3 > 1 ? strlen(best) / 3 : 1) ? best : NULL;
+}

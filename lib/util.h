@@ -105,3 +105,8 @@ char *find_program_under(const char *root, const char *name);
 
 /* mkdir -p with @mode for each directory created; an existing directory is fine. */
 int mkdir_parents(const char *path, mode_t mode);
+
+/* The word of @words (@n of them) nearest to @typed, for a "did you mean" hint: a unique word
+ * @typed is a prefix of, else the one within a small edit distance (a third of its length, at
+ * least 1). NULL when nothing is near enough. */
+const char *nearest_word(const char *typed, const char *const *words, size_t n);

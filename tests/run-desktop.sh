@@ -35,6 +35,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		exit 77
 	fi
 	chown -R "$user:" "$T/home" "$T/run" "$T/odd"
+	QVM=$(runnable_by "$user" "$QVM" "$T/reach") || { echo "FAIL: no copy of qemu-vm the test user can run"; exit 1; }
 fi
 chmod 700 "$T/run"
 

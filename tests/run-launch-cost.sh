@@ -13,6 +13,7 @@ T=$(mktemp -d /tmp/qvm-cost.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 tests/hosts/build-all.sh "$T/hosts" >/dev/null || { bad "building the fake host trees"; summary launch-cost; exit; }
 mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/desktop"
+chmod 700 "$T/run"
 # /bin/true stands in for QEMU (the launcher runs nothing from a tree); pin = goes, the fake host
 # has CPUs this machine may not; the vars copy exists, as on every launch after the first.
 sed -e "/^pin = /d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" \

@@ -49,6 +49,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		exit 77
 	fi
 	chown -R "$user:" "$T/home"
+	QVM=$(runnable_by "$user" "$QVM" "$T/reach") || { echo "FAIL: no copy of qemu-vm the test user can run"; exit 1; }
 	mkdir -p "$T/run" && chown "$user:" "$T/run" && chmod 700 "$T/run"
 else
 	echo "note: not root: the refusal of root and the user switch are not tested in this run"

@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 VS=$PWD/$B/vfio-setup
+. tests/testlib.sh # runnable_by; this suite counts with its own ok and fail
 . tests/setup/args.sh
 [ -x "$VS" ] || { echo "SKIP: $VS not built (make B=$B)"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: the expected trees record owner 0:0; run as root"; exit 77; }
@@ -325,8 +326,13 @@ elif [ "$(grep -c "templates not found" "$W/out")" = 1 ] &&
 	ok "a binary elsewhere without templates says so once, naming the install path"
 else fail "templates not found"; cat "$W/out"; fi
 
+# nobody runs a copy when the checkout is closed to it (under root's 0700 home).
+R=$(mktemp -d /tmp/qvm-reach.XXXXXX)
+trap 'rm -rf "$W" "$R"' EXIT
+NVS=$(runnable_by 65534 "$VS" "$R") || fail "no copy of vfio-setup nobody can run"
+
 # Without the capabilities it needs, install names them (as nobody: nothing could be written).
-if setpriv --reuid=65534 --regid=65534 --clear-groups "$VS" install --ids 10de:1b81 >"$W/out" 2>&1; then
+if setpriv --reuid=65534 --regid=65534 --clear-groups "$NVS" install --ids 10de:1b81 >"$W/out" 2>&1; then
 	fail "install without capabilities ran"
 elif grep -q "cap_dac_override" "$W/out"; then ok "install without privileges names the capabilities"
 else fail "capability message"; cat "$W/out"; fi
@@ -339,10 +345,10 @@ chmod 755 "$W"
 asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 # shellcheck disable=SC2046
 if [ "$(asnobody id -u)" = 65534 ] &&
-	asnobody "$VS" install --root "$U" $(seed_args debian) >"$W/out" 2>&1 &&
+	asnobody "$NVS" install --root "$U" $(seed_args debian) >"$W/out" 2>&1 &&
 	diff -r "tests/setup/expected/debian/etc" "$U/etc" &&
 	[ "$(stat -c %u:%g "$U/var/lib/vfio-setup/manifest")" = 65534:65534 ] &&
-	asnobody "$VS" uninstall --root "$U" >>"$W/out" 2>&1 &&
+	asnobody "$NVS" uninstall --root "$U" >>"$W/out" 2>&1 &&
 	diff -r tests/setup/seeds/debian "$U"; then
 	ok "--root as an unprivileged user: install and uninstall"
 else fail "--root unprivileged"; cat "$W/out"; fi

@@ -48,3 +48,19 @@ as_user() {
 		env -i "${envs[@]}" "$@"
 	fi
 }
+
+# runnable_by WHO PROGRAM DIR: a path of PROGRAM that WHO (a user name or uid) can run: PROGRAM
+# itself, or, when a directory above it is closed to WHO (a checkout under root's 0700 home, or
+# in a 0700 mktemp -d), a copy in DIR/bin, with the templates vfio-setup looks for next to its
+# binary in DIR/share/qemu-vm. DIR must be one WHO can reach.
+runnable_by() {
+	local who=$1 prog=$2 dir=$3
+	if setpriv --reuid "$who" --regid "$who" --clear-groups test -x "$prog" 2>/dev/null; then
+		echo "$prog"
+		return
+	fi
+	mkdir -p "$dir/bin" "$dir/share/qemu-vm" &&
+		cp "$prog" "$dir/bin/" && cp -r udev limits modprobe "$dir/share/qemu-vm/" &&
+		chmod -R a+rX "$dir/bin" "$dir/share" && chmod 755 "$dir" || return 1
+	echo "$dir/bin/${prog##*/}"
+}

@@ -53,7 +53,7 @@ $(B)/%.o: %.c | pkgcheck
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
-$(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
+$(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
 
 # Made anew each time: ar r keeps the members of files that moved out of lib/.
 $(B)/libqvm.a: $(LIB_OBJ)

@@ -3,8 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -335,36 +333,6 @@ int valid_udev_value(const char *s)
 		if (!(isalnum((unsigned char)*s) || strchr("_-.:+@=/", *s)))
 			return -EINVAL;
 	return 0;
-}
-
-/* Looks @name up in a colon-separated database file (first field). */
-static int db_has(const struct setup_opts *o, const char *file, const char *name)
-{
-	_cleanup_free_ char *p = under_root(o, file);
-	_cleanup_fclose_ FILE *fp = fopen(p, "re");
-	char line[4096];
-	size_t n = strlen(name);
-
-	if (!fp)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), fp))
-		if (strncmp(line, name, n) == 0 && line[n] == ':')
-			return 1;
-	return 0;
-}
-
-int user_exists(const struct setup_opts *o, const char *name)
-{
-	if (o->root_given)
-		return db_has(o, "/etc/passwd", name);
-	return getpwnam(name) ? 1 : 0;
-}
-
-int group_exists(const struct setup_opts *o, const char *name)
-{
-	if (o->root_given)
-		return db_has(o, "/etc/group", name);
-	return getgrnam(name) ? 1 : 0;
 }
 
 int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root)

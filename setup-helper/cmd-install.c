@@ -94,6 +94,14 @@ int setup_cmd_install(const struct setup_opts *o)
 		}
 		files_change |= change_needed(c);
 	}
+	if (e.n > MANIFEST_MAX_FILES) {
+		setup_log_error("%zu files to write or restore: the manifest records at most %d; "
+				"nothing was changed (hint: remove boot entries you do not use, or "
+				"pass --no-cmdline and add the words by hand)",
+				e.n, MANIFEST_MAX_FILES);
+		r = -E2BIG;
+		goto out;
+	}
 	if (any_drift && !o->force) {
 		setup_log_error("refusing to overwrite changes made by hand (hint: vfio-setup status shows "
 			  "them; --force replaces them)");

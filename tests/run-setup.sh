@@ -366,5 +366,31 @@ if "$VS" install --root "$G" --user alice $(seed_args debian) >"$W/out" 2>&1 &&
 	ok "groupadd/usermod --root: group 'qemu-vm' with alice, gone after uninstall"
 else fail "group and membership under --root"; cat "$W/out"; cat "$G/etc/group"; fi
 
+# Many boot entries: each one is a target, with no fixed cap that aborts; past what the manifest
+# records, a refusal naming the limit and nothing written.
+L=$W/entries
+seed_copy booster "$L"
+for i in $(seq 1 45); do
+	printf 'title Linux %s\nlinux /vmlinuz-%s\noptions root=UUID=1234 rw\n' "$i" "$i" >"$L/boot/loader/entries/k$i.conf"
+done
+cp -a "$L" "$W/entries.seed"
+# shellcheck disable=SC2046
+"$VS" install --root "$L" $(seed_args booster) --bootloader loader-entries >"$W/out" 2>&1
+rc=$?
+n=$(grep -l '^options .* iommu=pt$' "$L"/boot/loader/entries/*.conf | wc -l)
+if [ $rc = 0 ] && [ "$n" = 47 ] && "$VS" uninstall --root "$L" >>"$W/out" 2>&1 && diff -r "$W/entries.seed" "$L" >/dev/null; then
+	ok "47 boot entries: each one edited, then restored"
+else fail "47 boot entries: rc=$rc, $n edited"; tail -5 "$W/out"; fi
+for i in $(seq 46 300); do
+	printf 'title Linux %s\noptions root=UUID=1234 rw\n' "$i" >"$L/boot/loader/entries/k$i.conf"
+done
+rm -rf "$W/entries.seed" && cp -a "$L" "$W/entries.seed"
+# shellcheck disable=SC2046
+if ! "$VS" install --root "$L" $(seed_args booster) --bootloader loader-entries >"$W/out" 2>&1 &&
+	grep -q "the manifest records at most 256" "$W/out" && diff -r "$W/entries.seed" "$L" >/dev/null; then
+	ok "302 boot entries: refused naming the limit, nothing written"
+else fail "302 boot entries"; tail -5 "$W/out"; fi
+rm -rf "$L" "$W/entries.seed"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -7,7 +7,7 @@ DATADIR ?= $(PREFIX)/share
 PKG_CONFIG ?= pkg-config
 B ?= build
 
-PKGS := inih libpci libudev libcap libseccomp json-c
+PKGS := inih libpci libudev libcap libseccomp json-c libmd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -70,7 +70,7 @@ int check_path(const struct engine *e, const char *rel, mode_t type)
 void hash_of(bool exists, const char *data, size_t len, char out[SHA256_HEX_LEN])
 {
 	if (exists)
-		sha256_hex(data, len, out);
+		SHA256Data((const uint8_t *)data, len, out);
 	else
 		out[0] = '\0';
 }
@@ -187,7 +187,7 @@ int load_orig(struct engine *e, struct change *c)
 	r = read_file_beneath(e->root_fd, bp, &c->orig, &c->orig_len, NULL);
 	if (r >= 0) {
 		char h[SHA256_HEX_LEN];
-		sha256_hex(c->orig, c->orig_len, h);
+		hash_of(true, c->orig, c->orig_len, h);
 		if (streq(h, c->orig_hash)) {
 			c->backed_up = true;
 			return 0;

@@ -43,6 +43,7 @@ struct change *engine_add(struct engine *e);
 /* Refuses @rel when it, or a directory on the way to it, is a symlink or not what it should
  * be (@type: S_IFREG or S_IFDIR); a missing @rel is fine. Nothing is written before these. */
 int check_path(const struct engine *e, const char *rel, mode_t type);
+/* The manifest's hash of a file's content: SHA-256 in hex, "" for an absent file. */
 void hash_of(bool exists, const char *data, size_t len, char out[SHA256_HEX_LEN]);
 /* Reads the target's current state; a symlink or anything but a regular file is refused. */
 int load_now(struct engine *e, struct change *c);

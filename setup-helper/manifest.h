@@ -4,10 +4,12 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include "sha256.h"
+#include <sha2.h>
 #include "strv.h"
 
 #define MANIFEST_MAX_FILES 256
+/* A SHA-256 digest in lowercase hex (libmd), as sha256sum(1) prints it, with its NUL. */
+#define SHA256_HEX_LEN SHA256_DIGEST_STRING_LENGTH
 
 enum group_state { GROUP_NONE, GROUP_CREATED, GROUP_EXISTED, GROUP_RECORDED };
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include "engine.h"
 #include "fsutil.h"
-#include "udiff.h"
+#include "diff.h"
 
 /* Root-relative path in the state directory: SETUP_STATE_DIR SUB PATH. */
 char *state_path(const char *sub, const char *path)
@@ -253,8 +253,9 @@ void print_diff(const char *path, const char *a, size_t alen, const char *b, siz
 {
 	_cleanup_free_ char *la = xasprintf("a%s", path), *lb = xasprintf("b%s", path);
 
-	if (udiff(stdout, la, a, alen, lb, b, blen) < 0)
-		printf("(%s: too large to show a diff)\n", path);
+	fflush(stdout);
+	if (show_diff(STDOUT_FILENO, la, a, alen, lb, b, blen) < 0)
+		printf("(%s: diff could not show the change)\n", path);
 }
 
 /* Missing parent directories of @path, outermost first, root-relative. */

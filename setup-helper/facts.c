@@ -335,23 +335,28 @@ int valid_udev_value(const char *s)
 	return 0;
 }
 
-int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root)
+int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
+	       char *const *envp)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = find_program(argv[0]);
 	pid_t pid;
 	int status, r;
 
-	if (o->root_given && !ok_under_root)
-		return -EPERM;
-	path = find_program(argv[0]);
 	if (!path)
 		return -errno;
 	fflush(NULL);
-	r = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, environ);
+	r = posix_spawn(&pid, path, acts, NULL, (char *const *)argv, envp ? envp : environ);
 	if (r != 0)
 		return -r;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root)
+{
+	if (o->root_given && !ok_under_root)
+		return -EPERM;
+	return spawn_wait(argv, NULL, NULL);
 }

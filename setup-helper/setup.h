@@ -2,6 +2,7 @@
 /* vfio-setup's commands, options and the host facts they read (all under --root). */
 #pragma once
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,10 @@ int valid_udev_value(const char *s);
 int user_exists(const struct setup_opts *o, const char *name);
 int group_exists(const struct setup_opts *o, const char *name);
 
+/* Runs @argv (no shell, found in PATH) with @acts (may be NULL) and @envp (NULL: ours), and
+ * waits; returns its exit status or -errno. */
+int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
+	       char *const *envp);
 /* Runs @argv (no shell) and waits; returns its exit status or -errno. Refused under --root
  * (-EPERM) unless @ok_under_root: programs that take --root themselves. */
 int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root);

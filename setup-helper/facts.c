@@ -110,6 +110,7 @@ static bool rprogram(const struct setup_opts *o, const char *name)
 	return false;
 }
 
+/* Line by line, not read whole: /proc/cpuinfo outgrows a small-file buffer on many cores. */
 static void read_cpu_vendor(const struct setup_opts *o, struct setup_facts *f)
 {
 	_cleanup_free_ char *p = under_root(o, "/proc/cpuinfo");
@@ -129,14 +130,15 @@ static void read_cpu_vendor(const struct setup_opts *o, struct setup_facts *f)
 
 static void read_meminfo(const struct setup_opts *o, struct setup_facts *f)
 {
-	_cleanup_free_ char *p = under_root(o, "/proc/meminfo");
-	_cleanup_fclose_ FILE *fp = fopen(p, "re");
-	char line[256];
+	_cleanup_free_ char *p = under_root(o, "/proc/meminfo"), *text = NULL;
+	const char *line;
 	unsigned long long kb;
 
-	while (fp && fgets(line, sizeof(line), fp))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1 && kb < (1ull << 44))
-			f->mem_total = kb * 1024;
+	if (read_small_file(p, &text) < 0)
+		return;
+	line = strstr(text, "MemTotal:");
+	if (line && sscanf(line, "MemTotal: %llu kB", &kb) == 1 && kb < (1ull << 44))
+		f->mem_total = kb * 1024;
 }
 
 static void find_initramfs(const struct setup_opts *o, struct setup_facts *f)

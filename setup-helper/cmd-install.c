@@ -3,8 +3,43 @@
  * leaves undoable (manifest first, backups before targets). */
 #include <errno.h>
 #include <sys/stat.h>
+#include "edit.h"
 #include "engine.h"
 #include "fsutil.h"
+
+/* An edit of GRUB's defaults must keep every word GRUB saw and add ours, as sh reads it. */
+static int check_grub(const struct engine *e, const struct change *c, const struct setup_plan *p)
+{
+	_cleanup_free_ char *base = NULL, *after = NULL, *err = NULL, *words = NULL;
+	const char *before, *path = c->path;
+	int r;
+
+	if (c->t->kind == TGT_GRUB) {
+		before = c->orig_exists ? c->orig : "";
+		after = xstrdup(c->want);
+	} else if (c->t->kind == TGT_GRUB_DROPIN) {
+		path = "/etc/default/grub";
+		r = check_path(e, path, S_IFREG);
+		if (r < 0)
+			return r;
+		r = read_file_beneath(e->root_fd, path, &base, NULL, NULL);
+		if (r < 0 && r != -ENOENT) {
+			setup_log_error("'%s': %s", path, strerror(-r));
+			return r;
+		}
+		before = base ? base : "";
+		after = xasprintf("%s\n%s", before, c->want);
+	} else
+		return 0;
+	r = grub_check_edit(before, after, &p->params, &err);
+	if (r >= 0)
+		return 0;
+	words = join_words(&p->params, " ");
+	setup_log_error("'%s': %s; nothing was changed (hint: add '%s' to GRUB_CMDLINE_LINUX_DEFAULT "
+			"by hand, then run vfio-setup install again with --no-cmdline)",
+			path, err, words);
+	return -EINVAL;
+}
 
 int setup_cmd_install(const struct setup_opts *o)
 {
@@ -53,6 +88,9 @@ int setup_cmd_install(const struct setup_opts *o)
 			setup_log_error("'%s': %s", c->path, err ? err : strerror(-r));
 			goto out;
 		}
+		r = check_grub(&e, c, &p);
+		if (r < 0)
+			goto out;
 		c->want_exists = true;
 		c->want_len = strlen(c->want);
 		if (c->orig_exists)

@@ -81,6 +81,12 @@ bool can_run_account_tools(const struct setup_opts *o);
 /* groupadd, usermod, gpasswd, groupdel with @args, given --root when there is one. */
 int run_account_tool(const struct setup_opts *o, const char *const *args);
 
+/* GRUB (grub-check.c): sources @before and @after with sh as grub-mkconfig does; 0 when every
+ * kernel command line word of @before is still there (but those @params replace by key) and
+ * every one of @params is; else -EINVAL and why in *@ret_error. */
+int grub_check_edit(const char *before, const char *after, const struct strv *params,
+		    char **ret_error);
+
 /* Regeneration (regen.c): printed instead of run under --root and in a dry run. */
 void regen_commands(const struct setup_opts *o, const char *initramfs, const char *bootloader,
 		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run,

@@ -246,7 +246,8 @@ static void find_bootloader(const struct setup_opts *o, struct setup_facts *f)
 		      rexists(o, "/efi/loader/loader.conf", S_IFREG) ||
 		      rexists(o, "/boot/efi/loader/loader.conf", S_IFREG);
 	bool kinstall = rprogram(o, "kernel-install");
-	bool grub = rexists(o, "/etc/default/grub", S_IFREG);
+	/* Whatever it is: a symlink, FIFO or directory there is refused by name, not skipped. */
+	bool grub = rexists(o, "/etc/default/grub", 0);
 
 	if (rprogram(o, "update-grub"))
 		f->grub_mkconfig = xstrdup("update-grub");
@@ -256,6 +257,7 @@ static void find_bootloader(const struct setup_opts *o, struct setup_facts *f)
 		f->grub_mkconfig = xstrdup("grub-mkconfig");
 	else
 		grub = false;
+	f->grub_dropin = rexists(o, "/etc/default/grub.d", S_IFDIR);
 	find_loader_entries(o, f);
 
 	if (o->bootloader) {

@@ -381,12 +381,7 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 	}
 
 	if (p->ids.n) {
-		ids = xstrdup(p->ids.v[0]);
-		for (size_t i = 1; i < p->ids.n; i++) {
-			char *n = xasprintf("%s,%s", ids, p->ids.v[i]);
-			free(ids);
-			ids = n;
-		}
+		ids = join_words(&p->ids, ",");
 		tmpl_set(&in->vars, "IDS", ids);
 		for (size_t i = 0; i < p->softdeps.n; i++)
 			strv_pushf(tmpl_add_item(&in->vars, "softdep"), "MODULE=%s",
@@ -407,12 +402,7 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 			strv_push(&p->notes, "no initramfs generator found: vfio-pci loads from "
 					     "modprobe.d only, after the initramfs, ignoring");
 		else {
-			mods = xstrdup(p->modules.v[0]);
-			for (size_t i = 1; i < p->modules.n; i++) {
-				char *n = xasprintf("%s %s", mods, p->modules.v[i]);
-				free(mods);
-				mods = n;
-			}
+			mods = join_words(&p->modules, " ");
 			tmpl_set(&in->vars, "MODULES", mods);
 			p->initramfs = f->initramfs;
 			if (streq(f->initramfs, "mkinitcpio") && f->mkinitcpio_dropin) {
@@ -437,12 +427,7 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 	if (o->no_cmdline || !p->params.n)
 		return;
 	if (!f->bootloader) {
-		_cleanup_free_ char *words = xstrdup("");
-		for (size_t i = 0; i < p->params.n; i++) {
-			char *n = xasprintf("%s%s%s", words, i ? " " : "", p->params.v[i]);
-			free(words);
-			words = n;
-		}
+		_cleanup_free_ char *words = join_words(&p->params, " ");
 		strv_pushf(&p->notes,
 			   "no boot loader found (GRUB, systemd-boot): add '%s' to the kernel "
 			   "command line by hand, ignoring",
@@ -451,7 +436,10 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 	}
 	p->bootloader = f->bootloader;
 	if (streq(f->bootloader, "grub")) {
-		add_target(p, "/etc/default/grub", TGT_GRUB);
+		if (f->grub_dropin)
+			add_target(p, "/etc/default/grub.d/99-qemu-vm.cfg", TGT_GRUB_DROPIN);
+		else
+			add_target(p, "/etc/default/grub", TGT_GRUB);
 		p->grub_mkconfig = f->grub_mkconfig ? xstrdup(f->grub_mkconfig) : NULL;
 	} else if (streq(f->bootloader, "kernel-install"))
 		add_target(p, "/etc/kernel/cmdline", TGT_KCMDLINE);
@@ -547,12 +535,7 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 		strv_push(&p.notes, "CPU vendor unknown: add intel_iommu=on yourself on Intel");
 	strv_push(&p.params, "iommu=pt");
 	if (o->cmdline_ids && p.ids.n) {
-		_cleanup_free_ char *ids = xstrdup(p.ids.v[0]);
-		for (size_t i = 1; i < p.ids.n; i++) {
-			char *n = xasprintf("%s,%s", ids, p.ids.v[i]);
-			free(ids);
-			ids = n;
-		}
+		_cleanup_free_ char *ids = join_words(&p.ids, ",");
 		strv_pushf(&p.params, "vfio-pci.ids=%s", ids);
 	}
 	if (p.huge_size == GIB) {
@@ -639,6 +622,15 @@ int install_plan_content(const struct target *t, const struct setup_plan *p, con
 		return edit_mkinitcpio(orig, &p->modules, ret, ret_error);
 	case TGT_GRUB:
 		return edit_grub_default(orig ? orig : "", &p->params, ret, ret_error);
+	case TGT_GRUB_DROPIN: {
+		/* Read after /etc/default/grub and the other drop-ins (name order): it adds to what
+		 * they set, and takes nothing away. */
+		_cleanup_free_ char *words = join_words(&p->params, " ");
+		*ret = xasprintf("# Installed by vfio-setup; 'vfio-setup uninstall' removes it.\n"
+				 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n",
+				 words);
+		return 0;
+	}
 	case TGT_KCMDLINE:
 		if (!orig) {
 			_cleanup_free_ char *base = base_cmdline(f);

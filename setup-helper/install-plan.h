@@ -55,6 +55,7 @@ enum target_kind {
 	TGT_TEMPLATE,   /* a file vfio-setup owns, rendered from a template */
 	TGT_MKINITCPIO, /* MODULES=(…) of mkinitcpio.conf */
 	TGT_GRUB,       /* /etc/default/grub */
+	TGT_GRUB_DROPIN, /* /etc/default/grub.d/99-qemu-vm.cfg, where that directory exists */
 	TGT_KCMDLINE,   /* /etc/kernel/cmdline */
 	TGT_LOADER,     /* a boot loader entry */
 	TGT_MODLINES,   /* /etc/initramfs-tools/modules */

@@ -37,6 +37,7 @@ struct setup_facts {
 	bool mkinitcpio_dropin;
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
 	char *grub_mkconfig;    /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
+	bool grub_dropin;       /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */
 	struct strv loader_entries; /* root-relative paths of BLS entries */
 	struct strv kernels;        /* installed kernel releases (with a vmlinuz), version order */
 	struct strv kernel_images;  /* their images, root-relative, in the same order */

@@ -392,5 +392,51 @@ if ! "$VS" install --root "$L" $(seed_args booster) --bootloader loader-entries 
 else fail "302 boot entries"; tail -5 "$W/out"; fi
 rm -rf "$L" "$W/entries.seed"
 
+# GRUB shapes an in-place edit would break: install refuses, names the line and what to do by
+# hand, and changes nothing. Then /etc/default/grub that is no regular file, and the drop-in
+# directory grub-mkconfig reads after it.
+Gr=$W/grub
+grub_refused() { # $1: what, $2: grep pattern for the message
+	cp -a "$Gr" "$W/grub.seed"
+	# shellcheck disable=SC2046
+	if ! "$VS" install --root "$Gr" $(seed_args debian) >"$W/out" 2>&1 && grep -q "$2" "$W/out" &&
+		diff -r -x grub "$W/grub.seed" "$Gr" >/dev/null && [ ! -e "$Gr/var/lib/vfio-setup" ]; then
+		ok "grub: $1: refused, nothing written"
+	else fail "grub: $1"; cat "$W/out"; fi
+	rm -rf "$W/grub.seed"
+}
+seed_copy debian "$Gr"
+sed -i -e 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/export GRUB_CMDLINE_LINUX_DEFAULT="quiet cryptdevice=UUID=0a1b:root"/' \
+	-e '/^GRUB_CMDLINE_LINUX=/d' "$Gr/etc/default/grub"
+grub_refused "export-prefixed assignment" \
+	"'/etc/default/grub': after the edit GRUB would lose 'quiet', from line 9: 'export GRUB_CMDLINE_LINUX_DEFAULT=.*hint: add 'intel_iommu=on iommu=pt' to GRUB_CMDLINE_LINUX_DEFAULT by hand"
+seed_copy debian "$Gr"
+echo 'GRUB_CMDLINE_LINUX_DEFAULT=$GRUB_CMDLINE_LINUX_DEFAULT" mitigations=off"' >>"$Gr/etc/default/grub"
+grub_refused "self-referencing assignment" "after the edit GRUB would lose 'mitigations=off'"
+for kind in symlink fifo dir; do
+	seed_copy debian "$Gr"
+	mv "$Gr/etc/default/grub" "$Gr/etc/default/grub.real"
+	case $kind in
+	symlink) ln -s grub.real "$Gr/etc/default/grub"; m="'/etc/default/grub' is a symlink: refusing to follow it" ;;
+	fifo) mkfifo "$Gr/etc/default/grub"; m="'/etc/default/grub' is a FIFO, not a regular file" ;;
+	dir) mkdir "$Gr/etc/default/grub"; m="'/etc/default/grub' is a directory, not a regular file" ;;
+	esac
+	grub_refused "/etc/default/grub as a $kind" "$m"
+done
+seed_copy debian "$Gr"
+mkdir "$Gr/etc/default/grub.d"
+echo 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"' >"$Gr/etc/default/grub.d/50-local.cfg"
+cp -a "$Gr" "$W/grub.seed"
+# shellcheck disable=SC2046
+"$VS" install --root "$Gr" $(seed_args debian) >"$W/out" 2>&1
+rc=$?
+g=$(sh -c '. "$1/etc/default/grub"; for f in "$1"/etc/default/grub.d/*.cfg; do . "$f"; done; echo "$GRUB_CMDLINE_LINUX_DEFAULT"' _ "$Gr" 2>/dev/null)
+if [ $rc = 0 ] && cmp -s "$Gr/etc/default/grub" "$W/grub.seed/etc/default/grub" &&
+	[ "$g" = "quiet splash intel_iommu=on iommu=pt" ] &&
+	"$VS" uninstall --root "$Gr" >>"$W/out" 2>&1 && diff -r "$W/grub.seed" "$Gr" >/dev/null; then
+	ok "grub: a grub.d drop-in, /etc/default/grub untouched: $g; uninstall removes it"
+else fail "grub: drop-in: rc=$rc, '$g'"; cat "$W/out"; fi
+rm -rf "$Gr" "$W/grub.seed"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -202,6 +202,27 @@ START_TEST(plan_refusals_collected)
 }
 END_TEST
 
+/* Where /etc/default/grub.d exists, a drop-in adds to what the files before it set. */
+START_TEST(plan_grub_dropin)
+{
+	struct fixture x;
+	_cleanup_free_ char *text = NULL, *err = NULL;
+	const struct target *t;
+
+	setup(&x);
+	x.host.grub_dropin = true;
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	ck_assert_ptr_null(find(&x.p, "/etc/default/grub"));
+	t = find(&x.p, "/etc/default/grub.d/99-qemu-vm.cfg");
+	ck_assert_int_eq(t->kind, TGT_GRUB_DROPIN);
+	ck_assert_int_eq(install_plan_content(t, &x.p, &x.host, NULL, &text, &err), 0);
+	ck_assert_str_eq(text, "# Installed by vfio-setup; 'vfio-setup uninstall' removes it.\n"
+			       "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on "
+			       "iommu=pt\"\n");
+	teardown(&x);
+}
+END_TEST
+
 /* One target per boot entry, however many: nothing caps the plan. */
 START_TEST(plan_many_loader_entries)
 {
@@ -260,6 +281,7 @@ int main(void)
 	tcase_add_test(tc, plan_ids_on_grub_host);
 	tcase_add_test(tc, plan_device_takes_the_card);
 	tcase_add_test(tc, plan_refusals_collected);
+	tcase_add_test(tc, plan_grub_dropin);
 	tcase_add_test(tc, plan_many_loader_entries);
 	tcase_add_test(tc, plan_hugepages_and_unknown_cpu);
 	suite_add_tcase(s, tc);

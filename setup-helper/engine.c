@@ -3,6 +3,7 @@
  * written beneath the root without following a symlink; the commands decide the order. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include "engine.h"
 #include "fsutil.h"
@@ -90,6 +91,46 @@ void engine_free(struct engine *e)
 	setup_facts_free(&e->f);
 	if (e->root_fd >= 0)
 		close(e->root_fd);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+}
+
+/* The host's lock: a root-only file in /run, which no user can open to hold it. */
+#define HOST_LOCK "/run/vfio-setup.lock"
+
+/* One vfio-setup at a time on a root: install, uninstall and status take an exclusive flock,
+ * and the second one says so and waits. On the host the lock is HOST_LOCK; under --root the
+ * tree's top directory, which its owner controls. A user's status on the host cannot open
+ * HOST_LOCK and only reads: it goes on without it. */
+static int take_lock(struct engine *e)
+{
+	const char *what = e->o->root_given ? e->o->root : HOST_LOCK;
+	int fd = e->root_fd;
+
+	if (!e->o->root_given) {
+		fd = open(HOST_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EACCES && geteuid() != 0)
+			return 0;
+		if (fd < 0) {
+			setup_log_error("'%s': %s", HOST_LOCK, strerror(errno));
+			return -errno;
+		}
+		e->lock_fd = fd;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		setup_log_error("'%s': cannot lock: %s", what, strerror(errno));
+		return -errno;
+	}
+	fflush(stdout);
+	fprintf(stderr, "vfio-setup: waiting for another vfio-setup on '%s' to finish\n", e->o->root);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			setup_log_error("'%s': cannot lock: %s", what, strerror(errno));
+			return -errno;
+		}
+	return 0;
 }
 
 int engine_init(struct engine *e, const struct setup_opts *o)
@@ -98,14 +139,17 @@ int engine_init(struct engine *e, const struct setup_opts *o)
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	*e = (struct engine){ .o = o, .root_fd = -1 };
-	setup_facts_read(o, &e->f);
+	*e = (struct engine){ .o = o, .root_fd = -1, .lock_fd = -1 };
 	e->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e->root_fd < 0) {
 		r = -errno;
 		setup_log_error("'%s': %s", o->root, strerror(errno));
 		return r;
 	}
+	r = take_lock(e);
+	if (r < 0)
+		return r;
+	setup_facts_read(o, &e->f);
 	/* The manifest and backups are trusted only where they should be. */
 	r = check_path(e, SETUP_STATE_DIR, S_IFDIR);
 	if (r >= 0)

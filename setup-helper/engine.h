@@ -23,6 +23,7 @@ struct change {
 struct engine {
 	const struct setup_opts *o;
 	int root_fd; /* every path below is resolved beneath it, symlinks refused */
+	int lock_fd; /* the host's lock file, or -1 */
 	struct setup_facts f;
 	struct manifest old;
 	bool have_old;

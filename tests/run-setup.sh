@@ -438,5 +438,40 @@ if [ $rc = 0 ] && cmp -s "$Gr/etc/default/grub" "$W/grub.seed/etc/default/grub" 
 else fail "grub: drop-in: rc=$rc, '$g'"; cat "$W/out"; fi
 rm -rf "$Gr" "$W/grub.seed"
 
+# One vfio-setup at a time: while the tree is locked, install says it waits and writes nothing;
+# then it finishes. And installs started together all succeed with nothing to undo by force.
+K=$W/lock
+seed_copy debian "$K"
+exec 9<"$K"
+flock -x 9
+# shellcheck disable=SC2046
+"$VS" install --root "$K" $(seed_args debian) >"$W/lock.out" 2>&1 9<&- &
+pid=$!
+for _ in $(seq 1 300); do grep -q "waiting for another vfio-setup" "$W/lock.out" && break; sleep 0.1; done
+if grep -q "^vfio-setup: waiting for another vfio-setup on '$K' to finish" "$W/lock.out" && [ ! -e "$K/var/lib/vfio-setup" ]; then
+	ok "lock: a second install waits, nothing written meanwhile"
+else fail "lock: install did not wait"; cat "$W/lock.out"; fi
+exec 9<&-
+wait $pid
+rc=$?
+[ $rc = 0 ] && [ -f "$K/var/lib/vfio-setup/manifest" ] && ok "lock: it finishes once the lock is released" ||
+	{ fail "lock: rc=$rc after the release"; cat "$W/lock.out"; }
+for i in 1 2 3 4 5 6 7 8; do
+	seed_copy debian "$K"
+	# shellcheck disable=SC2046
+	{ "$VS" install --root "$K" $(seed_args debian) >"$W/a.out" 2>&1 & a=$!; }
+	# shellcheck disable=SC2046
+	{ "$VS" install --root "$K" $(seed_args debian) >"$W/b.out" 2>&1 & b=$!; }
+	wait $a; ra=$?
+	wait $b; rb=$?
+	"$VS" status --root "$K" >"$W/out" 2>&1
+	if [ $ra != 0 ] || [ $rb != 0 ] || grep -q "CHANGED\|MISSING" "$W/out" || ! "$VS" uninstall --root "$K" >>"$W/out" 2>&1 ||
+		! diff -r tests/setup/seeds/debian "$K" >/dev/null; then
+		fail "lock: two installs at once, try $i: $ra $rb"; cat "$W/a.out" "$W/b.out" "$W/out"; break
+	fi
+	[ $i = 8 ] && ok "lock: two installs at once, 8 times: both succeed, status clean, uninstall restores"
+done
+rm -rf "$K"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

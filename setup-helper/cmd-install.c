@@ -243,6 +243,9 @@ int setup_cmd_install(const struct setup_opts *o)
 
 	for (size_t i = 0; i < p.notes.n; i++)
 		printf("note: %s\n", p.notes.v[i]);
+	/* What a write killed before its rename left: removed before anything else is written. */
+	if (!o->dry_run)
+		remove_stale_temps_of(&e);
 	if (!files_change && !group_todo && !users_todo.n && e.old_text &&
 	    streq(e.old_text, final_text)) {
 		printf("nothing to change: vfio-setup is installed with these settings\n");

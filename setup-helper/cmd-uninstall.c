@@ -91,6 +91,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 		goto out;
 	}
 
+	remove_stale_temps_of(&e);
 	for (size_t i = e.n; i-- > 0;) {
 		struct change *c = &e.ch[i];
 

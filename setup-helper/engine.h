@@ -71,6 +71,11 @@ void remove_tree(const struct engine *e, const char *rel, bool self);
 void remove_state_tree(const struct engine *e, const char *sub);
 /* Removes what a crash left of put_first_manifest(). */
 void remove_stale_tmp(const struct engine *e);
+/* Removes what a write killed between its temporary file and the rename left next to @rel:
+ * regular files ".BASE." and 12 hex digits, the names write_file_beneath() gives them. */
+void remove_stale_temps(const struct engine *e, const char *rel);
+/* The same for the manifest and every file of e->ch, and their copies in the state directory. */
+void remove_stale_temps_of(const struct engine *e);
 /* Writes @text as the manifest, making the state directory with it when missing. */
 int put_first_manifest(const struct engine *e, const char *text);
 

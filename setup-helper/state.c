@@ -120,3 +120,59 @@ int put_first_manifest(const struct engine *e, const char *text)
 	return fsync(pfd) < 0 ? -errno : 0;
 }
 
+
+/* Is @name a temporary file of a write to @base: ".BASE." and 12 hex digits (fsutil's)? */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t b = strlen(base);
+
+	return name[0] == '.' && strncmp(name + 1, base, b) == 0 && name[1 + b] == '.' &&
+	       strlen(name + 2 + b) == 12 && strspn(name + 2 + b, "0123456789abcdef") == 12;
+}
+
+void remove_stale_temps(const struct engine *e, const char *rel)
+{
+	_cleanup_free_ char *dir = xstrdup(rel);
+	_cleanup_closedir_ DIR *d = NULL;
+	char *slash = strrchr(dir, '/');
+	const char *base;
+	struct dirent *de;
+	int fd;
+
+	if (!slash)
+		return;
+	*slash = '\0';
+	base = slash + 1;
+	if (open_dir_beneath(e->root_fd, *dir ? dir : "/", &fd, NULL) < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!is_temp_of(de->d_name, base) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		crash_hook_before_write();
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			(void)fsync(dirfd(d));
+	}
+}
+
+void remove_stale_temps_of(const struct engine *e)
+{
+	_cleanup_free_ char *mp = state_path("/manifest", NULL);
+
+	remove_stale_temps(e, mp);
+	for (size_t i = 0; i < e->n; i++) {
+		_cleanup_free_ char *b = state_path("/orig", e->ch[i].path);
+		_cleanup_free_ char *n = state_path("/new", e->ch[i].path);
+
+		remove_stale_temps(e, e->ch[i].path);
+		remove_stale_temps(e, b);
+		remove_stale_temps(e, n);
+	}
+}

@@ -49,7 +49,7 @@ int setup_cmd_install(const struct setup_opts *o)
 	struct strv errors = { 0 }, dirs = { 0 };
 	struct manifest m = { 0 };
 	_cleanup_free_ char *pre_text = NULL, *final_text = NULL;
-	bool files_change = false, group_todo = false, any_drift = false;
+	bool files_change = false, group_todo = false, any_drift = false, regen = false;
 	struct strv users_todo = { 0 };
 	int r, failed = 0;
 
@@ -221,6 +221,10 @@ int setup_cmd_install(const struct setup_opts *o)
 		f->uid = c->orig_exists ? c->ouid : c->wuid;
 		f->gid = c->orig_exists ? c->ogid : c->wgid;
 	}
+	/* Regeneration is due when files change, or when a run was killed while it regenerated:
+	 * recorded from the first manifest on, cleared once the programs ran. */
+	regen = files_change || (e.have_old && e.old.regen_pending);
+	m.regen_pending = regen && regen_runs(o);
 	pre_text = manifest_format(&m);
 	for (size_t i = 0; i < m.n_files; i++)
 		m.files[i].alt[0] = '\0';
@@ -246,8 +250,7 @@ int setup_cmd_install(const struct setup_opts *o)
 	/* What a write killed before its rename left: removed before anything else is written. */
 	if (!o->dry_run)
 		remove_stale_temps_of(&e);
-	if (!files_change && !group_todo && !users_todo.n && e.old_text &&
-	    streq(e.old_text, final_text)) {
+	if (!regen && !group_todo && !users_todo.n && e.old_text && streq(e.old_text, final_text)) {
 		printf("nothing to change: vfio-setup is installed with these settings\n");
 		r = 0;
 		goto out;
@@ -267,7 +270,7 @@ int setup_cmd_install(const struct setup_opts *o)
 			printf("would record: group '%s' to be created%s\n", p.group,
 			       m.users_recorded.n ? " with its members" : "");
 		printf("would record: %zu file(s) in " SETUP_STATE_DIR "/manifest\n", m.n_files);
-		if (files_change) {
+		if (regen) {
 			udev_reload(o, true);
 			regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, true,
 				       &failed);
@@ -363,9 +366,26 @@ int setup_cmd_install(const struct setup_opts *o)
 		printf("recorded, not done under --root (no user database there): groupadd --system "
 		       "%s%s\n",
 		       p.group, m.users_recorded.n ? " and the members" : "");
-	if (files_change) {
+	if (regen) {
+		int regen_failed = 0;
+
 		udev_reload(o, false);
-		regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, false, &failed);
+		regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, false,
+			       &regen_failed);
+		/* A failed program stays pending: the next install runs it again. */
+		if (m.regen_pending && !regen_failed) {
+			_cleanup_free_ char *mp = state_path("/manifest", NULL);
+			_cleanup_free_ char *done = NULL;
+
+			m.regen_pending = false;
+			done = manifest_format(&m);
+			r = put_file(&e, mp, true, done, strlen(done), 0600, geteuid(), getegid());
+			if (r < 0) {
+				setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+				goto out;
+			}
+		}
+		failed |= regen_failed;
 	}
 	printf("installed; %s\n", o->root_given ? "the tree is ready" :
 			      "reboot, then check with: qemu-vm check NAME");

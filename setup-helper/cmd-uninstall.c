@@ -82,7 +82,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			printf("would run: gpasswd -d %s %s\n", e.old.users_added.v[i], e.old.group);
 		if (e.old.group_state == GROUP_CREATED)
 			printf("would run: groupdel %s\n", e.old.group);
-		if (any_change) {
+		if (any_change || e.old.regen_pending) {
 			udev_reload(o, true);
 			regen_commands(o, initramfs, bootloader, e.f.grub_mkconfig, &e.f, true, &failed);
 		}
@@ -92,6 +92,21 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	}
 
 	remove_stale_temps_of(&e);
+	/* Recorded before the first file is put back: a run killed from here until the programs
+	 * have run leaves the manifest saying so, and the next uninstall runs them. */
+	any_change |= e.old.regen_pending;
+	if (any_change && regen_runs(o) && !e.old.regen_pending) {
+		_cleanup_free_ char *mp = state_path("/manifest", NULL);
+		_cleanup_free_ char *text = NULL;
+
+		e.old.regen_pending = true;
+		text = manifest_format(&e.old);
+		r = put_file(&e, mp, true, text, strlen(text), 0600, geteuid(), getegid());
+		if (r < 0) {
+			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+			goto out;
+		}
+	}
 	for (size_t i = e.n; i-- > 0;) {
 		struct change *c = &e.ch[i];
 

@@ -98,3 +98,5 @@ void regen_commands(const struct setup_opts *o, const char *initramfs, const cha
 		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run,
 		    int *ret_failed);
 void udev_reload(const struct setup_opts *o, bool dry_run);
+/* Whether regen_commands() runs the programs (not under --root). */
+bool regen_runs(const struct setup_opts *o);

@@ -68,6 +68,13 @@ void crash_hook_before_write(void)
 	left--;
 }
 
+bool test_run_under_root(void)
+{
+	const char *s = secure_getenv("VFIO_SETUP_TEST_RUN_UNDER_ROOT");
+
+	return s && streq(s, "1");
+}
+
 char *under_root(const struct setup_opts *o, const char *path)
 {
 	return host_path(o->root, path);
@@ -360,7 +367,7 @@ int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
 
 int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root)
 {
-	if (o->root_given && !ok_under_root)
+	if (o->root_given && !ok_under_root && !test_run_under_root())
 		return -EPERM;
 	return spawn_wait(argv, NULL, NULL);
 }

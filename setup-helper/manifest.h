@@ -31,6 +31,8 @@ struct manifest {
 	struct strv params;         /* kernel command line words install added */
 	struct strv ids;            /* vfio-pci IDs */
 	struct strv regen;          /* "initramfs NAME", "bootloader NAME": rerun on uninstall */
+	bool regen_pending;         /* written before the regen programs run, cleared after: a
+				     * run killed in between is finished by the next one */
 	struct strv dirs;           /* directories install created, in creation order: under
 				     * /etc, /boot, /efi, and those above SETUP_STATE_DIR */
 	struct mf_file files[MANIFEST_MAX_FILES];

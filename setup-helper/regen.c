@@ -7,7 +7,14 @@
  * is to be run. */
 static const char *not_run(const struct setup_opts *o, bool dry_run)
 {
-	return o->root_given ? "not run under --root" : dry_run ? "would run" : NULL;
+	return o->root_given && !test_run_under_root() ? "not run under --root" :
+	       dry_run				     ? "would run" :
+							       NULL;
+}
+
+bool regen_runs(const struct setup_opts *o)
+{
+	return !not_run(o, false);
 }
 
 /* /etc/kernel/cmdline reaches a boot entry when kernel-install adds that kernel again; every

@@ -77,6 +77,10 @@ int setup_cmd_install(const struct setup_opts *o);
 int setup_cmd_uninstall(const struct setup_opts *o);
 int setup_cmd_status(const struct setup_opts *o);
 
+/* Test-only: VFIO_SETUP_TEST_RUN_UNDER_ROOT=1 runs the regeneration programs under --root too
+ * (found in PATH: the tests put stubs there). Never set it in production. */
+bool test_run_under_root(void);
+
 /* Test-only crash hook: VFIO_SETUP_TEST_CRASH_AFTER=N kills the process with SIGKILL right
  * before the N+1-th file write. Never set it in production; it exists for the crash tests. */
 void crash_hook_before_write(void);

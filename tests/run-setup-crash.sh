@@ -167,5 +167,42 @@ else
 	echo "SKIP: strace is not installed: no kills inside a write (apt-get install strace)"
 fi
 
+# Killed while regenerating: stub generators in PATH (test hook VFIO_SETUP_TEST_RUN_UNDER_ROOT
+# runs them under --root), update-initramfs kills vfio-setup once. The next run regenerates
+# again, and the one after has nothing to do.
+S=$W/stubs
+mkdir -p "$S"
+for p in udevadm update-grub; do printf '#!/bin/sh\nexit 0\n' >"$S/$p"; done
+cat >"$S/update-initramfs" <<EOS
+#!/bin/sh
+echo ran >>"$W/regen.log"
+if [ -e "$W/kill-regen" ]; then rm -f "$W/kill-regen"; kill -9 \$PPID; sleep 5; fi
+exit 0
+EOS
+chmod +x "$S"/*
+regen_runs() { wc -l <"$W/regen.log" 2>/dev/null || echo 0; }
+stubbed() { (PATH="$S:$PATH" VFIO_SETUP_TEST_RUN_UNDER_ROOT=1 exec "$VS" "$@" >"$W/out" 2>&1); echo $?; }
+T=$W/regen
+crash_copy debian "$T"
+rm -f "$W/regen.log"
+touch "$W/kill-regen"
+# shellcheck disable=SC2046
+r1=$(stubbed install --root "$T" $(seed_args debian)); n1=$(regen_runs)
+# shellcheck disable=SC2046
+r2=$(stubbed install --root "$T" $(seed_args debian)); n2=$(regen_runs)
+# shellcheck disable=SC2046
+r3=$(stubbed install --root "$T" $(seed_args debian)); n3=$(regen_runs)
+if [ "$r1 $n1 $r2 $n2 $r3 $n3" = "137 1 0 2 0 2" ] && grep -q "^nothing to change" "$W/out" &&
+	! grep -q regen-pending "$T/var/lib/vfio-setup/manifest"; then
+	echo "ok: install killed while regenerating: the next install regenerates, the one after does not"
+else fail "install killed while regenerating: exit/regenerations $r1 $n1, $r2 $n2, $r3 $n3"; cat "$W/out"; fi
+touch "$W/kill-regen"
+r1=$(stubbed uninstall --root "$T"); n1=$(regen_runs)
+r2=$(stubbed uninstall --root "$T"); n2=$(regen_runs)
+if [ "$r1 $n1 $r2 $n2" = "137 3 0 4" ] && diff -r "$(seed_dir debian)" "$T" >/dev/null; then
+	echo "ok: uninstall killed while regenerating: the next uninstall regenerates and finishes"
+else fail "uninstall killed while regenerating: exit/regenerations $r1 $n1, $r2 $n2"; cat "$W/out"; fi
+rm -rf "$T"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

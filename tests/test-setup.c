@@ -161,11 +161,13 @@ START_TEST(manifest_roundtrip)
 	hash_of(true, "a", 1, f->orig);
 	hash_of(true, "b", 1, f->installed);
 	f->mode = 0600;
+	m.regen_pending = true;
 	text = manifest_format(&m);
 	ck_assert_int_eq(manifest_parse(text, &r, &err), 0);
 	text2 = manifest_format(&r);
 	ck_assert_str_eq(text, text2);
 	ck_assert_uint_eq(manifest_find(&r, "/etc/default/grub")->mode, 0600);
+	ck_assert(r.regen_pending);
 	manifest_free(&m);
 	manifest_free(&r);
 

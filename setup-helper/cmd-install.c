@@ -7,6 +7,21 @@
 #include "engine.h"
 #include "fsutil.h"
 
+void setup_install_read(struct setup_opts *o)
+{
+	o->inputs = xmalloc(sizeof(*o->inputs));
+	install_facts_read(o, NULL, o->inputs);
+}
+
+void setup_inputs_free(struct setup_opts *o)
+{
+	if (!o->inputs)
+		return;
+	install_facts_free(o->inputs);
+	free(o->inputs);
+	o->inputs = NULL;
+}
+
 /* An edit of GRUB's defaults must keep every word GRUB saw and add ours, as sh reads it. */
 static int check_grub(const struct engine *e, const struct change *c, const struct setup_plan *p)
 {
@@ -44,7 +59,7 @@ static int check_grub(const struct engine *e, const struct change *c, const stru
 int setup_cmd_install(const struct setup_opts *o)
 {
 	struct engine e;
-	struct install_facts facts = { 0 };
+	struct install_facts own = { 0 }, *facts = o->inputs;
 	struct setup_plan p = { 0 };
 	struct strv errors = { 0 }, dirs = { 0 };
 	struct manifest m = { 0 };
@@ -56,8 +71,12 @@ int setup_cmd_install(const struct setup_opts *o)
 	r = engine_init(&e, o);
 	if (r < 0)
 		goto out;
-	install_facts_read(o, &e.f, &facts);
-	r = install_plan_build(&facts, o, &p, &errors);
+	if (!facts) {
+		install_facts_read(o, &e.f, &own);
+		facts = &own;
+	}
+	facts->host = &e.f;
+	r = install_plan_build(facts, o, &p, &errors);
 	if (r < 0) {
 		for (size_t i = 0; i < errors.n; i++)
 			setup_log_error("%s", errors.v[i]);
@@ -396,7 +415,7 @@ out:
 	strv_clear(&users_todo);
 	manifest_free(&m);
 	install_plan_free(&p);
-	install_facts_free(&facts);
+	install_facts_free(&own);
 	engine_free(&e);
 	return r < 0 ? 1 : 0;
 }

@@ -57,6 +57,7 @@ struct command {
 	int (*run)(const struct setup_opts *o);
 	const int *allowed; /* option codes this command takes, 0-terminated */
 	const char *usage;
+	void (*read_inputs)(struct setup_opts *o); /* before privileges are dropped, or NULL */
 };
 
 static const int scan_opts[] = { OPT_ROOT, OPT_JSON, 0 };
@@ -69,15 +70,17 @@ static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMP
 static const int status_opts[] = { OPT_ROOT, 0 };
 
 static const struct command commands[] = {
-	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]" },
+	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]", NULL },
 	{ "install", setup_cmd_install, install_opts,
 	  "[--user NAME]… [--group NAME] [--device BDF|--ids VEN:DEV,…]… [--profile FILE]…\n"
 	  "              [--memlock SIZE|auto] [--hugepages COUNTxSIZE] [--no-initramfs]\n"
 	  "              [--no-cmdline] [--cmdline-ids] [--no-ignore-msrs] [--initramfs NAME]\n"
 	  "              [--bootloader grub|kernel-install|loader-entries] [--templates DIR]\n"
-	  "              [--root DIR] [--dry-run] [--force]" },
-	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]" },
-	{ "status", setup_cmd_status, status_opts, "[--root DIR]" },
+	  "              [--root DIR] [--dry-run] [--force]",
+	  setup_install_read },
+	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]",
+	  NULL },
+	{ "status", setup_cmd_status, status_opts, "[--root DIR]", NULL },
 };
 
 static void usage(FILE *out)
@@ -244,6 +247,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = parse_options(c, argc - 1, argv + 1, &o, &root);
+	if (r >= 0 && c->read_inputs)
+		c->read_inputs(&o);
 	if (r >= 0)
 		r = setup_caps_drop(c->name, &o);
 	if (r < 0)
@@ -254,5 +259,6 @@ int main(int argc, char **argv)
 	strv_clear(&o.devices);
 	strv_clear(&o.ids);
 	strv_clear(&o.profiles);
+	setup_inputs_free(&o);
 	return r;
 }

@@ -13,6 +13,8 @@
 #define SETUP_DEFAULT_GROUP "qemu-vm"
 #define SETUP_STATE_DIR "/var/lib/vfio-setup"
 
+struct install_facts;
+
 struct setup_opts {
 	const char *root; /* "/" unless --root; absolute */
 	bool root_given;
@@ -25,6 +27,9 @@ struct setup_opts {
 	const char *initramfs;  /* forced generator */
 	const char *bootloader; /* forced boot loader */
 	const char *templates;  /* template directory override */
+	/* install: its inputs (profiles, templates, devices), read while the process still has
+	 * the privileges to read them (setup_install_read), then used after they are dropped. */
+	struct install_facts *inputs;
 };
 
 enum cpu_vendor { CPU_UNKNOWN, CPU_INTEL, CPU_AMD };
@@ -70,6 +75,11 @@ int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under
 
 /* Capabilities: keeps only what @cmd needs; fails naming the missing ones. */
 int setup_caps_drop(const char *cmd, const struct setup_opts *o);
+
+/* install's inputs, read before privileges are dropped: a --dry-run keeps none of them, and a
+ * profile in a 0700 home is then out of reach. setup_inputs_free() frees them. */
+void setup_install_read(struct setup_opts *o);
+void setup_inputs_free(struct setup_opts *o);
 
 /* The commands. Each returns the process exit status. */
 int setup_cmd_scan(const struct setup_opts *o);

@@ -473,5 +473,20 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 rm -rf "$K"
 
+# --dry-run keeps no privileges: profiles are read before they are dropped, so a profile in a
+# user's 0700 home works in a dry run as it does in the install.
+P=$W/home-nobody
+mkdir -p "$P"
+cp tests/setup/profiles/arch-gaming.ini tests/setup/profiles/small.ini "$P/"
+chown -R 65534:65534 "$P" && chmod 700 "$P" && chmod 600 "$P"/*.ini
+D=$W/private
+seed_copy arch "$D"
+# shellcheck disable=SC2046
+if "$VS" install --root "$D" --profile "$P/arch-gaming.ini" --profile "$P/small.ini" --hugepages 8x1G --dry-run >"$W/out" 2>&1 &&
+	grep -q "^dry run: nothing was written" "$W/out" && diff -r tests/setup/seeds/arch "$D" >/dev/null; then
+	ok "--dry-run reads a profile in a 0700 home as install does"
+else fail "--dry-run with a profile in a 0700 home"; cat "$W/out"; fi
+rm -rf "$D" "$P"
+
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -342,6 +342,11 @@ int setup_cmd_install(const struct setup_opts *o)
 
 		if (!change_needed(c))
 			continue;
+		if (drifted(c)) {
+			r = keep_user_version(&e, c);
+			if (r < 0)
+				goto out;
+		}
 		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
 			     c->wgid);
 		if (r < 0) {

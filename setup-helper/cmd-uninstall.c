@@ -117,6 +117,11 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			r = -EIO;
 			goto out;
 		}
+		if (drifted(c)) {
+			r = keep_user_version(&e, c);
+			if (r < 0)
+				goto out;
+		}
 		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
 			     c->wgid);
 		if (r < 0) {

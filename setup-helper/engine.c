@@ -321,6 +321,22 @@ void missing_dirs(const struct engine *e, const char *path, struct strv *ret)
 }
 
 
+int keep_user_version(const struct engine *e, const struct change *c)
+{
+	_cleanup_free_ char *kept = xasprintf("%s" KEPT_SUFFIX, c->path);
+	int r;
+
+	if (!c->now_exists)
+		return 0;
+	r = put_file(e, kept, true, c->now, c->now_len, 0600, geteuid(), getegid());
+	if (r < 0) {
+		setup_log_error("'%s': %s; nothing more was changed", kept, strerror(-r));
+		return r;
+	}
+	printf("kept your version of %s as %s\n", c->path, kept);
+	return 0;
+}
+
 struct change *engine_add(struct engine *e)
 {
 	if (e->n == e->n_alloc) {

@@ -57,6 +57,10 @@ bool change_needed(const struct change *c);
 /* Every write goes through here (@rel beneath the root): the crash tests count them. */
 int put_file(const struct engine *e, const char *rel, bool exists, const char *data, size_t len,
 	     mode_t mode, uid_t uid, gid_t gid);
+/* --force over a file changed by hand: its current content is kept next to it as
+ * NAME.vfio-setup-old (a suffix none of the directories' readers picks up), and said. */
+#define KEPT_SUFFIX ".vfio-setup-old"
+int keep_user_version(const struct engine *e, const struct change *c);
 /* A copy in the state directory's @sub (/orig, /new). */
 int put_state(const struct engine *e, const char *sub, const char *path, const char *data,
 	      size_t len);

@@ -171,13 +171,26 @@ for s in $SEEDS; do
 		ok "$s: /$e keeps mode and owner 640 1000:1001 through install and uninstall"
 	else fail "$s: /$e mode and owner: after install '$a', after uninstall '$u'"; fi
 
-	# --force: a changed file is replaced by the original anyway.
+	# --force: a changed file is replaced anyway, the user's version kept next to it and said.
 	seed_copy "$s" "$T"
 	# shellcheck disable=SC2086
 	"$VS" install --root "$T" $args >/dev/null 2>&1
-	echo "# mine" >>"$T/etc/udev/rules.d/65-qemu-vm.rules"
-	if "$VS" uninstall --root "$T" --force >"$W/out" 2>&1 && diff -r "tests/setup/seeds/$s" "$T"; then
-		ok "$s: uninstall --force restores over a change"
+	R=etc/udev/rules.d/65-qemu-vm.rules
+	echo "# mine" >>"$T/$R"
+	cp "$T/$R" "$W/mine"
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$T" $args --force >"$W/out" 2>&1 && cmp -s "$T/$R" "tests/setup/expected/$s/$R" &&
+		cmp -s "$T/$R.vfio-setup-old" "$W/mine" && grep -qx "kept your version of /$R as /$R.vfio-setup-old" "$W/out"; then
+		ok "$s: install --force replaces a change, keeps it as NAME.vfio-setup-old"
+	else fail "$s: install --force"; cat "$W/out"; fi
+	rm -f "$T/$R.vfio-setup-old"
+	echo "# mine again" >>"$T/$R"
+	cp "$T/$R" "$W/mine"
+	if "$VS" uninstall --root "$T" --force >"$W/out" 2>&1 && cmp -s "$T/$R.vfio-setup-old" "$W/mine" &&
+		grep -qx "kept your version of /$R as /$R.vfio-setup-old" "$W/out" && rm "$T/$R.vfio-setup-old" &&
+		# the directories install made stay for the kept file; without it, the seed
+		(cd "$T" && rmdir -p --ignore-fail-on-non-empty "${R%/*}") && diff -r "tests/setup/seeds/$s" "$T"; then
+		ok "$s: uninstall --force restores over a change, keeps it as NAME.vfio-setup-old"
 	else fail "$s: uninstall --force"; cat "$W/out"; fi
 
 	# A symlink at a target is refused, never followed.

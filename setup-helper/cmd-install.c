@@ -342,18 +342,9 @@ int setup_cmd_install(const struct setup_opts *o)
 
 		if (!change_needed(c))
 			continue;
-		if (drifted(c)) {
-			r = keep_user_version(&e, c);
-			if (r < 0)
-				goto out;
-		}
-		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
-			     c->wgid);
-		if (r < 0) {
-			setup_log_error("'%s': %s%s", c->path, strerror(-r),
-				  r == -ELOOP ? " (a symlink: refusing to follow it)" : "");
+		r = put_change(&e, c);
+		if (r < 0)
 			goto out;
-		}
 		printf("%s %s\n", !c->t ? (c->want_exists ? "restored" : "removed") :
 				  c->now_exists ? "updated" : "created",
 		       c->path);
@@ -369,13 +360,9 @@ int setup_cmd_install(const struct setup_opts *o)
 		(void)remove_file_beneath(e.root_fd, n);
 	}
 	if (!streq(pre_text, final_text)) {
-		_cleanup_free_ char *mp = state_path("/manifest", NULL);
-		r = put_file(&e, mp, true, final_text, strlen(final_text), 0600, geteuid(),
-			     getegid());
-		if (r < 0) {
-			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+		r = put_manifest(&e, final_text);
+		if (r < 0)
 			goto out;
-		}
 	}
 
 	/* 5. accounts and the programs that make it take effect */
@@ -398,16 +385,13 @@ int setup_cmd_install(const struct setup_opts *o)
 			       &regen_failed);
 		/* A failed program stays pending: the next install runs it again. */
 		if (m.regen_pending && !regen_failed) {
-			_cleanup_free_ char *mp = state_path("/manifest", NULL);
 			_cleanup_free_ char *done = NULL;
 
 			m.regen_pending = false;
 			done = manifest_format(&m);
-			r = put_file(&e, mp, true, done, strlen(done), 0600, geteuid(), getegid());
-			if (r < 0) {
-				setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+			r = put_manifest(&e, done);
+			if (r < 0)
 				goto out;
-			}
 		}
 		failed |= regen_failed;
 	}

@@ -96,16 +96,13 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	 * have run leaves the manifest saying so, and the next uninstall runs them. */
 	any_change |= e.old.regen_pending;
 	if (any_change && regen_runs(o) && !e.old.regen_pending) {
-		_cleanup_free_ char *mp = state_path("/manifest", NULL);
 		_cleanup_free_ char *text = NULL;
 
 		e.old.regen_pending = true;
 		text = manifest_format(&e.old);
-		r = put_file(&e, mp, true, text, strlen(text), 0600, geteuid(), getegid());
-		if (r < 0) {
-			setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+		r = put_manifest(&e, text);
+		if (r < 0)
 			goto out;
-		}
 	}
 	for (size_t i = e.n; i-- > 0;) {
 		struct change *c = &e.ch[i];
@@ -117,17 +114,9 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			r = -EIO;
 			goto out;
 		}
-		if (drifted(c)) {
-			r = keep_user_version(&e, c);
-			if (r < 0)
-				goto out;
-		}
-		r = put_file(&e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
-			     c->wgid);
-		if (r < 0) {
-			setup_log_error("'%s': %s", c->path, strerror(-r));
+		r = put_change(&e, c);
+		if (r < 0)
 			goto out;
-		}
 		printf("%s %s\n", c->want_exists ? "restored" : "removed", c->path);
 	}
 

@@ -321,6 +321,31 @@ void missing_dirs(const struct engine *e, const char *path, struct strv *ret)
 }
 
 
+int put_manifest(const struct engine *e, const char *text)
+{
+	_cleanup_free_ char *mp = state_path("/manifest", NULL);
+	int r = put_file(e, mp, true, text, strlen(text), 0600, geteuid(), getegid());
+
+	if (r < 0)
+		setup_log_error(SETUP_STATE_DIR "/manifest: %s", strerror(-r));
+	return r;
+}
+
+int put_change(const struct engine *e, const struct change *c)
+{
+	int r = 0;
+
+	if (drifted(c))
+		r = keep_user_version(e, c);
+	if (r >= 0)
+		r = put_file(e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
+			     c->wgid);
+	if (r < 0)
+		setup_log_error("'%s': %s%s", c->path, strerror(-r),
+				r == -ELOOP ? " (a symlink: refusing to follow it)" : "");
+	return r;
+}
+
 int keep_user_version(const struct engine *e, const struct change *c)
 {
 	_cleanup_free_ char *kept = xasprintf("%s" KEPT_SUFFIX, c->path);
@@ -330,7 +355,7 @@ int keep_user_version(const struct engine *e, const struct change *c)
 		return 0;
 	r = put_file(e, kept, true, c->now, c->now_len, 0600, geteuid(), getegid());
 	if (r < 0) {
-		setup_log_error("'%s': %s; nothing more was changed", kept, strerror(-r));
+		setup_log_error("'%s': %s", kept, strerror(-r));
 		return r;
 	}
 	printf("kept your version of %s as %s\n", c->path, kept);

@@ -61,6 +61,10 @@ int put_file(const struct engine *e, const char *rel, bool exists, const char *d
  * NAME.vfio-setup-old (a suffix none of the directories' readers picks up), and said. */
 #define KEPT_SUFFIX ".vfio-setup-old"
 int keep_user_version(const struct engine *e, const struct change *c);
+/* Writes (or removes) c->path as c->want says, keeping a user's version first; logs failures. */
+int put_change(const struct engine *e, const struct change *c);
+/* Writes @text as the manifest of an existing state directory; logs failures. */
+int put_manifest(const struct engine *e, const char *text);
 /* A copy in the state directory's @sub (/orig, /new). */
 int put_state(const struct engine *e, const char *sub, const char *path, const char *data,
 	      size_t len);

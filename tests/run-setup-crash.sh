@@ -120,8 +120,9 @@ done
 # is written and before it replaces the target. The next run removes those temporary files:
 # uninstall gives the seed, install the expected tree, with no ".NAME.xxxx" left anywhere.
 if command -v strace >/dev/null; then
+	# LeakSanitizer cannot run under ptrace: a sanitized build would fail at exit.
 	kill_at_rename() {
-		(exec strace -f -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=$n \
+		(ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 exec strace -f -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=$n \
 			"$VS" "$@" >/dev/null 2>&1)
 		echo $?
 	}

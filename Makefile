@@ -17,7 +17,7 @@ FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 PKG_CONFIG ?= pkg-config
 B ?= build
 
-PKGS := inih libudev libcap json-c libsystemd
+PKGS := inih libudev libcap json-c libsystemd libmd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libudev is opened when first needed (lib/udev-dl.c), not linked: most commands never call it.
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev,$(PKGS)) 2>/dev/null)
@@ -84,7 +84,7 @@ $(B)/launcher/sandbox.o: ALL_CFLAGS += -I$(B)/gen
 $(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += -DVERSION='"$(VERSION)"'
 
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
-$(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
+$(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
 
 # Made anew each time: ar r keeps the members of files that moved out of lib/.
 $(B)/libqvm.a: $(LIB_OBJ)

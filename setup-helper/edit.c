@@ -107,17 +107,17 @@ static char *append_line(const char *in, const char *line)
 	return xasprintf("%s%s%s\n", in, len && in[len - 1] != '\n' ? "\n" : "", line);
 }
 
-static char *join(const struct strv *s, const char *sep)
+char *join_words(const struct strv *s, const char *sep)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&buf, &size);
+	size_t len = 1, at = 0;
+	char *buf;
 
-	if (!out)
-		abort();
 	for (size_t i = 0; i < s->n; i++)
-		fprintf(out, "%s%s", i ? sep : "", s->v[i]);
-	fclose(out);
+		len += strlen(s->v[i]) + (i ? strlen(sep) : 0);
+	buf = xmalloc(len);
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n; i++)
+		at += (size_t)sprintf(buf + at, "%s%s", i ? sep : "", s->v[i]);
 	return buf;
 }
 
@@ -129,7 +129,7 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
 	const char *open, *close;
 
 	if (!find_last_line(in, "MODULES=", &s)) {
-		_cleanup_free_ char *l = join(mods, " ");
+		_cleanup_free_ char *l = join_words(mods, " ");
 		_cleanup_free_ char *nl = xasprintf("MODULES=(%s)", l);
 		*ret = append_line(in, nl);
 		return 0;
@@ -167,7 +167,7 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
 		if (!strv_contains(mods, bare) && !strv_contains(&merged, words.v[i]))
 			strv_push(&merged, words.v[i]);
 	}
-	list = join(&merged, " ");
+	list = join_words(&merged, " ");
 	line = xasprintf("%.*s(%s)%.*s", (int)(open - in - (ptrdiff_t)s.start), in + s.start, list,
 			 (int)(in + s.end - close - 1), close + 1);
 	*ret = splice(in, s, line);
@@ -225,7 +225,7 @@ int edit_grub_default(const char *in, const struct strv *params, char **ret, cha
 	    find_last_line(in, "GRUB_CMDLINE_LINUX=", &s))
 		return merge_assignment(in, s, params, ret, ret_error);
 	{
-		_cleanup_free_ char *l = join(params, " ");
+		_cleanup_free_ char *l = join_words(params, " ");
 		_cleanup_free_ char *nl = xasprintf("GRUB_CMDLINE_LINUX_DEFAULT=\"%s\"", l);
 		*ret = append_line(in, nl);
 	}
@@ -265,7 +265,7 @@ int edit_loader_entry(const char *in, const struct strv *params, char **ret, cha
 		}
 	}
 	{
-		_cleanup_free_ char *l = join(params, " ");
+		_cleanup_free_ char *l = join_words(params, " ");
 		_cleanup_free_ char *line = xasprintf("options %s", l);
 		*ret = append_line(in, line);
 	}
@@ -342,11 +342,11 @@ int edit_booster(const char *in, const struct strv *mods, char **ret, char **ret
 		for (size_t i = 0; i < mods->n; i++)
 			if (!strv_contains(&list, mods->v[i]))
 				strv_push(&list, mods->v[i]);
-		joined = join(&list, ",");
+		joined = join_words(&list, ",");
 		line = xasprintf("modules_force_load: %s", joined);
 		*ret = splice(in, s, line);
 	} else {
-		joined = join(mods, ",");
+		joined = join_words(mods, ",");
 		line = xasprintf("modules_force_load: %s", joined);
 		*ret = append_line(in, line);
 	}

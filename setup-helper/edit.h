@@ -5,6 +5,9 @@
 
 #include "strv.h"
 
+/* The items of @s with @sep between them, malloc'd. */
+char *join_words(const struct strv *s, const char *sep);
+
 /* Kernel command line words: what is added replaces a word with the same key (before '='),
  * everything else is kept in order. Returns a malloc'd string. */
 char *cmdline_merge(const char *old, const struct strv *add);

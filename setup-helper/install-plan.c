@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Turns install's options and qemu-vm profiles into the files to write, validating everything. */
+/* Turns install's options and the facts read before into the files to write, validating
+ * everything, without reading or writing anything itself. */
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 #include "edit.h"
-#include "fsutil.h"
 #include "install-plan.h"
-#include "profile.h"
 #include "template.h"
 
 #define GIB (1024ull * 1024 * 1024)
-
-#ifndef TEMPLATES_DATADIR
-#define TEMPLATES_DATADIR "/usr/local/share/qemu-vm"
-#endif
 
 static void add_error(struct strv *errors, const char *fmt, ...) _printf_(2, 3);
 static void add_error(struct strv *errors, const char *fmt, ...)
@@ -26,73 +19,32 @@ static void add_error(struct strv *errors, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool usable_template_file(const char *path)
+static int render(const struct install_facts *f, const char *name, const struct tmpl_vars *v,
+		  char **ret, struct strv *errors)
 {
-	struct stat st;
-
-	/* Root reads these: only files nobody but root (or whoever runs us) can change. */
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 022) &&
-	       (st.st_uid == 0 || st.st_uid == geteuid());
-}
-
-static bool has_templates(const char *dir)
-{
-	_cleanup_free_ char *probe = xasprintf("%s/udev/65-qemu-vm.rules.in", dir);
-	return usable_template_file(probe);
-}
-
-char *templates_dir(const struct setup_opts *o)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-	static const char *const rel[] = { "/../share/qemu-vm", "/..", "/../.." };
-
-	if (o->templates)
-		return xstrdup(o->templates);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		*strrchr(exe, '/') = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-			_cleanup_free_ char *d = xasprintf("%s%s", exe, rel[i]);
-			if (has_templates(d))
-				return TAKE_PTR(d);
-		}
-	}
-	/* A binary built or copied elsewhere: where make install put them. */
-	if (has_templates(TEMPLATES_DATADIR))
-		return xstrdup(TEMPLATES_DATADIR);
-	return NULL;
-}
-
-static int render(const char *dir, const char *name, const struct tmpl_vars *v, char **ret,
-		  struct strv *errors)
-{
-	_cleanup_free_ char *path = NULL, *text = NULL, *err = NULL;
+	const struct tmpl_file *t = install_facts_template(f, name);
+	_cleanup_free_ char *err = NULL;
 	int r;
 
-	path = xasprintf("%s/%s", dir, name);
-	if (!usable_template_file(path)) {
-		add_error(errors, "template '%s' missing, or writable by others than root", path);
-		return -EPERM;
+	if (!t || !t->text) {
+		add_error(errors, "%s", t && t->error ? t->error : "template missing");
+		return -ENOENT;
 	}
-	r = read_file_full(path, &text, NULL);
-	if (r < 0) {
-		add_error(errors, "template '%s': %s", path, strerror(-r));
-		return r;
-	}
-	r = tmpl_render(text, v, ret, &err);
+	r = tmpl_render(t->text, v, ret, &err);
 	if (r < 0)
-		add_error(errors, "template '%s': %s", path, err);
+		add_error(errors, "template '%s': %s", t->path ? t->path : t->name, err);
 	return r;
 }
 
 static struct target *add_target(struct setup_plan *p, const char *path, enum target_kind kind)
 {
-	struct target *t = &p->targets[p->n_targets++];
+	struct target *t;
 
-	if (p->n_targets > PLAN_MAX_TARGETS)
-		abort();
+	if (p->n_targets == p->n_alloc) {
+		p->n_alloc = p->n_alloc ? p->n_alloc * 2 : 16;
+		p->targets = xrealloc(p->targets, p->n_alloc * sizeof(*p->targets));
+	}
+	t = &p->targets[p->n_targets++];
 	*t = (struct target){ .path = xstrdup(path), .kind = kind };
 	return t;
 }
@@ -103,23 +55,19 @@ static void push_unique(struct strv *s, const char *v)
 		strv_push(s, v);
 }
 
+/* What the plan collects on its way: template variables and what was seen already. */
 struct inputs {
-	struct pci_host pci;
-	bool scanned;
-	int scan_error;
+	const struct install_facts *f;
 	uint64_t max_memory;
 	struct tmpl_vars vars;
 	struct strv seen_usb, seen_links;
 	struct strv devices; /* PCI functions selected by address, "0000:01:00.0" */
 };
 
-static int ensure_scan(const struct setup_opts *o, struct inputs *in)
+/* The PCI devices, when they could be read. */
+static const struct pci_host *pci_of(const struct inputs *in)
 {
-	if (!in->scanned) {
-		in->scan_error = pci_host_scan_ids(o->root, &in->pci);
-		in->scanned = true;
-	}
-	return in->scan_error;
+	return in->f->pci_read && in->f->pci_error >= 0 ? &in->f->pci : NULL;
 }
 
 static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
@@ -132,19 +80,20 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 
 /* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
  * IOMMU group holds nothing else but bridges. */
-static void select_device(const struct setup_opts *o, struct inputs *in, struct setup_plan *p,
-			  const struct pci_addr *a, const char *what, struct strv *errors)
+static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a,
+			  const char *what, struct strv *errors)
 {
+	const struct pci_host *pci = pci_of(in);
 	const struct pci_dev_info *d;
 	char buf[32];
-	int r = ensure_scan(o, in);
 
 	pci_addr_fmt(a, buf, sizeof(buf));
-	if (r < 0) {
-		add_error(errors, "%s: cannot read the PCI devices: %s", what, strerror(-r));
+	if (!pci) {
+		add_error(errors, "%s: cannot read the PCI devices: %s", what,
+			  strerror(in->f->pci_read ? -in->f->pci_error : ENOENT));
 		return;
 	}
-	d = pci_host_find(&in->pci, a);
+	d = pci_host_find(pci, a);
 	if (!d) {
 		add_error(errors, "%s: no PCI device %s (hint: vfio-setup scan)", what, buf);
 		return;
@@ -153,8 +102,8 @@ static void select_device(const struct setup_opts *o, struct inputs *in, struct 
 		add_error(errors, "%s: %s is a bridge; pass the device behind it", what, buf);
 		return;
 	}
-	for (size_t i = 0; i < in->pci.n; i++) {
-		const struct pci_dev_info *x = &in->pci.dev[i];
+	for (size_t i = 0; i < pci->n; i++) {
+		const struct pci_dev_info *x = &pci->dev[i];
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
@@ -264,48 +213,41 @@ static void add_usb(struct inputs *in, const struct usb_entry *u)
 	}
 }
 
-static void read_profile(const struct setup_opts *o, struct inputs *in, struct setup_plan *p,
-			 const char *path, struct strv *errors)
+static void use_profile(struct inputs *in, struct setup_plan *p, const struct profile_facts *pf,
+			struct strv *errors)
 {
-	struct profile prof = { 0 };
-	struct profile_errors perr = { 0 };
-	int r;
+	const struct profile *prof = &pf->prof;
 
-	r = profile_load(path, &prof, &perr);
-	if (r < 0) {
-		if (perr.msgs.n)
-			for (size_t i = 0; i < perr.msgs.n; i++)
-				strv_push(errors, perr.msgs.v[i]);
+	if (pf->r < 0) {
+		if (pf->errors.n)
+			for (size_t i = 0; i < pf->errors.n; i++)
+				strv_push(errors, pf->errors.v[i]);
 		else
-			add_error(errors, "%s: %s", path, strerror(-r));
-		profile_errors_free(&perr);
-		profile_free(&prof);
+			add_error(errors, "%s: %s", pf->path, strerror(-pf->r));
 		return;
 	}
-	if (prof.memory > in->max_memory)
-		in->max_memory = prof.memory;
-	for (unsigned i = 0; i < prof.n_pci; i++) {
-		const struct pci_section *s = &prof.pci[i];
-		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof.path, s->loc.line,
+	if (prof->memory > in->max_memory)
+		in->max_memory = prof->memory;
+	for (unsigned i = 0; i < prof->n_pci; i++) {
+		const struct pci_section *s = &prof->pci[i];
+		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof->path, s->loc.line,
 						      s->name);
 		if (s->has_host)
-			select_device(o, in, p, &s->host, what, errors);
+			select_device(in, p, &s->host, what, errors);
 		else if (s->has_ids)
 			add_id(p, s->ids.vendor, s->ids.device);
 	}
-	for (unsigned i = 0; i < prof.n_usb; i++)
-		add_usb(in, &prof.usb[i]);
-	if (prof.keyboard)
-		add_input(in, prof.keyboard, "keyboard", errors);
-	if (prof.mouse)
-		add_input(in, prof.mouse, "mouse", errors);
-	for (unsigned i = 0; i < prof.n_disk; i++) {
-		_cleanup_free_ char *what = xasprintf("%s:%u: [disk %s] path", prof.path,
-						      prof.disk[i].path_loc.line, prof.disk[i].name);
-		add_block(in, prof.disk[i].path, what, errors);
+	for (unsigned i = 0; i < prof->n_usb; i++)
+		add_usb(in, &prof->usb[i]);
+	if (prof->keyboard)
+		add_input(in, prof->keyboard, "keyboard", errors);
+	if (prof->mouse)
+		add_input(in, prof->mouse, "mouse", errors);
+	for (unsigned i = 0; i < prof->n_disk; i++) {
+		_cleanup_free_ char *what = xasprintf("%s:%u: [disk %s] path", prof->path,
+						      prof->disk[i].path_loc.line, prof->disk[i].name);
+		add_block(in, prof->disk[i].path, what, errors);
 	}
-	profile_errors_free(&perr);
-	profile_free(&prof);
 }
 
 static int parse_hugepages(const char *s, uint64_t *ret_count, uint64_t *ret_size)
@@ -334,8 +276,9 @@ static int parse_hugepages(const char *s, uint64_t *ret_count, uint64_t *ret_siz
 
 /* Drivers vfio-pci must load before: those the devices are bound to now (their modules), and
  * from the class and vendor of each ID the usual ones, for cards not yet bound to anything. */
-static void add_softdeps(const struct setup_opts *o, struct inputs *in, struct setup_plan *p)
+static void add_softdeps(struct inputs *in, struct setup_plan *p)
 {
+	const struct pci_host *pci = p->ids.n ? pci_of(in) : NULL;
 	bool nvidia = false, amd = false, audio = false;
 
 	for (size_t i = 0; i < p->ids.n; i++) {
@@ -344,8 +287,8 @@ static void add_softdeps(const struct setup_opts *o, struct inputs *in, struct s
 
 		if (parse_pci_id(p->ids.v[i], &id) < 0)
 			continue;
-		if (in->scanned && in->scan_error >= 0)
-			d = pci_host_find_id(&in->pci, &id);
+		if (pci)
+			d = pci_host_find_id(pci, &id);
 		if (d && (d->class >> 8) == 0x0403) {
 			audio = true;
 			continue;
@@ -365,15 +308,15 @@ static void add_softdeps(const struct setup_opts *o, struct inputs *in, struct s
 		strv_push(&p->softdeps, "radeon");
 	if (audio)
 		strv_push(&p->softdeps, "snd_hda_intel");
-	for (size_t i = 0; in->scanned && in->scan_error >= 0 && i < in->pci.n; i++) {
-		const struct pci_dev_info *d = &in->pci.dev[i];
+	for (size_t i = 0; pci && i < pci->n; i++) {
+		const struct pci_dev_info *d = &pci->dev[i];
 		char id[16];
-		_cleanup_free_ char *mod = NULL;
+		const char *mod;
 
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 		if (!d->driver || streq(d->driver, "vfio-pci") || !strv_contains(&p->ids, id))
 			continue;
-		mod = pci_driver_module(o->root, d->driver);
+		mod = install_facts_module(in->f, d->driver);
 		if (mod && !strv_contains(&p->softdeps, mod))
 			strv_push(&p->softdeps, mod);
 	}
@@ -382,10 +325,12 @@ static void add_softdeps(const struct setup_opts *o, struct inputs *in, struct s
 /* IDs vfio-pci would take that also belong to devices staying with the host. */
 static void check_id_collisions(struct inputs *in, struct setup_plan *p, struct strv *errors)
 {
-	if (!in->scanned || in->scan_error < 0 || in->devices.n == 0)
+	const struct pci_host *pci = pci_of(in);
+
+	if (!pci || in->devices.n == 0)
 		return;
-	for (size_t i = 0; i < in->pci.n; i++) {
-		const struct pci_dev_info *d = &in->pci.dev[i];
+	for (size_t i = 0; i < pci->n; i++) {
+		const struct pci_dev_info *d = &pci->dev[i];
 		char id[16], b[32];
 
 		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
@@ -398,14 +343,15 @@ static void check_id_collisions(struct inputs *in, struct setup_plan *p, struct 
 	}
 }
 
-static void install_plan_targets(const struct setup_opts *o, const struct setup_facts *f,
-			 struct inputs *in, struct setup_plan *p, struct strv *errors)
+static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
+				 struct setup_plan *p, struct strv *errors)
 {
+	const struct setup_facts *f = in->f->host;
 	char num[64], human[32];
-	_cleanup_free_ char *ids = NULL, *mods = NULL, *tdir = templates_dir(o);
+	_cleanup_free_ char *ids = NULL, *mods = NULL;
 	struct target *t;
 
-	if (!tdir) {
+	if (!in->f->templates_dir) {
 		add_error(errors, "templates not found next to the program nor in "
 				  TEMPLATES_DATADIR " (hint: --templates DIR, or make install)");
 		return;
@@ -420,37 +366,32 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 	tmpl_set(&in->vars, "MEMLOCK_HUMAN", human);
 
 	t = add_target(p, "/etc/udev/rules.d/65-qemu-vm.rules", TGT_TEMPLATE);
-	render(tdir, "udev/65-qemu-vm.rules.in", &in->vars, &t->content, errors);
+	render(in->f, "udev/65-qemu-vm.rules.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/security/limits.d/95-qemu-vm-memlock.conf", TGT_TEMPLATE);
-	render(tdir, "limits/95-qemu-vm-memlock.conf.in", &in->vars, &t->content, errors);
+	render(in->f, "limits/95-qemu-vm-memlock.conf.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf",
 		       TGT_TEMPLATE);
-	render(tdir, "limits/user@.service.d-memlock.conf.in", &in->vars, &t->content, errors);
+	render(in->f, "limits/user@.service.d-memlock.conf.in", &in->vars, &t->content, errors);
 
 	if (p->huge_count && p->huge_size != GIB) {
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)p->huge_count);
 		tmpl_set(&in->vars, "COUNT", num);
 		t = add_target(p, "/etc/sysctl.d/60-qemu-vm-hugepages.conf", TGT_TEMPLATE);
-		render(tdir, "limits/60-qemu-vm-hugepages.conf.in", &in->vars, &t->content, errors);
+		render(in->f, "limits/60-qemu-vm-hugepages.conf.in", &in->vars, &t->content, errors);
 	}
 
 	if (p->ids.n) {
-		ids = xstrdup(p->ids.v[0]);
-		for (size_t i = 1; i < p->ids.n; i++) {
-			char *n = xasprintf("%s,%s", ids, p->ids.v[i]);
-			free(ids);
-			ids = n;
-		}
+		ids = join_words(&p->ids, ",");
 		tmpl_set(&in->vars, "IDS", ids);
 		for (size_t i = 0; i < p->softdeps.n; i++)
 			strv_pushf(tmpl_add_item(&in->vars, "softdep"), "MODULE=%s",
 				   p->softdeps.v[i]);
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
-		render(tdir, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
+		render(in->f, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
 	}
 	if (!o->no_ignore_msrs) {
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-kvm.conf", TGT_TEMPLATE);
-		render(tdir, "modprobe/qemu-vm-kvm.conf.in", &in->vars, &t->content, errors);
+		render(in->f, "modprobe/qemu-vm-kvm.conf.in", &in->vars, &t->content, errors);
 	}
 
 	/* Early load only matters when vfio-pci has devices to claim. */
@@ -461,25 +402,20 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 			strv_push(&p->notes, "no initramfs generator found: vfio-pci loads from "
 					     "modprobe.d only, after the initramfs, ignoring");
 		else {
-			mods = xstrdup(p->modules.v[0]);
-			for (size_t i = 1; i < p->modules.n; i++) {
-				char *n = xasprintf("%s %s", mods, p->modules.v[i]);
-				free(mods);
-				mods = n;
-			}
+			mods = join_words(&p->modules, " ");
 			tmpl_set(&in->vars, "MODULES", mods);
 			p->initramfs = f->initramfs;
 			if (streq(f->initramfs, "mkinitcpio") && f->mkinitcpio_dropin) {
 				t = add_target(p, "/etc/mkinitcpio.conf.d/qemu-vm-vfio.conf",
 					       TGT_TEMPLATE);
-				render(tdir, "modprobe/mkinitcpio-vfio.conf.in", &in->vars,
+				render(in->f, "modprobe/mkinitcpio-vfio.conf.in", &in->vars,
 				       &t->content, errors);
 			} else if (streq(f->initramfs, "mkinitcpio"))
 				add_target(p, "/etc/mkinitcpio.conf", TGT_MKINITCPIO);
 			else if (streq(f->initramfs, "dracut")) {
 				t = add_target(p, "/etc/dracut.conf.d/qemu-vm-vfio.conf",
 					       TGT_TEMPLATE);
-				render(tdir, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content,
+				render(in->f, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content,
 				       errors);
 			} else if (streq(f->initramfs, "initramfs-tools"))
 				add_target(p, "/etc/initramfs-tools/modules", TGT_MODLINES);
@@ -491,12 +427,7 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 	if (o->no_cmdline || !p->params.n)
 		return;
 	if (!f->bootloader) {
-		_cleanup_free_ char *words = xstrdup("");
-		for (size_t i = 0; i < p->params.n; i++) {
-			char *n = xasprintf("%s%s%s", words, i ? " " : "", p->params.v[i]);
-			free(words);
-			words = n;
-		}
+		_cleanup_free_ char *words = join_words(&p->params, " ");
 		strv_pushf(&p->notes,
 			   "no boot loader found (GRUB, systemd-boot): add '%s' to the kernel "
 			   "command line by hand, ignoring",
@@ -505,7 +436,10 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 	}
 	p->bootloader = f->bootloader;
 	if (streq(f->bootloader, "grub")) {
-		add_target(p, "/etc/default/grub", TGT_GRUB);
+		if (f->grub_dropin)
+			add_target(p, "/etc/default/grub.d/99-qemu-vm.cfg", TGT_GRUB_DROPIN);
+		else
+			add_target(p, "/etc/default/grub", TGT_GRUB);
 		p->grub_mkconfig = f->grub_mkconfig ? xstrdup(f->grub_mkconfig) : NULL;
 	} else if (streq(f->bootloader, "kernel-install"))
 		add_target(p, "/etc/kernel/cmdline", TGT_KCMDLINE);
@@ -514,11 +448,12 @@ static void install_plan_targets(const struct setup_opts *o, const struct setup_
 			add_target(p, f->loader_entries.v[i], TGT_LOADER);
 }
 
-int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, struct setup_plan *ret,
-	       struct strv *errors)
+int install_plan_build(const struct install_facts *facts, const struct setup_opts *o,
+		       struct setup_plan *ret, struct strv *errors)
 {
+	const struct setup_facts *f = facts->host;
 	struct setup_plan p = { 0 };
-	struct inputs in = { 0 };
+	struct inputs in = { .f = facts };
 	size_t nerr = errors->n;
 
 	p.group = xstrdup(o->group ? o->group : SETUP_DEFAULT_GROUP);
@@ -533,7 +468,7 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 			add_error(errors, "--user: '%s' is not a valid user name", u);
 			continue;
 		}
-		r = user_exists(o, u);
+		r = facts->users[i];
 		if (r == 0)
 			add_error(errors, "--user: no user '%s' (hint: create it first)", u);
 		else if (r < 0)
@@ -542,8 +477,8 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 		push_unique(&p.users, u);
 	}
 
-	for (size_t i = 0; i < o->profiles.n; i++)
-		read_profile(o, &in, &p, o->profiles.v[i], errors);
+	for (size_t i = 0; i < facts->n_profiles; i++)
+		use_profile(&in, &p, &facts->profiles[i], errors);
 
 	for (size_t i = 0; i < o->devices.n; i++) {
 		struct pci_addr a;
@@ -553,7 +488,7 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 			add_error(errors, "--device: expected a PCI address like 01:00.0, got '%s'",
 				  o->devices.v[i]);
 		else
-			select_device(o, &in, &p, &a, what, errors);
+			select_device(&in, &p, &a, what, errors);
 	}
 	for (size_t i = 0; i < o->ids.n; i++) {
 		_cleanup_free_ char *list = xstrdup(o->ids.v[i]);
@@ -570,10 +505,8 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 	}
 	if (p.ids.n > SETUP_MAX_ITEMS)
 		add_error(errors, "too many PCI IDs (at most %d)", SETUP_MAX_ITEMS);
-	if (p.ids.n)
-		(void)ensure_scan(o, &in); /* classes for the softdeps; fine when it fails */
 	check_id_collisions(&in, &p, errors);
-	add_softdeps(o, &in, &p);
+	add_softdeps(&in, &p);
 
 	if (!o->memlock || streq(o->memlock, "auto")) {
 		if (in.max_memory)
@@ -602,12 +535,7 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 		strv_push(&p.notes, "CPU vendor unknown: add intel_iommu=on yourself on Intel");
 	strv_push(&p.params, "iommu=pt");
 	if (o->cmdline_ids && p.ids.n) {
-		_cleanup_free_ char *ids = xstrdup(p.ids.v[0]);
-		for (size_t i = 1; i < p.ids.n; i++) {
-			char *n = xasprintf("%s,%s", ids, p.ids.v[i]);
-			free(ids);
-			ids = n;
-		}
+		_cleanup_free_ char *ids = join_words(&p.ids, ",");
 		strv_pushf(&p.params, "vfio-pci.ids=%s", ids);
 	}
 	if (p.huge_size == GIB) {
@@ -628,10 +556,8 @@ int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, 
 	 * the generators, which follow module dependencies, take it in with vfio_pci anyway. */
 
 	if (errors->n == nerr)
-		install_plan_targets(o, f, &in, &p, errors);
+		install_plan_targets(o, &in, &p, errors);
 
-	if (in.scanned && in.scan_error >= 0)
-		pci_host_free(&in.pci);
 	tmpl_vars_free(&in.vars);
 	strv_clear(&in.seen_usb);
 	strv_clear(&in.seen_links);
@@ -658,6 +584,7 @@ void install_plan_free(struct setup_plan *p)
 		free(p->targets[i].path);
 		free(p->targets[i].content);
 	}
+	free(p->targets);
 	*p = (struct setup_plan){ 0 };
 }
 
@@ -695,6 +622,15 @@ int install_plan_content(const struct target *t, const struct setup_plan *p, con
 		return edit_mkinitcpio(orig, &p->modules, ret, ret_error);
 	case TGT_GRUB:
 		return edit_grub_default(orig ? orig : "", &p->params, ret, ret_error);
+	case TGT_GRUB_DROPIN: {
+		/* Read after /etc/default/grub and the other drop-ins (name order): it adds to what
+		 * they set, and takes nothing away. */
+		_cleanup_free_ char *words = join_words(&p->params, " ");
+		*ret = xasprintf("# Installed by vfio-setup; 'vfio-setup uninstall' removes it.\n"
+				 "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT %s\"\n",
+				 words);
+		return 0;
+	}
 	case TGT_KCMDLINE:
 		if (!orig) {
 			_cleanup_free_ char *base = base_cmdline(f);

@@ -1,15 +1,61 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What install should make true, computed from options, profiles and host facts (no writes). */
+/* What install should make true: the facts it needs, read first, then a pure plan from them. */
 #pragma once
 
+#include "profile.h"
 #include "setup.h"
 
-#define PLAN_MAX_TARGETS 48
+#define INSTALL_TEMPLATES 8
+
+#ifndef TEMPLATES_DATADIR
+#define TEMPLATES_DATADIR "/usr/local/share/qemu-vm"
+#endif
+
+/* One template file as read: its text, or why it cannot be used. */
+struct tmpl_file {
+	const char *name; /* "udev/65-qemu-vm.rules.in" */
+	char *path;       /* where it was read, for messages */
+	char *text;       /* NULL: see error */
+	char *error;
+};
+
+/* One --profile as loaded: the profile, or its errors. */
+struct profile_facts {
+	const char *path;
+	int r; /* profile_load()'s result */
+	struct profile prof;
+	struct strv errors;
+};
+
+/* Everything install_plan_build() reads, gathered beforehand (install_facts_read) or made by
+ * hand in tests. Nothing in the plan reads a file or asks a database. */
+struct install_facts {
+	const struct setup_facts *host;
+	int users[SETUP_MAX_ITEMS]; /* user_exists() of each --user, in order */
+	struct profile_facts *profiles;
+	size_t n_profiles;
+	bool pci_read;
+	int pci_error; /* < 0: the PCI devices could not be read */
+	struct pci_host pci;
+	struct strv driver_modules; /* "DRIVER=MODULE" for the drivers bound now */
+	char *templates_dir;        /* NULL: not found */
+	struct tmpl_file templates[INSTALL_TEMPLATES];
+};
+
+/* Reads the users, profiles, PCI devices, modules and templates @o names. */
+void install_facts_read(const struct setup_opts *o, const struct setup_facts *host,
+			struct install_facts *ret);
+void install_facts_free(struct install_facts *f);
+/* The template @name of @f, NULL when it is not one install uses. */
+struct tmpl_file *install_facts_template(const struct install_facts *f, const char *name);
+/* The kernel module of a bound @driver, or NULL. */
+const char *install_facts_module(const struct install_facts *f, const char *driver);
 
 enum target_kind {
 	TGT_TEMPLATE,   /* a file vfio-setup owns, rendered from a template */
 	TGT_MKINITCPIO, /* MODULES=(…) of mkinitcpio.conf */
 	TGT_GRUB,       /* /etc/default/grub */
+	TGT_GRUB_DROPIN, /* /etc/default/grub.d/99-qemu-vm.cfg, where that directory exists */
 	TGT_KCMDLINE,   /* /etc/kernel/cmdline */
 	TGT_LOADER,     /* a boot loader entry */
 	TGT_MODLINES,   /* /etc/initramfs-tools/modules */
@@ -31,17 +77,18 @@ struct setup_plan {
 	struct strv modules; /* initramfs modules */
 	uint64_t memlock;    /* bytes */
 	uint64_t huge_count, huge_size;
-	struct target targets[PLAN_MAX_TARGETS];
-	size_t n_targets;
+	struct target *targets;
+	size_t n_targets, n_alloc;
 	const char *initramfs;  /* to regenerate, or NULL */
 	const char *bootloader; /* to update, or NULL */
 	char *grub_mkconfig;
 	struct strv notes; /* said before acting: what is skipped and why */
 };
 
-/* Validates every input and computes the plan; on -EINVAL every problem is in @errors. */
-int install_plan_build(const struct setup_opts *o, const struct setup_facts *f, struct setup_plan *ret,
-	       struct strv *errors);
+/* Validates every input and computes the plan from @f alone (no I/O); on -EINVAL every
+ * problem is in @errors. */
+int install_plan_build(const struct install_facts *f, const struct setup_opts *o,
+		       struct setup_plan *ret, struct strv *errors);
 void install_plan_free(struct setup_plan *p);
 
 /* The wanted content of @t given its original content (NULL when it did not exist). */

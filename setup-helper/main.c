@@ -69,6 +69,7 @@ struct command {
 	const char *usage;
 	const char *help;
 	const char *example;
+	void (*read_inputs)(struct setup_opts *o); /* before privileges are dropped, or NULL */
 };
 
 static const int scan_opts[] = { OPT_ROOT, OPT_JSON, 0 };
@@ -82,7 +83,7 @@ static const int status_opts[] = { OPT_ROOT, 0 };
 
 static const struct command commands[] = {
 	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]",
-	  "IOMMU groups, GPUs, drivers and what to pass (needs no root)", "vfio-setup scan" },
+	  "IOMMU groups, GPUs, drivers and what to pass (needs no root)", "vfio-setup scan", NULL },
 	{ "install", setup_cmd_install, install_opts,
 	  "[--user NAME]... [--group NAME] [--device BDF|--ids VEN:DEV,...]... [--profile FILE|NAME]...\n"
 	  "              [--memlock SIZE|auto] [--hugepages COUNTxSIZE] [--no-initramfs]\n"
@@ -91,12 +92,12 @@ static const struct command commands[] = {
 	  "              [--root DIR] [--dry-run] [--force]",
 	  "set the host up for VFIO passthrough: group, udev rules, limits, modprobe.d, initramfs, "
 	  "kernel command line",
-	  "sudo vfio-setup install --user alice --profile gaming" },
+	  "sudo vfio-setup install --user alice --profile gaming", setup_install_read },
 	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]",
-	  "put every file install changed back as it was", "sudo vfio-setup uninstall" },
+	  "put every file install changed back as it was", "sudo vfio-setup uninstall", NULL },
 	{ "status", setup_cmd_status, status_opts, "[--root DIR]",
 	  "whether what install wrote is in place (0), drifted or awaits a reboot (1), or absent (3)",
-	  "vfio-setup status" },
+	  "vfio-setup status", NULL },
 };
 
 static void usage(FILE *out)
@@ -459,6 +460,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = parse_options(c, argc - 1, argv + 1, &o, &root);
+	if (r >= 0 && c->read_inputs)
+		c->read_inputs(&o);
 	if (r >= 0)
 		r = setup_caps_drop(c->name, &o);
 	if (r < 0)
@@ -469,5 +472,6 @@ int main(int argc, char **argv)
 	strv_clear(&o.devices);
 	strv_clear(&o.ids);
 	strv_clear(&o.profiles);
+	setup_inputs_free(&o);
 	return r;
 }

@@ -144,6 +144,10 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 		strv_pushf(&m->regen, "%s %s", words[1], words[2]);
 		return 0;
 	}
+	if (streq(words[0], "regen-pending") && n == 1) {
+		m->regen_pending = true;
+		return 0;
+	}
 	if (streq(words[0], "dir") && n == 2 &&
 	    (manifest_path_ok(words[1]) || state_parent_ok(words[1]))) {
 		strv_push(&m->dirs, words[1]);
@@ -234,6 +238,8 @@ char *manifest_format(const struct manifest *m)
 		fprintf(out, "id %s\n", m->ids.v[i]);
 	for (size_t i = 0; i < m->regen.n; i++)
 		fprintf(out, "regen %s\n", m->regen.v[i]);
+	if (m->regen_pending)
+		fprintf(out, "regen-pending\n");
 	for (size_t i = 0; i < m->dirs.n; i++)
 		fprintf(out, "dir %s\n", m->dirs.v[i]);
 	for (size_t i = 0; i < m->n_files; i++) {

@@ -4,10 +4,12 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include "sha256.h"
+#include <sha2.h>
 #include "strv.h"
 
 #define MANIFEST_MAX_FILES 256
+/* A SHA-256 digest in lowercase hex (libmd), as sha256sum(1) prints it, with its NUL. */
+#define SHA256_HEX_LEN SHA256_DIGEST_STRING_LENGTH
 
 enum group_state { GROUP_NONE, GROUP_CREATED, GROUP_EXISTED, GROUP_RECORDED };
 
@@ -29,6 +31,8 @@ struct manifest {
 	struct strv params;         /* kernel command line words install added */
 	struct strv ids;            /* vfio-pci IDs */
 	struct strv regen;          /* "initramfs NAME", "bootloader NAME": rerun on uninstall */
+	bool regen_pending;         /* written before the regen programs run, cleared after: a
+				     * run killed in between is finished by the next one */
 	struct strv dirs;           /* directories install created, in creation order: under
 				     * /etc, /boot, /efi, and those above SETUP_STATE_DIR */
 	struct mf_file files[MANIFEST_MAX_FILES];

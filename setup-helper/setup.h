@@ -2,6 +2,7 @@
 /* vfio-setup's commands, options and the host facts they read (all under --root). */
 #pragma once
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #define SETUP_MAX_ITEMS 64 /* users, devices, IDs, profiles: each at most this many */
 #define SETUP_DEFAULT_GROUP "qemu-vm"
 #define SETUP_STATE_DIR "/var/lib/vfio-setup"
+
+struct install_facts;
 
 struct setup_opts {
 	const char *root; /* "/" unless --root; absolute */
@@ -24,6 +27,9 @@ struct setup_opts {
 	const char *initramfs;  /* forced generator */
 	const char *bootloader; /* forced boot loader */
 	const char *templates;  /* template directory override */
+	/* install: its inputs (profiles, templates, devices), read while the process still has
+	 * the privileges to read them (setup_install_read), then used after they are dropped. */
+	struct install_facts *inputs;
 };
 
 enum cpu_vendor { CPU_UNKNOWN, CPU_INTEL, CPU_AMD };
@@ -36,6 +42,7 @@ struct setup_facts {
 	bool mkinitcpio_dropin;
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
 	char *grub_mkconfig;    /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
+	bool grub_dropin;       /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */
 	struct strv loader_entries; /* root-relative paths of BLS entries */
 	struct strv kernels;        /* installed kernel releases (with a vmlinuz), version order */
 	struct strv kernel_images;  /* their images, root-relative, in the same order */
@@ -58,6 +65,10 @@ int valid_udev_value(const char *s);
 int user_exists(const struct setup_opts *o, const char *name);
 int group_exists(const struct setup_opts *o, const char *name);
 
+/* Runs @argv (no shell, found in PATH) with @acts (may be NULL) and @envp (NULL: ours), and
+ * waits; returns its exit status or -errno. */
+int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
+	       char *const *envp);
 /* Runs @argv (no shell) and waits; returns its exit status or -errno. Refused under --root
  * (-EPERM) unless @ok_under_root: programs that take --root themselves. */
 int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root);
@@ -65,11 +76,20 @@ int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under
 /* Capabilities: keeps only what @cmd needs; fails naming the missing ones. */
 int setup_caps_drop(const char *cmd, const struct setup_opts *o);
 
+/* install's inputs, read before privileges are dropped: a --dry-run keeps none of them, and a
+ * profile in a 0700 home is then out of reach. setup_inputs_free() frees them. */
+void setup_install_read(struct setup_opts *o);
+void setup_inputs_free(struct setup_opts *o);
+
 /* The commands. Each returns the process exit status. */
 int setup_cmd_scan(const struct setup_opts *o);
 int setup_cmd_install(const struct setup_opts *o);
 int setup_cmd_uninstall(const struct setup_opts *o);
 int setup_cmd_status(const struct setup_opts *o);
+
+/* Test-only: VFIO_SETUP_TEST_RUN_UNDER_ROOT=1 runs the regeneration programs under --root too
+ * (found in PATH: the tests put stubs there). Never set it in production. */
+bool test_run_under_root(void);
 
 /* Test-only crash hook: VFIO_SETUP_TEST_CRASH_AFTER=N kills the process with SIGKILL right
  * before the N+1-th file write. Never set it in production; it exists for the crash tests. */

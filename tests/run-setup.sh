@@ -172,13 +172,26 @@ for s in $SEEDS; do
 		ok "$s: /$e keeps mode and owner 640 1000:1001 through install and uninstall"
 	else fail "$s: /$e mode and owner: after install '$a', after uninstall '$u'"; fi
 
-	# --force: a changed file is replaced by the original anyway.
+	# --force: a changed file is replaced anyway, the user's version kept next to it and said.
 	seed_copy "$s" "$T"
 	# shellcheck disable=SC2086
 	"$VS" install --root "$T" $args >/dev/null 2>&1
-	echo "# mine" >>"$T/etc/udev/rules.d/65-qemu-vm.rules"
-	if "$VS" uninstall --root "$T" --force >"$W/out" 2>&1 && diff -r "tests/setup/seeds/$s" "$T"; then
-		ok "$s: uninstall --force restores over a change"
+	R=etc/udev/rules.d/65-qemu-vm.rules
+	echo "# mine" >>"$T/$R"
+	cp "$T/$R" "$W/mine"
+	# shellcheck disable=SC2086
+	if "$VS" install --root "$T" $args --force >"$W/out" 2>&1 && cmp -s "$T/$R" "tests/setup/expected/$s/$R" &&
+		cmp -s "$T/$R.vfio-setup-old" "$W/mine" && grep -qx "kept your version of /$R as /$R.vfio-setup-old" "$W/out"; then
+		ok "$s: install --force replaces a change, keeps it as NAME.vfio-setup-old"
+	else fail "$s: install --force"; cat "$W/out"; fi
+	rm -f "$T/$R.vfio-setup-old"
+	echo "# mine again" >>"$T/$R"
+	cp "$T/$R" "$W/mine"
+	if "$VS" uninstall --root "$T" --force >"$W/out" 2>&1 && cmp -s "$T/$R.vfio-setup-old" "$W/mine" &&
+		grep -qx "kept your version of /$R as /$R.vfio-setup-old" "$W/out" && rm "$T/$R.vfio-setup-old" &&
+		# the directories install made stay for the kept file; without it, the seed
+		(cd "$T" && rmdir -p --ignore-fail-on-non-empty "${R%/*}") && diff -r "tests/setup/seeds/$s" "$T"; then
+		ok "$s: uninstall --force restores over a change, keeps it as NAME.vfio-setup-old"
 	else fail "$s: uninstall --force"; cat "$W/out"; fi
 
 	# A symlink at a target is refused, never followed.
@@ -371,6 +384,128 @@ if "$VS" install --root "$G" --user alice $(seed_args debian) >"$W/out" 2>&1 &&
 	grep -q '^alice:x:1000:$' "$G/etc/group"; then
 	ok "groupadd/usermod --root: group 'qemu-vm' with alice, gone after uninstall"
 else fail "group and membership under --root"; cat "$W/out"; cat "$G/etc/group"; fi
+
+# Many boot entries: each one is a target, with no fixed cap that aborts; past what the manifest
+# records, a refusal naming the limit and nothing written.
+L=$W/entries
+seed_copy booster "$L"
+for i in $(seq 1 45); do
+	printf 'title Linux %s\nlinux /vmlinuz-%s\noptions root=UUID=1234 rw\n' "$i" "$i" >"$L/boot/loader/entries/k$i.conf"
+done
+cp -a "$L" "$W/entries.seed"
+# shellcheck disable=SC2046
+"$VS" install --root "$L" $(seed_args booster) --bootloader loader-entries >"$W/out" 2>&1
+rc=$?
+n=$(grep -l '^options .* iommu=pt$' "$L"/boot/loader/entries/*.conf | wc -l)
+if [ $rc = 0 ] && [ "$n" = 47 ] && "$VS" uninstall --root "$L" >>"$W/out" 2>&1 && diff -r "$W/entries.seed" "$L" >/dev/null; then
+	ok "47 boot entries: each one edited, then restored"
+else fail "47 boot entries: rc=$rc, $n edited"; tail -5 "$W/out"; fi
+for i in $(seq 46 300); do
+	printf 'title Linux %s\noptions root=UUID=1234 rw\n' "$i" >"$L/boot/loader/entries/k$i.conf"
+done
+rm -rf "$W/entries.seed" && cp -a "$L" "$W/entries.seed"
+# shellcheck disable=SC2046
+if ! "$VS" install --root "$L" $(seed_args booster) --bootloader loader-entries >"$W/out" 2>&1 &&
+	grep -q "the manifest records at most 256" "$W/out" && diff -r "$W/entries.seed" "$L" >/dev/null; then
+	ok "302 boot entries: refused naming the limit, nothing written"
+else fail "302 boot entries"; tail -5 "$W/out"; fi
+rm -rf "$L" "$W/entries.seed"
+
+# GRUB shapes an in-place edit would break: install refuses, names the line and what to do by
+# hand, and changes nothing. Then /etc/default/grub that is no regular file, and the drop-in
+# directory grub-mkconfig reads after it.
+Gr=$W/grub
+grub_refused() { # $1: what, $2: grep pattern for the message
+	cp -a "$Gr" "$W/grub.seed"
+	# shellcheck disable=SC2046
+	if ! "$VS" install --root "$Gr" $(seed_args debian) >"$W/out" 2>&1 && grep -q "$2" "$W/out" &&
+		diff -r -x grub "$W/grub.seed" "$Gr" >/dev/null && [ ! -e "$Gr/var/lib/vfio-setup" ]; then
+		ok "grub: $1: refused, nothing written"
+	else fail "grub: $1"; cat "$W/out"; fi
+	rm -rf "$W/grub.seed"
+}
+seed_copy debian "$Gr"
+sed -i -e 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/export GRUB_CMDLINE_LINUX_DEFAULT="quiet cryptdevice=UUID=0a1b:root"/' \
+	-e '/^GRUB_CMDLINE_LINUX=/d' "$Gr/etc/default/grub"
+grub_refused "export-prefixed assignment" \
+	"'/etc/default/grub': after the edit GRUB would lose 'quiet', from line 9: 'export GRUB_CMDLINE_LINUX_DEFAULT=.*hint: add 'intel_iommu=on iommu=pt' to GRUB_CMDLINE_LINUX_DEFAULT by hand"
+seed_copy debian "$Gr"
+echo 'GRUB_CMDLINE_LINUX_DEFAULT=$GRUB_CMDLINE_LINUX_DEFAULT" mitigations=off"' >>"$Gr/etc/default/grub"
+grub_refused "self-referencing assignment" "after the edit GRUB would lose 'mitigations=off'"
+for kind in symlink fifo dir; do
+	seed_copy debian "$Gr"
+	mv "$Gr/etc/default/grub" "$Gr/etc/default/grub.real"
+	case $kind in
+	symlink) ln -s grub.real "$Gr/etc/default/grub"; m="'/etc/default/grub' is a symlink: refusing to follow it" ;;
+	fifo) mkfifo "$Gr/etc/default/grub"; m="'/etc/default/grub' is a FIFO, not a regular file" ;;
+	dir) mkdir "$Gr/etc/default/grub"; m="'/etc/default/grub' is a directory, not a regular file" ;;
+	esac
+	grub_refused "/etc/default/grub as a $kind" "$m"
+done
+seed_copy debian "$Gr"
+mkdir "$Gr/etc/default/grub.d"
+echo 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"' >"$Gr/etc/default/grub.d/50-local.cfg"
+cp -a "$Gr" "$W/grub.seed"
+# shellcheck disable=SC2046
+"$VS" install --root "$Gr" $(seed_args debian) >"$W/out" 2>&1
+rc=$?
+g=$(sh -c '. "$1/etc/default/grub"; for f in "$1"/etc/default/grub.d/*.cfg; do . "$f"; done; echo "$GRUB_CMDLINE_LINUX_DEFAULT"' _ "$Gr" 2>/dev/null)
+if [ $rc = 0 ] && cmp -s "$Gr/etc/default/grub" "$W/grub.seed/etc/default/grub" &&
+	[ "$g" = "quiet splash intel_iommu=on iommu=pt" ] &&
+	"$VS" uninstall --root "$Gr" >>"$W/out" 2>&1 && diff -r "$W/grub.seed" "$Gr" >/dev/null; then
+	ok "grub: a grub.d drop-in, /etc/default/grub untouched: $g; uninstall removes it"
+else fail "grub: drop-in: rc=$rc, '$g'"; cat "$W/out"; fi
+rm -rf "$Gr" "$W/grub.seed"
+
+# One vfio-setup at a time: while the tree is locked, install says it waits and writes nothing;
+# then it finishes. And installs started together all succeed with nothing to undo by force.
+K=$W/lock
+seed_copy debian "$K"
+exec 9<"$K"
+flock -x 9
+# shellcheck disable=SC2046
+"$VS" install --root "$K" $(seed_args debian) >"$W/lock.out" 2>&1 9<&- &
+pid=$!
+for _ in $(seq 1 300); do grep -q "waiting for another vfio-setup" "$W/lock.out" && break; sleep 0.1; done
+if grep -q "^vfio-setup: waiting for another vfio-setup on '$K' to finish" "$W/lock.out" && [ ! -e "$K/var/lib/vfio-setup" ]; then
+	ok "lock: a second install waits, nothing written meanwhile"
+else fail "lock: install did not wait"; cat "$W/lock.out"; fi
+exec 9<&-
+wait $pid
+rc=$?
+[ $rc = 0 ] && [ -f "$K/var/lib/vfio-setup/manifest" ] && ok "lock: it finishes once the lock is released" ||
+	{ fail "lock: rc=$rc after the release"; cat "$W/lock.out"; }
+for i in 1 2 3 4 5 6 7 8; do
+	seed_copy debian "$K"
+	# shellcheck disable=SC2046
+	{ "$VS" install --root "$K" $(seed_args debian) >"$W/a.out" 2>&1 & a=$!; }
+	# shellcheck disable=SC2046
+	{ "$VS" install --root "$K" $(seed_args debian) >"$W/b.out" 2>&1 & b=$!; }
+	wait $a; ra=$?
+	wait $b; rb=$?
+	"$VS" status --root "$K" >"$W/out" 2>&1
+	if [ $ra != 0 ] || [ $rb != 0 ] || grep -q "CHANGED\|MISSING" "$W/out" || ! "$VS" uninstall --root "$K" >>"$W/out" 2>&1 ||
+		! diff -r tests/setup/seeds/debian "$K" >/dev/null; then
+		fail "lock: two installs at once, try $i: $ra $rb"; cat "$W/a.out" "$W/b.out" "$W/out"; break
+	fi
+	[ $i = 8 ] && ok "lock: two installs at once, 8 times: both succeed, status clean, uninstall restores"
+done
+rm -rf "$K"
+
+# --dry-run keeps no privileges: profiles are read before they are dropped, so a profile in a
+# user's 0700 home works in a dry run as it does in the install.
+P=$W/home-nobody
+mkdir -p "$P"
+cp tests/setup/profiles/arch-gaming.ini tests/setup/profiles/small.ini "$P/"
+chown -R 65534:65534 "$P" && chmod 700 "$P" && chmod 600 "$P"/*.ini
+D=$W/private
+seed_copy arch "$D"
+# shellcheck disable=SC2046
+if "$VS" install --root "$D" --profile "$P/arch-gaming.ini" --profile "$P/small.ini" --hugepages 8x1G --dry-run >"$W/out" 2>&1 &&
+	grep -q "^dry run: nothing was written" "$W/out" && diff -r tests/setup/seeds/arch "$D" >/dev/null; then
+	ok "--dry-run reads a profile in a 0700 home as install does"
+else fail "--dry-run with a profile in a 0700 home"; cat "$W/out"; fi
+rm -rf "$D" "$P"
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0

@@ -6,7 +6,7 @@ set -eu
 # modprobe and friends live in /usr/sbin, which an ordinary user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 missing=""
-for pc in inih libudev libcap libseccomp json-c libsystemd check; do
+for pc in inih libudev libcap libseccomp json-c libsystemd libmd check; do
 	pkg-config --exists "$pc" 2>/dev/null || missing="$missing $pc"
 done
 for tool in cc make pkg-config qemu-system-x86_64 qemu-img iasl desktop-file-validate gio modprobe python3 lspci scdoc umockdev-run; do
@@ -19,13 +19,13 @@ echo "deps: missing:$missing"
 . /etc/os-release 2>/dev/null || true
 case " ${ID:-} ${ID_LIKE:-} " in
 *" debian "* | *" ubuntu "*)
-	cmd="apt-get install -y build-essential pkg-config libinih-dev libudev-dev libcap-dev libseccomp-dev libjson-c-dev libsystemd-dev check qemu-system-x86 qemu-utils acpica-tools ovmf desktop-file-utils libglib2.0-bin kmod python3 pciutils dbus scdoc umockdev libumockdev-dev"
+	cmd="apt-get install -y build-essential pkg-config libinih-dev libudev-dev libcap-dev libseccomp-dev libjson-c-dev libsystemd-dev libmd-dev check qemu-system-x86 qemu-utils acpica-tools ovmf desktop-file-utils libglib2.0-bin kmod python3 pciutils dbus scdoc umockdev libumockdev-dev"
 	pre="apt-get update" ;;
 *" fedora "* | *" rhel "*)
-	cmd="dnf install -y gcc make pkgconf-pkg-config inih-devel systemd-devel libcap-devel libseccomp-devel json-c-devel check-devel qemu-system-x86-core qemu-img acpica-tools edk2-ovmf desktop-file-utils glib2 kmod python3 pciutils scdoc umockdev-devel"
+	cmd="dnf install -y gcc make pkgconf-pkg-config inih-devel systemd-devel libcap-devel libseccomp-devel json-c-devel libmd-devel check-devel qemu-system-x86-core qemu-img acpica-tools edk2-ovmf desktop-file-utils glib2 kmod python3 pciutils scdoc umockdev-devel"
 	pre="" ;;
 *" arch "*)
-	cmd="pacman -S --needed --noconfirm base-devel pkgconf libinih pciutils systemd-libs libcap libseccomp json-c check qemu-system-x86 qemu-img qemu-ui-gtk acpica edk2-ovmf desktop-file-utils glib2 kmod python scdoc umockdev"
+	cmd="pacman -S --needed --noconfirm base-devel pkgconf libinih libmd pciutils systemd-libs libcap libseccomp json-c check qemu-system-x86 qemu-img qemu-ui-gtk acpica edk2-ovmf desktop-file-utils glib2 kmod python scdoc umockdev"
 	pre="" ;;
 *)
 	echo "deps: unknown distribution '${ID:-?}'; install the packages listed in README.md by hand" >&2

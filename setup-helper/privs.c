@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Keeps only the capabilities a command needs, right after start, and names any missing one. */
+/* Privileges through libcap: keeps only the capabilities a command needs, right after start,
+ * and names any missing one. */
 #include <errno.h>
 #include <sys/capability.h>
 #include "setup.h"

@@ -51,15 +51,16 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 	return r;
 }
 
-/* parse → inspect → plan: everything up to the point where something would happen. */
-static int prepare(const struct global *g, const char *name, struct profile *p, struct vm_facts *f,
-		   struct plan *pl)
+/* parse → inspect → plan: everything up to the point where something would happen. @no_run:
+ * why QEMU may not be run to learn what it can do, or NULL. */
+static int prepare(const struct global *g, const char *name, const char *no_run, struct profile *p,
+		   struct vm_facts *f, struct plan *pl)
 {
 	int r = load_profile(g, name, p);
 
 	if (r < 0)
 		return r;
-	r = inspect(g->root, p, name, f);
+	r = inspect(g->root, p, name, no_run, f);
 	if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading the host under '%s': %s\n", g->root, strerror(-r));
 		profile_free(p);
@@ -88,6 +89,15 @@ bool refuse_privileged(const struct global *g, const char *cmd)
 		"--allow-root overrides)\n",
 		cmd, why);
 	return true;
+}
+
+/* Root (let through by --allow-root) runs no program the profile names before the VM itself:
+ * qemu = may be any file of the profile's owner. */
+static const char *privileged_no_run(void)
+{
+	char why[128];
+
+	return privilege_check(why, sizeof(why)) == 0 ? NULL : "running as root, nothing the profile names is run before the VM";
 }
 
 /* One-argument commands share this option loop: only -h. */
@@ -125,7 +135,7 @@ int cmd_check(const struct global *g, int argc, char **argv)
 		return 2;
 	if (refuse_privileged(g, "check"))
 		return 1;
-	if (prepare(g, name, &p, &f, &pl) < 0)
+	if (prepare(g, name, privileged_no_run(), &p, &f, &pl) < 0)
 		return 1;
 	print_checks(&pl, stdout, true);
 	for (size_t i = 0; i < pl.n_checks; i++) {
@@ -162,7 +172,7 @@ int cmd_show(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm show [--oneline] NAME\n");
 		return 2;
 	}
-	if (prepare(g, argv[optind], &p, &f, &pl) < 0)
+	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", &p, &f, &pl) < 0)
 		return 1;
 	for (size_t i = 0; i < pl.argv.n; i++) {
 		_cleanup_free_ char *q = shell_quote(pl.argv.v[i]);
@@ -218,7 +228,7 @@ int cmd_run(const struct global *g, int argc, char **argv)
 	o.desktop = !isatty(2);
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
-	if (prepare(g, o.profile_arg, &p, &f, &pl) < 0)
+	if (prepare(g, o.profile_arg, privileged_no_run(), &p, &f, &pl) < 0)
 		return 1;
 	/* A bug report's tree may hold anything; its programs are read about, never run. */
 	if (f.qemu_in_tree) {

@@ -262,11 +262,10 @@ static void plan_audio(struct builder *b)
 
 	if (be == AUDIO_NONE)
 		return;
-	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
-		plan_check(b, CHECK_WARN, NULL,
-			   "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
-			   "running system, and nothing is run from it%s",
-			   f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
+	if (f->no_run && f->qemu_path && f->qemu_has_pipewire < 0 &&
+	    (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+		plan_check(b, CHECK_WARN, NULL, "[audio]: whether %s has the pipewire driver was not probed: %s%s",
+			   f->qemu_path, f->no_run, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
 		plan_arg(b, "-audiodev");
 		plan_arg(b, "pipewire,id=snd0");
@@ -277,7 +276,7 @@ static void plan_audio(struct builder *b)
 				   p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
 			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
-		else if (f->qemu_path && !f->foreign_root)
+		else if (f->qemu_path && !f->no_run)
 			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
 				   f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)

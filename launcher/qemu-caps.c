@@ -50,7 +50,7 @@ static int probe_pipewire(const char *qemu)
 	return 0;
 }
 
-int qemu_has_pipewire(const char *bin)
+int qemu_has_pipewire(const char *bin, bool may_run)
 {
 	_cleanup_free_ char *cache_dir = expand_path("$XDG_CACHE_HOME/qemu-vm");
 	_cleanup_free_ char *cache = NULL, *content = NULL, *key = NULL;
@@ -70,6 +70,8 @@ int qemu_has_pipewire(const char *bin)
 					return line[strlen(key) + 9] == '1';
 		}
 	}
+	if (!may_run)
+		return -EAGAIN;
 	r = probe_pipewire(bin);
 	if (r < 0 || !cache)
 		return r;

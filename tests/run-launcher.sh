@@ -44,6 +44,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	out=$(HOME="$T/home" "$QVM" run demo 2>&1)
 	[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && ok "run as root starts nothing" || bad "run as root: $out"
+	# Root looking at a user's profile runs none of its programs: qemu = may name any file
+	# of the profile's owner, and [audio] backend = auto would ask it for its drivers.
+	printf '#!/bin/sh\ntouch "%s/ran-as-$(id -u)"\nprintf "none\\npa\\npipewire\\n"\n' "$T" > "$T/marker-qemu"
+	chmod 755 "$T/marker-qemu"
+	printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/marker-qemu" > "$T/marker.ini"
+	out=$(HOME="$T/home" "$QVM" show "$T/marker.ini" 2>&1)
+	[ $? -eq 0 ] && [ ! -e "$T/ran-as-0" ] && grep -q '^pa,id=snd0' <<<"$out" &&
+		ok "root's show runs nothing the profile names" || bad "root's show ran qemu =: $(ls "$T"/ran-as-* 2>&1) $out"
+	out=$(HOME="$T/home" "$QVM" --allow-root check "$T/marker.ini" 2>&1)
+	[ ! -e "$T/ran-as-0" ] &&
+		grep -qx "warn  \[audio\]: whether $T/marker-qemu has the pipewire driver was not probed: running as root, nothing the profile names is run before the VM (auto: pulseaudio)" <<<"$out" &&
+		ok "… nor does root's check, and it says so" || bad "root's check ran qemu =: $(ls "$T"/ran-as-* 2>&1) $out"
+	HOME="$T/home" "$QVM" list >/dev/null 2>&1
+	HOME="$T/home" "$QVM" --host-root / devices >/dev/null 2>&1
+	[ ! -e "$T/ran-as-0" ] && ok "… nor list and devices" || bad "list or devices ran something"
 	if ! test_user_add qvmtest$$ "$T/home"; then
 		echo "SKIP: cannot create a test user"
 		exit 77
@@ -220,16 +235,24 @@ SH
 chmod 755 "$T/probe-qemu"
 printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pw.ini"
-as_user "$QVM" show pw > "$T/pw1.txt" 2>&1
-as_user "$QVM" show pw > "$T/pw2.txt" 2>&1
-grep -qx 'pipewire,id=snd0' "$T/pw1.txt" && ok "audio = auto picks pipewire when QEMU has it" || bad "pipewire: $(cat "$T/pw1.txt")"
-expect "… asking QEMU once for two launches" test "$(wc -l < "$T/home/probes")" -eq 1
+as_user "$QVM" show pw > "$T/pw0.txt" 2>&1
+expect "show asks QEMU nothing" test ! -e "$T/home/probes"
+grep -qx 'pa,id=snd0,server=unix:'"$T"'/run/pulse/native' "$T/pw0.txt" &&
+	ok "… and shows auto as pulseaudio before a check asked" || bad "show before check: $(cat "$T/pw0.txt")"
+as_user "$QVM" check pw > "$T/pw1.txt" 2>&1
+as_user "$QVM" check pw > "$T/pw2.txt" 2>&1
+as_user "$QVM" show pw > "$T/pw3.txt" 2>&1
+grep -qx 'pipewire,id=snd0' "$T/pw3.txt" && ok "audio = auto picks pipewire when QEMU has it" || bad "pipewire: $(cat "$T/pw3.txt")"
+expect "… asking QEMU once for two checks" test "$(wc -l < "$T/home/probes")" -eq 1
 expect "… cached under XDG_CACHE_HOME" grep -q "^$T/probe-qemu	" "$T/home/.cache/qemu-vm/qemu-caps"
 touch -d '2001-01-01' "$T/probe-qemu"
 as_user "$QVM" show pw > /dev/null 2>&1
-expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
+expect "… not by show when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 1
+as_user "$QVM" check pw > /dev/null 2>&1
+expect "… but by check" test "$(wc -l < "$T/home/probes")" -eq 2
 # Only a tree that is not the running system is never asked: "//" is the real root.
 touch -d '2002-01-01' "$T/probe-qemu"
+as_user "$QVM" --host-root // check pw > /dev/null 2>&1
 out=$(as_user "$QVM" --host-root // show pw 2>&1)
 grep -qx 'pipewire,id=snd0' <<<"$out" && [ "$(wc -l < "$T/home/probes")" -eq 3 ] &&
 	ok "… with --host-root // too: that is the running system" || bad "--host-root //: $out"

@@ -77,11 +77,26 @@ static void release(struct profile *p, struct vm_facts *f, struct plan *pl)
 	profile_free(p);
 }
 
+bool refuse_elevated(void)
+{
+	char why[128];
+
+	if (privilege_check(why, sizeof(why)) != PRIV_ELEVATED)
+		return false;
+	fprintf(stderr,
+		"qemu-vm: refusing to start: %s. This copy is set-user-ID or set-group-ID, has file "
+		"capabilities, or was started holding capabilities, and QEMU would inherit that power; "
+		"its environment (HOME, XDG_RUNTIME_DIR and the rest) is ignored too, as for any set-ID "
+		"program (hint: run the installed qemu-vm as yourself; chmod ug-s and setcap -r on a copy)\n",
+		why);
+	return true;
+}
+
 bool refuse_privileged(const struct global *g, const char *cmd)
 {
 	char why[128];
 
-	if (g->allow_root || privilege_check(why, sizeof(why)) == 0)
+	if (g->allow_root || privilege_check(why, sizeof(why)) == PRIV_NONE)
 		return false;
 	fprintf(stderr,
 		"qemu-vm: refusing to %s while %s: QEMU would get that power too, and a VM is the "
@@ -97,7 +112,7 @@ static const char *privileged_no_run(void)
 {
 	char why[128];
 
-	return privilege_check(why, sizeof(why)) == 0 ? NULL : "running as root, nothing the profile names is run before the VM";
+	return privilege_check(why, sizeof(why)) == PRIV_NONE ? NULL : "running as root, nothing the profile names is run before the VM";
 }
 
 /* One-argument commands share this option loop: only -h. */

@@ -59,6 +59,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (refuse_elevated())
+		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (streq(argv[optind], commands[i].name))
 			return commands[i].fn(&g, argc - optind, argv + optind);

@@ -70,12 +70,34 @@ else
 	mkdir -p "$T/run" && chmod 700 "$T/run"
 fi
 
-# An ordinary uid that holds a capability is refused too (ambient caps survive exec).
+# An ordinary uid that holds a capability is refused too (ambient caps survive exec), and
+# --allow-root, which that user could give, does not override it.
 if [ -n "$user" ]; then
 	out=$(setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=+net_admin \
-		--ambient-caps=+net_admin env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
-	[ $? -eq 1 ] && grep -q "effective capability cap_net_admin" <<<"$out" && [ ! -e "$T/home/out.argv" ] &&
-		ok "a user with an effective capability is refused" || bad "capability refusal: $out"
+		--ambient-caps=+net_admin env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" --allow-root run demo 2>&1)
+	[ $? -eq 1 ] && grep -q "refusing to start: holding the permitted capability cap_net_admin" <<<"$out" &&
+		[ ! -e "$T/home/out.argv" ] && ok "a user with a capability is refused" || bad "capability refusal: $out"
+fi
+
+# A copy made set-group-ID (or set-user-ID to another user) would hand its group or user to
+# QEMU: refused, whatever the command and options, and nothing is started.
+if [ -n "$user" ]; then
+	for mode in 2755:root:disk 4755:nobody:root; do
+		cp "$QVM" "$T/setid-qemu-vm"
+		chown "${mode#*:}" "$T/setid-qemu-vm"
+		chmod "${mode%%:*}" "$T/setid-qemu-vm"
+		for cmd in run show; do
+			out=$(as_user "$T/setid-qemu-vm" --allow-root $cmd "$T/home/.config/qemu-vm/demo.ini" 2>&1)
+			rc=$?
+			[ $rc -eq 1 ] && [ ! -e "$T/home/out.argv" ] &&
+				grep -q "^qemu-vm: refusing to start: real and effective $([ "${mode%%:*}" = 2755 ] && echo group || echo user) IDs differ" <<<"$out" &&
+				grep -q "its environment (HOME, XDG_RUNTIME_DIR and the rest) is ignored" <<<"$out" &&
+				[ "$(wc -l <<<"$out")" -eq 1 ] &&
+				ok "a chmod ${mode%%:*} copy (${mode#*:}) refuses $cmd, in one message" ||
+				bad "set-ID copy, mode $mode, $cmd (exit $rc): $out"
+		done
+		rm -f "$T/setid-qemu-vm"
+	done
 fi
 
 # run: the argv QEMU receives is exactly what show prints, word for word.

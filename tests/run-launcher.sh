@@ -239,6 +239,15 @@ out=$(as_user "$QVM" run typo 2>&1)
 [ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && grep -q "typo.ini:2: memory: expected a size like 16G or 512M, got 'lots'" <<<"$out" &&
 	ok "a profile error starts nothing" || bad "profile error: $out"
 
+# A FIFO named as a profile: refused at once, not waited on for a writer (timeout: a
+# regression fails here instead of hanging the suite).
+mkfifo "$T/fifo.ini"
+out=$(timeout 20 "$QVM" show "$T/fifo.ini" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -qx "$T/fifo.ini: a FIFO, not a profile (a profile is a regular .ini file)" <<<"$out" &&
+	ok "a FIFO as the profile is refused, without waiting" || bad "FIFO profile (exit $rc): $out"
+rm -f "$T/fifo.ini"
+
 # list shows the profiles with their titles, one line each, whatever their file names hold.
 printf '[vm]\nmemory = 1G\n' > "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"

@@ -175,6 +175,18 @@ static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_se
 	if (p->pin.n && p->pin.n != p->cpus)
 		ini_error(doc, p->pin_loc.line, "pin", "expected %u host CPUs (one per vCPU), got %u",
 			  p->cpus, p->pin.n);
+	/* QEMU takes a hugetlb memfd only as whole pages; 2M pages always fit (memory is aligned
+	 * to 2M), 1G pages need memory in whole gigabytes. */
+	if (p->hugepages == HUGE_1G && p->memory % (1ULL << 30)) {
+		unsigned mem = seen_line(seen, n_seen, "memory"), huge = seen_line(seen, n_seen, "hugepages");
+		char have[32];
+
+		format_size(p->memory, have, sizeof(have));
+		ini_error(doc, mem > huge ? mem : huge, mem > huge ? "memory" : "hugepages",
+			  "memory = %s is not a whole number of 1G pages, and QEMU takes huge pages only whole "
+			  "(make memory a multiple of 1G, or hugepages = 2M)",
+			  have);
+	}
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
 		ini_error(doc, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
 			  "only used with hide-hypervisor = on");

@@ -170,6 +170,32 @@ expect "the run directory is private" test "$(stat -c %a "$T/run/qemu-vm/demo")"
 grep -q "qmp.sock" "$T/show.txt" && grep -q "$T/run/qemu-vm/demo/qmp.sock" "$T/show.txt" &&
 	ok "QMP socket under XDG_RUNTIME_DIR" || bad "QMP socket path"
 
+# A firmware descriptor of the user's own whose vars template is a symlink (as Debian links
+# its OVMF files): the template is only read, so the link is followed, and the first run
+# copies it.
+if [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ -e /usr/share/OVMF/OVMF_VARS_4M.fd ]; then
+	mkdir -p "$T/home/.config/qemu/firmware" "$T/home/fw"
+	ln -s /usr/share/OVMF/OVMF_VARS_4M.fd "$T/home/fw/VARS.fd"
+	cat > "$T/home/.config/qemu/firmware/10-linked.json" <<JSON
+{ "interface-types": [ "uefi" ],
+  "mapping": { "device": "flash",
+    "executable": { "filename": "/usr/share/OVMF/OVMF_CODE_4M.fd", "format": "raw" },
+    "nvram-template": { "filename": "$T/home/fw/VARS.fd", "format": "raw" } },
+  "targets": [ { "architecture": "x86_64", "machines": [ "pc-q35-*" ] } ], "features": [] }
+JSON
+	cp "$T/home/.config/qemu-vm/demo.ini" "$T/home/.config/qemu-vm/linked.ini"
+	[ -n "$user" ] && chown -R "$user:" "$T/home/.config" "$T/home/fw"
+	rm -f "$T/home/out.argv"
+	out=$(as_user "$QVM" run linked 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && [ -e "$T/home/out.argv" ] &&
+		cmp -s /usr/share/OVMF/OVMF_VARS_4M.fd "$T/home/.local/share/qemu-vm/linked/OVMF_VARS.fd" &&
+		[ ! -L "$T/home/.local/share/qemu-vm/linked/OVMF_VARS.fd" ] &&
+		ok "a symlinked vars template of a user's firmware descriptor is copied on the first run" ||
+		bad "symlinked vars template (exit $rc): $out"
+	rm -rf "$T/home/.config/qemu/firmware/10-linked.json" "$T/home/.config/qemu-vm/linked.ini"
+fi
+
 # No XDG_RUNTIME_DIR (a plain su or ssh session): the sockets go to /tmp/qemu-vm-UID, which
 # must be the user's own and private; one planted by somebody else is refused.
 if [ -n "$user" ]; then

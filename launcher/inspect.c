@@ -75,7 +75,7 @@ char *runtime_base(bool *ret_fallback)
 int inspect(const char *root, const struct profile *p, const char *profile_arg, const char *no_run,
 	    struct vm_facts *ret)
 {
-	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1 };
+	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1, .qemu_has_display = -1 };
 	_cleanup_free_ char *rt = runtime_base(&f.runtime_fallback);
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
@@ -105,6 +105,10 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	 * owner, and looking at a profile must not run it. */
 	if (f.qemu_file && !f.foreign_root && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file, !f.no_run);
+	/* auto may be gtk (the plan decides): ask about the one the profile may get. */
+	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE)
+		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk", !f.no_run);
+	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
 		_cleanup_free_ char *seats = host_path(root, "/run/systemd/seats");

@@ -17,6 +17,30 @@ static bool passes_gpu(const struct builder *b)
 	return false;
 }
 
+/* Whether QEMU can open the window of -display @d: a desktop session, and QEMU built with it. */
+static void check_display(struct builder *b, enum display d)
+{
+	const struct vm_facts *f = b->f;
+	const char *name = schema_enum_name(&schema_display, d);
+	const char *picked = b->p->display == DISPLAY_AUTO ? " (display = auto picks it with no GPU passed)" : "";
+
+	if (!f->gui_session)
+		plan_check(b, CHECK_FAIL, "display = none in [vm] (with a GPU passed or console = stdio), or run from the desktop session",
+			   "display: -display %s%s opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set", name,
+			   picked);
+	if (f->qemu_has_display == 0)
+		plan_check(b, CHECK_FAIL, "sudo apt-get install qemu-system-gui  (or display = none in [vm])",
+			   "display: %s has no %s display%s (-display help)", f->qemu_path, name, picked);
+	else if (f->qemu_has_display == 1)
+		plan_check(b, CHECK_OK, NULL, "display: QEMU has the %s display", name);
+	else if (f->qemu_path && f->no_run)
+		plan_check(b, CHECK_WARN, NULL, "display: whether %s has the %s display was not probed: %s", f->qemu_path,
+			   name, f->no_run);
+	else if (f->qemu_path)
+		plan_check(b, CHECK_WARN, NULL, "display: could not learn whether %s has the %s display (-display help: %s)",
+			   f->qemu_path, name, strerror(-f->qemu_has_display));
+}
+
 static void plan_display(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -35,6 +59,9 @@ static void plan_display(struct builder *b)
 	}
 	plan_arg(b, "-display");
 	plan_arg(b, schema_enum_name(&schema_display, d));
+	/* A tree read with --host-root is not where the VM would open its window. */
+	if (d != DISPLAY_NONE && !b->f->foreign_root)
+		check_display(b, d);
 	if (p->console == CONSOLE_STDIO) {
 		plan_arg(b, "-serial");
 		plan_arg(b, "mon:stdio");

@@ -8,3 +8,5 @@
  * from the cache under $XDG_CACHE_HOME/qemu-vm, keyed by the binary's path, size and mtime;
  * probed once otherwise, and only when @may_run (-EAGAIN when it was not). 1, 0, or -errno. */
 int qemu_has_pipewire(const char *bin, bool may_run);
+/* Whether it has the display @name (gtk, sdl), from -display help: the same way. */
+int qemu_has_display(const char *bin, const char *name, bool may_run);

@@ -30,7 +30,7 @@ printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-
 # The launcher runs as the test user (or as ourselves when not root) in the test home.
 user_env() {
 	envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
-		PATH="${QPATH:-/usr/bin:/bin}")
+		PATH="${QPATH:-/usr/bin:/bin}" ${XDISPLAY:+DISPLAY="$XDISPLAY"})
 }
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -290,7 +290,7 @@ echo probed >> "$HOME/probes"
 printf 'Available audio drivers:\nnone\npa\npipewire\n'
 SH
 chmod 755 "$T/probe-qemu"
-printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
+printf '[vm]\nmemory = 1G\nqemu = %s\ndisplay = none\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pw.ini"
 as_user "$QVM" show pw > "$T/pw0.txt" 2>&1
 expect "show asks QEMU nothing" test ! -e "$T/home/probes"
@@ -318,11 +318,11 @@ grep -qx 'pipewire,id=snd0' <<<"$out" && [ "$(wc -l < "$T/home/probes")" -eq 3 ]
 # 7.2) fails check with the way out, instead of failing at start.
 sed 's/pipewire//' "$T/probe-qemu" > "$T/nopw-qemu"
 chmod 755 "$T/nopw-qemu"
-printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\n[audio]\nbackend = pipewire\n' "$T/nopw-qemu" \
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\ndisplay = none\n[audio]\nbackend = pipewire\n' "$T/nopw-qemu" \
 	> "$T/home/.config/qemu-vm/pwfixed.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pwfixed.ini"
 out=$(as_user "$QVM" check pwfixed 2>&1)
-[ $? -eq 1 ] && grep -qx "FAIL  .*/pwfixed.ini:7: \[audio\] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" <<<"$out" &&
+[ $? -eq 1 ] && grep -qx "FAIL  .*/pwfixed.ini:8: \[audio\] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" <<<"$out" &&
 	grep -qx "      fix: backend = pulseaudio  (it works with PipeWire's pulse socket)" <<<"$out" &&
 	ok "backend = pipewire fails check when QEMU has no pipewire driver" || bad "explicit pipewire without the driver: $out"
 grep -qx "FAIL  \[audio\]: PipeWire socket $T/run/pipewire-0: No such file or directory" <<<"$out" &&
@@ -335,6 +335,36 @@ out=$(as_user "$QVM" check pwfixed 2>&1)
 [ $? -eq 0 ] && grep -qx "ok    \[audio\]: QEMU has the pipewire driver" <<<"$out" &&
 	grep -qx "ok    \[audio\]: PipeWire socket $T/run/pipewire-0" <<<"$out" &&
 	ok "… and passes when QEMU has it and the socket is there" || bad "explicit pipewire with the driver: $out"
+
+# A display QEMU cannot open fails check, with the fix: gtk outside a desktop session (no
+# DISPLAY, no WAYLAND_DISPLAY), or a QEMU built without it (asked once, cached).
+cat > "$T/display-qemu" <<'SH'
+#!/bin/sh
+echo "$*" >> "$HOME/display-probes"
+[ "$*" = "-display help" ] && printf 'Available display backend types:\nnone\ncurses\n%s' "$(cat "$HOME/displays" 2>/dev/null)"
+exit 0
+SH
+chmod 755 "$T/display-qemu"
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\ndisplay = gtk\n' "$T/display-qemu" \
+	> "$T/home/.config/qemu-vm/gui.ini"
+[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/gui.ini"
+out=$(as_user "$QVM" check gui 2>&1)
+[ $? -eq 1 ] && grep -qx "FAIL  display: -display gtk opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set" <<<"$out" &&
+	grep -qx "      fix: display = none in \[vm\] (with a GPU passed or console = stdio), or run from the desktop session" <<<"$out" &&
+	ok "check fails -display gtk without a desktop session, with the fix" || bad "gtk without DISPLAY: $out"
+out=$(XDISPLAY=:0 as_user "$QVM" check gui 2>&1)
+[ $? -eq 1 ] && grep -qx "FAIL  display: $T/display-qemu has no gtk display (-display help)" <<<"$out" &&
+	grep -qx "      fix: sudo apt-get install qemu-system-gui  (or display = none in \[vm\])" <<<"$out" &&
+	! grep -q DISPLAY <<<"$out" && ok "… and with a QEMU built without gtk, with the fix" || bad "QEMU without gtk: $out"
+rm -f "$T/home/display-probes"
+touch -d '2003-01-01' "$T/display-qemu"
+echo gtk > "$T/home/displays"
+out=$(XDISPLAY=:0 as_user "$QVM" check gui 2>&1)
+rc=$?
+XDISPLAY=:0 as_user "$QVM" check gui >/dev/null 2>&1
+[ $rc -eq 0 ] && grep -qx "ok    display: QEMU has the gtk display" <<<"$out" &&
+	[ "$(grep -c -- '-display help' "$T/home/display-probes")" -eq 1 ] &&
+	ok "… and passes with both, asking QEMU once for two checks" || bad "gtk with DISPLAY (exit $rc, probes $(cat "$T/home/display-probes")): $out"
 
 # stop takes only the names the profile loader takes: '..' would be the socket of qemu-vm/
 # itself, a control character would garble the message. Shown escaped, nothing connected to.

@@ -51,9 +51,10 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 	return r;
 }
 
-/* parse → inspect → plan: everything up to the point where something would happen. */
-static int prepare(const struct global *g, const char *name, struct profile *p, struct vm_facts *f,
-		   struct plan *pl)
+/* parse → inspect → plan: everything up to the point where something would happen. @no_run:
+ * why QEMU may not be run to learn what it can do, or NULL. */
+static int prepare(const struct global *g, const char *name, const char *no_run, struct profile *p,
+		   struct vm_facts *f, struct plan *pl)
 {
 	int r = load_profile(g, name, p);
 
@@ -61,7 +62,7 @@ static int prepare(const struct global *g, const char *name, struct profile *p, 
 		return r;
 	/* Fixes name the profile by its absolute path: they run under sudo, from anywhere. */
 	_cleanup_free_ char *abs = realpath(p->path, NULL);
-	r = inspect(g->root, p, abs ? abs : p->path, f);
+	r = inspect(g->root, p, abs ? abs : p->path, no_run, f);
 	if (r < 0) {
 		fprintf(stderr, "qemu-vm: reading the host under '%s': %s\n", g->root, strerror(-r));
 		profile_free(p);
@@ -79,11 +80,26 @@ static void release(struct profile *p, struct vm_facts *f, struct plan *pl)
 	profile_free(p);
 }
 
+bool refuse_elevated(void)
+{
+	char why[128];
+
+	if (privilege_check(why, sizeof(why)) != PRIV_ELEVATED)
+		return false;
+	fprintf(stderr,
+		"qemu-vm: refusing to start: %s. This copy is set-user-ID or set-group-ID, has file "
+		"capabilities, or was started holding capabilities, and QEMU would inherit that power; "
+		"its environment (HOME, XDG_RUNTIME_DIR and the rest) is ignored too, as for any set-ID "
+		"program (hint: run the installed qemu-vm as yourself; chmod ug-s and setcap -r on a copy)\n",
+		why);
+	return true;
+}
+
 bool refuse_privileged(const struct global *g, const char *cmd)
 {
 	char why[128];
 
-	if (g->allow_root || privilege_check(why, sizeof(why)) == 0)
+	if (g->allow_root || privilege_check(why, sizeof(why)) == PRIV_NONE)
 		return false;
 	fprintf(stderr,
 		"qemu-vm: refusing to %s while %s: QEMU would get that power too, and a VM is the "
@@ -91,6 +107,15 @@ bool refuse_privileged(const struct global *g, const char *cmd)
 		"--allow-root overrides)\n",
 		cmd, why);
 	return true;
+}
+
+/* Root (let through by --allow-root) runs no program the profile names before the VM itself:
+ * qemu = may be any file of the profile's owner. */
+static const char *privileged_no_run(void)
+{
+	char why[128];
+
+	return privilege_check(why, sizeof(why)) == PRIV_NONE ? NULL : "running as root, nothing the profile names is run before the VM";
 }
 
 /* One-argument commands share this option loop: only -h. */
@@ -153,7 +178,7 @@ int cmd_check(const struct global *g, int argc, char **argv)
 	name = argv[optind];
 	if (refuse_privileged(g, "check"))
 		return 1;
-	if (prepare(g, name, &p, &f, &pl) < 0)
+	if (prepare(g, name, privileged_no_run(), &p, &f, &pl) < 0)
 		return 1;
 	for (size_t i = 0; i < pl.n_checks; i++) {
 		fails += pl.checks[i].level == CHECK_FAIL;
@@ -200,7 +225,7 @@ int cmd_show(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm show [--oneline | --json] NAME\n");
 		return 2;
 	}
-	if (prepare(g, argv[optind], &p, &f, &pl) < 0)
+	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", &p, &f, &pl) < 0)
 		return 1;
 	if (json) {
 		json_out_show(p.name, &pl);
@@ -261,7 +286,7 @@ int cmd_run(const struct global *g, int argc, char **argv)
 	o.desktop = !isatty(2);
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
-	if (prepare(g, o.profile_arg, &p, &f, &pl) < 0)
+	if (prepare(g, o.profile_arg, privileged_no_run(), &p, &f, &pl) < 0)
 		return 1;
 	/* A bug report's tree may hold anything; its programs are read about, never run. */
 	if (f.qemu_in_tree) {

@@ -45,7 +45,10 @@ int complete_words(const struct global *g, const struct command_option *globals,
 int load_profile(const struct global *g, const char *name, struct profile *ret);
 /* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */
 int vm_qmp_open(const char *name, struct qmp *ret);
-/* Says why and returns true when running as root or with an effective capability (run, check, usb). */
+/* Says why and returns true when the process is set-ID or holds capabilities as another user
+ * than root: no command runs then, whatever the options. */
+bool refuse_elevated(void);
+/* Says why and returns true when running as root, unless --allow-root (run, check, usb). */
 bool refuse_privileged(const struct global *g, const char *cmd);
 
 int cmd_run(const struct global *g, int argc, char **argv);

@@ -294,7 +294,7 @@ static void warn_if_not_ready(const struct global *g, const struct profile *p, c
 	struct vm_facts f;
 	struct plan pl;
 
-	if (inspect(g->root, p, typed, &f) < 0)
+	if (inspect(g->root, p, typed, "desktop runs nothing (check asks QEMU once)", &f) < 0)
 		return;
 	plan_build(p, &f, &pl);
 	for (size_t i = 0; i < pl.n_checks; i++)

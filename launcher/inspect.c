@@ -72,9 +72,10 @@ char *runtime_base(bool *ret_fallback)
 	return xasprintf("/tmp/qemu-vm-%u", (unsigned)getuid());
 }
 
-int inspect(const char *root, const struct profile *p, const char *profile_arg, struct vm_facts *ret)
+int inspect(const char *root, const struct profile *p, const char *profile_arg, const char *no_run,
+	    struct vm_facts *ret)
 {
-	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1 };
+	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1, .qemu_has_display = -1 };
 	_cleanup_free_ char *rt = runtime_base(&f.runtime_fallback);
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
@@ -84,6 +85,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		return r;
 	f.user = user_name();
 	f.foreign_root = !host_root_is_system(root);
+	f.no_run = f.foreign_root ? "the host root is not the running system, and nothing is run from it" : no_run;
 	{
 		/* Found on PATH, QEMU is the host's; an explicit path is read where it is, as the
 		 * profile's other files are. */
@@ -98,9 +100,15 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	}
 	/* auto picks the driver by it; an explicit pipewire fails without it. Another root is a
 	 * tree to read (a bug report's, say), never the system QEMU would run on: asking a QEMU
-	 * there would run the tree's code, and one outside it is not the host's, so none is asked. */
+	 * there would run the tree's code, and one outside it is not the host's, so none is asked.
+	 * Nor is one asked for show, or by root: qemu = may name any program of the profile's
+	 * owner, and looking at a profile must not run it. */
 	if (f.qemu_file && !f.foreign_root && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
-		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file);
+		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file, !f.no_run);
+	/* auto may be gtk (the plan decides): ask about the one the profile may get. */
+	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE)
+		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk", !f.no_run);
+	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
 		_cleanup_free_ char *seats = host_path(root, "/run/systemd/seats");

@@ -28,8 +28,11 @@ struct vm_facts {
 	uint64_t kvmfr_size;     /* from the kvmfr module's static_size_mb, 0 if unknown */
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
 	int qemu_has_pipewire;   /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
+	int qemu_has_display;    /* QEMU has the display gtk or sdl the profile may get: 1, 0, < 0 unknown */
+	bool gui_session;        /* DISPLAY or WAYLAND_DISPLAY is set: a window can open */
 	bool foreign_root;       /* the host root is not the running system: nothing in it is run */
 	bool logind;             /* run/systemd/seats exists: logind (or elogind) runs */
+	const char *no_run;      /* why QEMU was not asked what it can do, or NULL */
 	bool qemu_in_tree;       /* qemu_file lies in that tree (found on PATH under it) */
 };
 
@@ -37,5 +40,8 @@ struct vm_facts {
  * creates it 0700 and refuses one it does not own). */
 char *runtime_base(bool *ret_fallback);
 
-int inspect(const char *root, const struct profile *p, const char *profile_arg, struct vm_facts *ret);
+/* @no_run: why nothing may be run to learn what QEMU can do (show; root), or NULL; then only
+ * what a check or run by the user cached earlier is known. */
+int inspect(const char *root, const struct profile *p, const char *profile_arg, const char *no_run,
+	    struct vm_facts *ret);
 void vm_facts_free(struct vm_facts *f);

@@ -270,6 +270,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (refuse_elevated())
+		return 1;
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
 		unknown_command(argv[optind]);

@@ -17,6 +17,30 @@ static bool passes_gpu(const struct builder *b)
 	return false;
 }
 
+/* Whether QEMU can open the window of -display @d: a desktop session, and QEMU built with it. */
+static void check_display(struct builder *b, enum display d)
+{
+	const struct vm_facts *f = b->f;
+	const char *name = schema_enum_name(&schema_display, d);
+	const char *picked = b->p->display == DISPLAY_AUTO ? " (display = auto picks it with no GPU passed)" : "";
+
+	if (!f->gui_session)
+		plan_check(b, CHECK_FAIL, "display = none in [vm] (with a GPU passed or console = stdio), or run from the desktop session",
+			   "display: -display %s%s opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set", name,
+			   picked);
+	if (f->qemu_has_display == 0)
+		plan_check(b, CHECK_FAIL, "sudo apt-get install qemu-system-gui  (or display = none in [vm])",
+			   "display: %s has no %s display%s (-display help)", f->qemu_path, name, picked);
+	else if (f->qemu_has_display == 1)
+		plan_check(b, CHECK_OK, NULL, "display: QEMU has the %s display", name);
+	else if (f->qemu_path && f->no_run)
+		plan_check(b, CHECK_WARN, NULL, "display: whether %s has the %s display was not probed: %s", f->qemu_path,
+			   name, f->no_run);
+	else if (f->qemu_path)
+		plan_check(b, CHECK_WARN, NULL, "display: could not learn whether %s has the %s display (-display help: %s)",
+			   f->qemu_path, name, strerror(-f->qemu_has_display));
+}
+
 static void plan_display(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -35,6 +59,9 @@ static void plan_display(struct builder *b)
 	}
 	plan_arg(b, "-display");
 	plan_arg(b, schema_enum_name(&schema_display, d));
+	/* A tree read with --host-root is not where the VM would open its window. */
+	if (d != DISPLAY_NONE && !b->f->foreign_root)
+		check_display(b, d);
 	if (p->console == CONSOLE_STDIO) {
 		plan_arg(b, "-serial");
 		plan_arg(b, "mon:stdio");
@@ -262,11 +289,10 @@ static void plan_audio(struct builder *b)
 
 	if (be == AUDIO_NONE)
 		return;
-	if (f->foreign_root && f->qemu_path && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
-		plan_check(b, CHECK_WARN, NULL,
-			   "[audio]: whether %s has the pipewire driver was not probed: the host root is not the "
-			   "running system, and nothing is run from it%s",
-			   f->qemu_path, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
+	if (f->no_run && f->qemu_path && f->qemu_has_pipewire < 0 &&
+	    (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
+		plan_check(b, CHECK_WARN, NULL, "[audio]: whether %s has the pipewire driver was not probed: %s%s",
+			   f->qemu_path, f->no_run, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
 		plan_arg(b, "-audiodev");
 		plan_arg(b, "pipewire,id=snd0");
@@ -277,7 +303,7 @@ static void plan_audio(struct builder *b)
 				   p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
 			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
-		else if (f->qemu_path && !f->foreign_root)
+		else if (f->qemu_path && !f->no_run)
 			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
 				   f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)

@@ -12,16 +12,38 @@
 
 extern char **environ;
 
-/* Runs "QEMU -audiodev help" without a shell and looks for the pipewire driver. */
-static int probe_pipewire(const char *qemu)
+/* The strings of @s, each followed by @sep. */
+static char *join(const struct strv *s, char sep)
 {
-	char *const argv[] = { (char *)qemu, (char *)"-audiodev", (char *)"help", NULL };
+	size_t total = 1;
+	char *out, *o;
+
+	for (size_t i = 0; i < s->n; i++)
+		total += strlen(s->v[i]) + 1;
+	out = o = xmalloc(total);
+	for (size_t i = 0; i < s->n; i++) {
+		size_t len = strlen(s->v[i]);
+		memcpy(o, s->v[i], len);
+		o[len] = sep;
+		o += len + 1;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Runs "QEMU @opt help" without a shell; the names it lists (every one-word line after the
+ * heading), comma-separated, in *@ret. */
+static int probe(const char *qemu, const char *opt, char **ret)
+{
+	char *const argv[] = { (char *)qemu, (char *)opt, (char *)"help", NULL };
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status;
 	pid_t pid;
 	char buf[4096];
 	size_t len = 0;
 	ssize_t n;
+	struct strv names = { 0 };
+	bool heading = true;
 	int r;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -44,57 +66,98 @@ static int probe_pipewire(const char *qemu)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -EIO;
-	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (streq(line, "pipewire"))
-			return 1;
+	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (heading && strchr(line, ' ')) /* "Available audio drivers:" */
+			continue;
+		heading = false;
+		if (*line && strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(line))
+			strv_push(&names, line);
+	}
+	*ret = join(&names, ',');
+	if (names.n)
+		(*ret)[strlen(*ret) - 1] = '\0'; /* no trailing comma */
+	strv_clear(&names);
 	return 0;
 }
 
-int qemu_has_pipewire(const char *bin)
+/* Whether the comma-separated @list holds @name. */
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *t = list; t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
+		if (strncmp(t, name, len) == 0 && (t[len] == ',' || t[len] == '\0'))
+			return true;
+	return false;
+}
+
+/* What "QEMU -@cap help" lists, from the cache (one line per binary and question, keyed by
+ * path, size and mtime), else asked once when @may_run and cached. */
+static int cached_list(const char *bin, const char *cap, bool may_run, char **ret)
 {
 	_cleanup_free_ char *cache_dir = expand_path("$XDG_CACHE_HOME/qemu-vm");
-	_cleanup_free_ char *cache = NULL, *content = NULL, *key = NULL;
+	_cleanup_free_ char *cache = NULL, *content = NULL, *key = NULL, *opt = NULL, *list = NULL;
 	struct stat st;
 	int r;
 
 	if (stat(bin, &st) < 0)
 		return -errno;
-	key = xasprintf("%s\t%" PRIu64 "\t%" PRId64 ".%09ld\t", bin, (uint64_t)st.st_size,
-			(int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	key = xasprintf("%s\t%" PRIu64 "\t%" PRId64 ".%09ld\t%s=", bin, (uint64_t)st.st_size,
+			(int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, cap);
 	if (cache_dir) {
 		cache = xasprintf("%s/qemu-caps", cache_dir);
 		if (read_small_file(cache, &content) == 0) {
 			for (char *save, *line = strtok_r(content, "\n", &save); line;
 			     line = strtok_r(NULL, "\n", &save))
-				if (startswith(line, key) && startswith(line + strlen(key), "pipewire="))
-					return line[strlen(key) + 9] == '1';
+				if (startswith(line, key)) {
+					*ret = xstrdup(line + strlen(key));
+					return 0;
+				}
 		}
 	}
-	r = probe_pipewire(bin);
-	if (r < 0 || !cache)
+	if (!may_run)
+		return -EAGAIN;
+	opt = xasprintf("-%s", cap);
+	r = probe(bin, opt, &list);
+	if (r < 0)
 		return r;
-	/* One line per binary; a newer entry for the same path replaces the old one. */
-	{
+	/* The other lines stay, but those of an older build of the same path and an older
+	 * answer to this question go. */
+	if (cache) {
 		struct strv keep = { 0 };
-		_cleanup_free_ char *old = NULL, *path_tab = xasprintf("%s\t", bin);
-		size_t total = 0;
-		char *out, *o;
+		_cleanup_free_ char *old = NULL, *path_tab = xasprintf("%s\t", bin), *out = NULL;
+		_cleanup_free_ char *same = xasprintf("%" PRIu64 "\t%" PRId64 ".%09ld\t", (uint64_t)st.st_size,
+						      (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 
 		if (read_small_file(cache, &old) == 0)
 			for (char *save, *line = strtok_r(old, "\n", &save); line;
 			     line = strtok_r(NULL, "\n", &save))
-				if (!startswith(line, path_tab) && keep.n < 32)
+				if ((!startswith(line, path_tab) ||
+				     (startswith(line + strlen(path_tab), same) && !startswith(line, key))) &&
+				    keep.n < 32)
 					strv_push(&keep, line);
-		strv_pushf(&keep, "%spipewire=%d", key, r);
-		for (size_t i = 0; i < keep.n; i++)
-			total += strlen(keep.v[i]) + 1;
-		out = o = xmalloc(total + 1);
-		for (size_t i = 0; i < keep.n; i++)
-			o += sprintf(o, "%s\n", keep.v[i]);
+		strv_pushf(&keep, "%s%s", key, list);
+		out = join(&keep, '\n');
 		(void)mkdir_parents(cache_dir, 0700);
-		(void)write_file_atomic(cache, out, total, 0600);
-		free(out);
+		(void)write_file_atomic(cache, out, strlen(out), 0600);
 		strv_clear(&keep);
 	}
-	return r;
+	*ret = TAKE_PTR(list);
+	return 0;
+}
+
+int qemu_has_pipewire(const char *bin, bool may_run)
+{
+	_cleanup_free_ char *list = NULL;
+	int r = cached_list(bin, "audiodev", may_run, &list);
+
+	return r < 0 ? r : listed(list, "pipewire");
+}
+
+int qemu_has_display(const char *bin, const char *name, bool may_run)
+{
+	_cleanup_free_ char *list = NULL;
+	int r = cached_list(bin, "display", may_run, &list);
+
+	return r < 0 ? r : listed(list, name);
 }

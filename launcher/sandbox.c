@@ -23,28 +23,46 @@ int sandbox_apply(void)
 	return 0;
 }
 
-int privilege_check(char *why, size_t len)
+enum privilege privilege_check(char *why, size_t len)
 {
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
 	cap_t caps;
-	bool any = false;
+	enum privilege priv = PRIV_NONE;
 
-	if (getuid() == 0 || geteuid() == 0) {
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0) {
+		snprintf(why, len, "its user and group IDs are unreadable (%s)", strerror(errno));
+		return PRIV_ELEVATED;
+	}
+	if (ru != eu || ru != su) {
+		snprintf(why, len, "real and effective user IDs differ (uid %u, euid %u, saved %u)", (unsigned)ru,
+			 (unsigned)eu, (unsigned)su);
+		return PRIV_ELEVATED;
+	}
+	if (rg != eg || rg != sg) {
+		snprintf(why, len, "real and effective group IDs differ (gid %u, egid %u, saved %u)", (unsigned)rg,
+			 (unsigned)eg, (unsigned)sg);
+		return PRIV_ELEVATED;
+	}
+	if (ru == 0) {
 		snprintf(why, len, "running as root");
-		return -EPERM;
+		return PRIV_ROOT;
 	}
 	caps = cap_get_proc();
-	if (!caps)
-		return -errno;
+	if (!caps) {
+		snprintf(why, len, "its capabilities are unreadable (%s)", strerror(errno));
+		return PRIV_ELEVATED;
+	}
 	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
 		cap_flag_value_t v = CAP_CLEAR;
-		if (cap_get_flag(caps, c, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET) {
+		if (cap_get_flag(caps, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET) {
 			char *name = cap_to_name(c);
-			snprintf(why, len, "running with the effective capability %s", name ? name : "?");
+			snprintf(why, len, "holding the permitted capability %s", name ? name : "?");
 			cap_free(name);
-			any = true;
+			priv = PRIV_ELEVATED;
 			break;
 		}
 	}
 	cap_free(caps);
-	return any ? -EPERM : 0;
+	return priv;
 }

@@ -7,6 +7,13 @@
 /* Sets no_new_privs and loads the seccomp deny list; QEMU inherits both across exec. */
 int sandbox_apply(void);
 
-/* 0 when the process is an ordinary user: not uid/euid 0 and no effective capability.
- * Otherwise -EPERM and a reason in @why. */
-int privilege_check(char *why, size_t len);
+enum privilege {
+	PRIV_NONE,     /* an ordinary user's own process */
+	PRIV_ROOT,     /* uid 0 throughout, as root starts it: refused unless --allow-root */
+	PRIV_ELEVATED, /* set-ID (real and effective or saved IDs differ) or holding a permitted
+			* capability as another user: what a copy made set-ID or given file
+			* capabilities gets, never to be handed on */
+};
+
+/* What the process holds beyond an ordinary user's; the reason in @why unless PRIV_NONE. */
+enum privilege privilege_check(char *why, size_t len);

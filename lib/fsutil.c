@@ -239,14 +239,16 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 	return 0;
 }
 
-static int read_at(int dfd, const char *base, char **ret, size_t *ret_len, struct stat *ret_st)
+/* @follow: O_NOFOLLOW, or 0 for a file that is read only and may be reached by a link. */
+static int read_at_flags(int dfd, const char *base, int follow, char **ret, size_t *ret_len,
+			 struct stat *ret_st)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0, cap;
 
-	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | follow | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno; /* ELOOP for a symlink */
 	if (fstat(fd, &st) < 0)
@@ -283,6 +285,11 @@ static int read_at(int dfd, const char *base, char **ret, size_t *ret_len, struc
 	if (ret_st)
 		*ret_st = st;
 	return 0;
+}
+
+static int read_at(int dfd, const char *base, char **ret, size_t *ret_len, struct stat *ret_st)
+{
+	return read_at_flags(dfd, base, O_NOFOLLOW, ret, ret_len, ret_st);
 }
 
 static int remove_at(int dfd, const char *base)
@@ -330,7 +337,7 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode)
 	size_t len;
 	int r;
 
-	r = read_file_full(src, &data, &len);
+	r = read_at_flags(AT_FDCWD, src, 0, &data, &len, NULL);
 	if (r < 0)
 		return r;
 	return write_file_atomic(dst, data, len, mode);

@@ -24,7 +24,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
 			    gid_t gid);
 
-/* Copies @src (a regular file, never a symlink) to @dst with write_file_atomic(). */
+/* Copies @src to @dst with write_file_atomic(): @dst is never followed through a symlink;
+ * @src is, as it is only read (a template a distribution links, as Debian links its OVMF
+ * files), and must be a regular file in the end. */
 int copy_file_atomic(const char *src, const char *dst, mode_t mode);
 
 /* Reads a whole regular file (at most FSUTIL_MAX_FILE bytes) without following a symlink at

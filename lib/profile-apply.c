@@ -219,7 +219,23 @@ void parse_resolution(struct schema_ctx *c, void *dst)
 
 void parse_server(struct schema_ctx *c, void *dst)
 {
-	set_str(dst, streq(c->r->value, "auto") ? NULL : get_path(c));
+	_cleanup_free_ char *path = NULL;
+
+	if (streq(c->r->value, "auto")) {
+		set_str(dst, NULL);
+		return;
+	}
+	path = get_path(c);
+	/* QEMU hands server=unix:PATH to libpulse, which splits its server string at whitespace
+	 * and would connect to the words as separate servers. */
+	if (path && strpbrk(path, " \t")) {
+		_cleanup_free_ char *shown = escape_control(path);
+		schema_bad(c, "'%s' holds whitespace, which the sound server's client takes as a list "
+			      "of servers (move the socket, or link it from a path without spaces)",
+			   shown);
+		return;
+	}
+	set_str(dst, TAKE_PTR(path));
 }
 
 /* Appends a [usb] device or port; the caps are PROFILE_MAX_DEVICES in all. */

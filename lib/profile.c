@@ -175,6 +175,18 @@ static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_se
 	if (p->pin.n && p->pin.n != p->cpus)
 		ini_error(doc, p->pin_loc.line, "pin", "expected %u host CPUs (one per vCPU), got %u",
 			  p->cpus, p->pin.n);
+	/* QEMU takes a hugetlb memfd only as whole pages; 2M pages always fit (memory is aligned
+	 * to 2M), 1G pages need memory in whole gigabytes. */
+	if (p->hugepages == HUGE_1G && p->memory % (1ULL << 30)) {
+		unsigned mem = seen_line(seen, n_seen, "memory"), huge = seen_line(seen, n_seen, "hugepages");
+		char have[32];
+
+		format_size(p->memory, have, sizeof(have));
+		ini_error(doc, mem > huge ? mem : huge, mem > huge ? "memory" : "hugepages",
+			  "memory = %s is not a whole number of 1G pages, and QEMU takes huge pages only whole "
+			  "(make memory a multiple of 1G, or hugepages = 2M)",
+			  have);
+	}
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
 		ini_error(doc, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
 			  "only used with hide-hypervisor = on");
@@ -405,25 +417,52 @@ static int load_stream(FILE *f, const char *path, struct profile *ret, struct pr
 	return 0;
 }
 
+/* What a file that is no profile is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISFIFO(mode)  ? "a FIFO"
+	       : S_ISCHR(mode) ? "a character device"
+	       : S_ISBLK(mode) ? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "not a regular file";
+}
+
 int profile_load(const char *path, struct profile *ret, struct profile_errors *errs)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	/* Non-blocking: opening a FIFO for reading would wait for a writer forever, and a
+	 * terminal must not become ours. Only a regular file is read. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	_cleanup_fclose_ FILE *f = NULL;
 	struct stat st;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
 	/* -EINVAL means "see @errs": a file that is no profile at all must not come back as
 	 * -EINVAL with no message (the caller would report "0 errors"). */
-	if (fstat(fileno(f), &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
 	if (!S_ISREG(st.st_mode)) {
-		strv_pushf(&errs->msgs, "%s: not a regular file", path);
+		close(fd);
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		_cleanup_free_ char *shown = escape_control(path);
+		strv_pushf(&errs->msgs, "%s: %s, not a profile (a profile is a regular .ini file)", shown,
+			   file_kind(st.st_mode));
 		return -EINVAL;
 	}
-	if (st.st_size > PROFILE_MAX_FILE)
+	if (st.st_size > PROFILE_MAX_FILE) {
+		close(fd);
 		return -EFBIG;
+	}
+	f = fdopen(fd, "re");
+	if (!f) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
 	return load_stream(f, path, ret, errs);
 }
 

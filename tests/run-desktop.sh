@@ -151,11 +151,11 @@ out=$(as_user "$QVM" desktop --print --remove demo 2>&1)
 
 # A profile that parses but fails check now: the entry is written, with a warning that says why
 # and how to go on (from the menu the start would only end in a notification).
-printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" >"$H/.config/qemu-vm/notready.ini"
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\ndisplay = none\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-qemu" >"$H/.config/qemu-vm/notready.ini"
 [ -n "$user" ] && chown "$user:" "$H/.config/qemu-vm/notready.ini"
 out=$(as_user "$QVM" desktop notready 2>&1)
 [ $? -eq 0 ] && [ -f "$apps/qemu-vm-notready.desktop" ] &&
-	grep -qF "qemu-vm: warning: notready fails check now: $H/.config/qemu-vm/notready.ini:7: [acpi] table: table '$H/missing.aml': No such file or directory; fix: " <<<"$out" &&
+	grep -qF "qemu-vm: warning: notready fails check now: $H/.config/qemu-vm/notready.ini:8: [acpi] table: table '$H/missing.aml': No such file or directory; fix: " <<<"$out" &&
 	grep -q "(qemu-vm check notready shows every check; the entry works once it passes)$" <<<"$out" &&
 	ok "desktop warns when the profile fails check now, and installs the entry" || bad "desktop, not ready: $out"
 out=$(as_user "$QVM" desktop demo 2>&1)

@@ -15,6 +15,13 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+put_profile() { # put_profile NAME: stdin as the profile NAME of the test home's user
+	cat > "$T/home/.config/qemu-vm/$1.ini"
+	[ -z "$user" ] || chown "$user:" "$T/home/.config/qemu-vm/$1.ini"
+}
+failed_with_fix() { # failed_with_fix OUTPUT WHAT FIX: check output has that FAIL line and its fix
+	grep -qxF "FAIL  $2" <<<"$1" && grep -qxF "      fix: $3" <<<"$1"
+}
 expect() { # expect DESCRIPTION COMMAND...: the command must succeed
 	local what=$1
 	shift
@@ -30,7 +37,7 @@ printf '[vm]\nmemory = 1G\nqemu = %s\n[acpi]\ntable = ~/missing.aml\n' "$T/stub-
 # The launcher runs as the test user (or as ourselves when not root) in the test home.
 user_env() {
 	envs=(HOME="$T/home" USER="${user:-$(id -un)}" XDG_RUNTIME_DIR="$T/run" STUB_QEMU_OUT="$T/home/out"
-		PATH="${QPATH:-/usr/bin:/bin}")
+		PATH="${QPATH:-/usr/bin:/bin}" ${XDISPLAY:+DISPLAY="$XDISPLAY"})
 }
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -44,6 +51,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	out=$(HOME="$T/home" "$QVM" run demo 2>&1)
 	[ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && ok "run as root starts nothing" || bad "run as root: $out"
+	# Root looking at a user's profile runs none of its programs: qemu = may name any file
+	# of the profile's owner, and [audio] backend = auto would ask it for its drivers.
+	printf '#!/bin/sh\ntouch "%s/ran-as-$(id -u)"\nprintf "none\\npa\\npipewire\\n"\n' "$T" > "$T/marker-qemu"
+	chmod 755 "$T/marker-qemu"
+	printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/marker-qemu" > "$T/marker.ini"
+	out=$(HOME="$T/home" "$QVM" show "$T/marker.ini" 2>&1)
+	[ $? -eq 0 ] && [ ! -e "$T/ran-as-0" ] && grep -q '^pa,id=snd0' <<<"$out" &&
+		ok "root's show runs nothing the profile names" || bad "root's show ran qemu =: $(ls "$T"/ran-as-* 2>&1) $out"
+	out=$(HOME="$T/home" "$QVM" --allow-root check "$T/marker.ini" 2>&1)
+	[ ! -e "$T/ran-as-0" ] &&
+		grep -qx "warn  \[audio\]: whether $T/marker-qemu has the pipewire driver was not probed: running as root, nothing the profile names is run before the VM (auto: pulseaudio)" <<<"$out" &&
+		ok "… nor does root's check, and it says so" || bad "root's check ran qemu =: $(ls "$T"/ran-as-* 2>&1) $out"
+	HOME="$T/home" "$QVM" list >/dev/null 2>&1
+	HOME="$T/home" "$QVM" --host-root / devices >/dev/null 2>&1
+	[ ! -e "$T/ran-as-0" ] && ok "… nor list and devices" || bad "list or devices ran something"
 	if ! test_user_add qvmtest$$ "$T/home"; then
 		echo "SKIP: cannot create a test user"
 		exit 77
@@ -56,12 +78,37 @@ else
 	mkdir -p "$T/run" && chmod 700 "$T/run"
 fi
 
-# An ordinary uid that holds a capability is refused too (ambient caps survive exec).
+# An ordinary uid that holds a capability is refused too (ambient caps survive exec), and
+# --allow-root, which that user could give, does not override it.
 if [ -n "$user" ]; then
 	out=$(setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=+net_admin \
-		--ambient-caps=+net_admin env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" run demo 2>&1)
-	[ $? -eq 1 ] && grep -q "effective capability cap_net_admin" <<<"$out" && [ ! -e "$T/home/out.argv" ] &&
-		ok "a user with an effective capability is refused" || bad "capability refusal: $out"
+		--ambient-caps=+net_admin env -i HOME="$T/home" PATH=/usr/bin:/bin "$QVM" --allow-root run demo 2>&1)
+	[ $? -eq 1 ] && grep -q "refusing to start: holding the permitted capability cap_net_admin" <<<"$out" &&
+		[ ! -e "$T/home/out.argv" ] && ok "a user with a capability is refused" || bad "capability refusal: $out"
+fi
+
+# A copy made set-group-ID (or set-user-ID to another user) would hand its group or user to
+# QEMU: refused, whatever the command and options, and nothing is started.
+if [ -n "$user" ]; then
+	for mode in 2755:root:disk 4755:nobody:root; do
+		cp "$QVM" "$T/setid-qemu-vm"
+		chown "${mode#*:}" "$T/setid-qemu-vm"
+		chmod "${mode%%:*}" "$T/setid-qemu-vm"
+		for cmd in run show; do
+			# A sanitizer build's LeakSanitizer cannot inspect a set-ID process (not
+			# dumpable, so not even its options can be read) and adds its own lines.
+			out=$(as_user "$T/setid-qemu-vm" --allow-root $cmd "$T/home/.config/qemu-vm/demo.ini" 2>&1)
+			rc=$?
+			out=$(grep -v '^==[0-9]*==' <<<"$out")
+			[ $rc -eq 1 ] && [ ! -e "$T/home/out.argv" ] &&
+				grep -q "^qemu-vm: refusing to start: real and effective $([ "${mode%%:*}" = 2755 ] && echo group || echo user) IDs differ" <<<"$out" &&
+				grep -q "its environment (HOME, XDG_RUNTIME_DIR and the rest) is ignored" <<<"$out" &&
+				[ "$(wc -l <<<"$out")" -eq 1 ] &&
+				ok "a chmod ${mode%%:*} copy (${mode#*:}) refuses $cmd, in one message" ||
+				bad "set-ID copy, mode $mode, $cmd (exit $rc): $out"
+		done
+		rm -f "$T/setid-qemu-vm"
+	done
 fi
 
 # run: the argv QEMU receives is exactly what show prints, word for word.
@@ -134,6 +181,32 @@ expect "the run directory is private" test "$(stat -c %a "$T/run/qemu-vm/demo")"
 grep -q "qmp.sock" "$T/show.txt" && grep -q "$T/run/qemu-vm/demo/qmp.sock" "$T/show.txt" &&
 	ok "QMP socket under XDG_RUNTIME_DIR" || bad "QMP socket path"
 
+# A firmware descriptor of the user's own whose vars template is a symlink (as Debian links
+# its OVMF files): the template is only read, so the link is followed, and the first run
+# copies it.
+if [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ -e /usr/share/OVMF/OVMF_VARS_4M.fd ]; then
+	mkdir -p "$T/home/.config/qemu/firmware" "$T/home/fw"
+	ln -s /usr/share/OVMF/OVMF_VARS_4M.fd "$T/home/fw/VARS.fd"
+	cat > "$T/home/.config/qemu/firmware/10-linked.json" <<JSON
+{ "interface-types": [ "uefi" ],
+  "mapping": { "device": "flash",
+    "executable": { "filename": "/usr/share/OVMF/OVMF_CODE_4M.fd", "format": "raw" },
+    "nvram-template": { "filename": "$T/home/fw/VARS.fd", "format": "raw" } },
+  "targets": [ { "architecture": "x86_64", "machines": [ "pc-q35-*" ] } ], "features": [] }
+JSON
+	cp "$T/home/.config/qemu-vm/demo.ini" "$T/home/.config/qemu-vm/linked.ini"
+	[ -n "$user" ] && chown -R "$user:" "$T/home/.config" "$T/home/fw"
+	rm -f "$T/home/out.argv"
+	out=$(as_user "$QVM" run linked 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && [ -e "$T/home/out.argv" ] &&
+		cmp -s /usr/share/OVMF/OVMF_VARS_4M.fd "$T/home/.local/share/qemu-vm/linked/OVMF_VARS.fd" &&
+		[ ! -L "$T/home/.local/share/qemu-vm/linked/OVMF_VARS.fd" ] &&
+		ok "a symlinked vars template of a user's firmware descriptor is copied on the first run" ||
+		bad "symlinked vars template (exit $rc): $out"
+	rm -rf "$T/home/.config/qemu/firmware/10-linked.json" "$T/home/.config/qemu-vm/linked.ini"
+fi
+
 # No XDG_RUNTIME_DIR (a plain su or ssh session): the sockets go to /tmp/qemu-vm-UID, which
 # must be the user's own and private; one planted by somebody else is refused.
 if [ -n "$user" ]; then
@@ -203,6 +276,15 @@ out=$(as_user "$QVM" run typo 2>&1)
 [ $? -eq 1 ] && [ ! -e "$T/home/out.argv" ] && grep -q "typo.ini:2: memory: expected a size like 16G or 512M, got 'lots'" <<<"$out" &&
 	ok "a profile error starts nothing" || bad "profile error: $out"
 
+# A FIFO named as a profile: refused at once, not waited on for a writer (timeout: a
+# regression fails here instead of hanging the suite).
+mkfifo "$T/fifo.ini"
+out=$(timeout 20 "$QVM" show "$T/fifo.ini" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -qx "$T/fifo.ini: a FIFO, not a profile (a profile is a regular .ini file)" <<<"$out" &&
+	ok "a FIFO as the profile is refused, without waiting" || bad "FIFO profile (exit $rc): $out"
+rm -f "$T/fifo.ini"
+
 # list shows the profiles with their titles, one line each, whatever their file names hold.
 printf '[vm]\nmemory = 1G\n' > "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
@@ -219,18 +301,26 @@ echo probed >> "$HOME/probes"
 printf 'Available audio drivers:\nnone\npa\npipewire\n'
 SH
 chmod 755 "$T/probe-qemu"
-printf '[vm]\nmemory = 1G\nqemu = %s\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
+printf '[vm]\nmemory = 1G\nqemu = %s\ndisplay = none\n[audio]\nbackend = auto\n' "$T/probe-qemu" > "$T/home/.config/qemu-vm/pw.ini"
 [ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pw.ini"
-as_user "$QVM" show pw > "$T/pw1.txt" 2>&1
-as_user "$QVM" show pw > "$T/pw2.txt" 2>&1
-grep -qx 'pipewire,id=snd0' "$T/pw1.txt" && ok "audio = auto picks pipewire when QEMU has it" || bad "pipewire: $(cat "$T/pw1.txt")"
-expect "… asking QEMU once for two launches" test "$(wc -l < "$T/home/probes")" -eq 1
+as_user "$QVM" show pw > "$T/pw0.txt" 2>&1
+expect "show asks QEMU nothing" test ! -e "$T/home/probes"
+grep -qx 'pa,id=snd0,server=unix:'"$T"'/run/pulse/native' "$T/pw0.txt" &&
+	ok "… and shows auto as pulseaudio before a check asked" || bad "show before check: $(cat "$T/pw0.txt")"
+as_user "$QVM" check pw > "$T/pw1.txt" 2>&1
+as_user "$QVM" check pw > "$T/pw2.txt" 2>&1
+as_user "$QVM" show pw > "$T/pw3.txt" 2>&1
+grep -qx 'pipewire,id=snd0' "$T/pw3.txt" && ok "audio = auto picks pipewire when QEMU has it" || bad "pipewire: $(cat "$T/pw3.txt")"
+expect "… asking QEMU once for two checks" test "$(wc -l < "$T/home/probes")" -eq 1
 expect "… cached under XDG_CACHE_HOME" grep -q "^$T/probe-qemu	" "$T/home/.cache/qemu-vm/qemu-caps"
 touch -d '2001-01-01' "$T/probe-qemu"
 as_user "$QVM" show pw > /dev/null 2>&1
-expect "… and again when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 2
+expect "… not by show when the binary changes" test "$(wc -l < "$T/home/probes")" -eq 1
+as_user "$QVM" check pw > /dev/null 2>&1
+expect "… but by check" test "$(wc -l < "$T/home/probes")" -eq 2
 # Only a tree that is not the running system is never asked: "//" is the real root.
 touch -d '2002-01-01' "$T/probe-qemu"
+as_user "$QVM" --host-root // check pw > /dev/null 2>&1
 out=$(as_user "$QVM" --host-root // show pw 2>&1)
 grep -qx 'pipewire,id=snd0' <<<"$out" && [ "$(wc -l < "$T/home/probes")" -eq 3 ] &&
 	ok "… with --host-root // too: that is the running system" || bad "--host-root //: $out"
@@ -239,15 +329,13 @@ grep -qx 'pipewire,id=snd0' <<<"$out" && [ "$(wc -l < "$T/home/probes")" -eq 3 ]
 # 7.2) fails check with the way out, instead of failing at start.
 sed 's/pipewire//' "$T/probe-qemu" > "$T/nopw-qemu"
 chmod 755 "$T/nopw-qemu"
-printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\n[audio]\nbackend = pipewire\n' "$T/nopw-qemu" \
-	> "$T/home/.config/qemu-vm/pwfixed.ini"
-[ -n "$user" ] && chown "$user:" "$T/home/.config/qemu-vm/pwfixed.ini"
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\ndisplay = none\n[audio]\nbackend = pipewire\n' "$T/nopw-qemu" |
+	put_profile pwfixed
 out=$(as_user "$QVM" check pwfixed 2>&1)
-[ $? -eq 1 ] && grep -qx "FAIL  .*/pwfixed.ini:7: \[audio\] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" <<<"$out" &&
-	grep -qx "      fix: backend = pulseaudio  (it works with PipeWire's pulse socket)" <<<"$out" &&
+[ $? -eq 1 ] && failed_with_fix "$out" "$T/home/.config/qemu-vm/pwfixed.ini:8: [audio] backend: $T/nopw-qemu has no pipewire audio driver (-audiodev help)" \
+	"backend = pulseaudio  (it works with PipeWire's pulse socket)" &&
 	ok "backend = pipewire fails check when QEMU has no pipewire driver" || bad "explicit pipewire without the driver: $out"
-grep -qx "FAIL  \[audio\]: PipeWire socket $T/run/pipewire-0: No such file or directory" <<<"$out" &&
-	grep -qx "      fix: systemctl --user start pipewire.socket" <<<"$out" &&
+failed_with_fix "$out" "[audio]: PipeWire socket $T/run/pipewire-0: No such file or directory" "systemctl --user start pipewire.socket" &&
 	ok "… and when \$XDG_RUNTIME_DIR/pipewire-0 is missing, with the fix" || bad "missing PipeWire socket: $out"
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/run/pipewire-0"
 [ -n "$user" ] && chown "$user:" "$T/run/pipewire-0"
@@ -256,6 +344,34 @@ out=$(as_user "$QVM" check pwfixed 2>&1)
 [ $? -eq 0 ] && grep -qx "ok    \[audio\]: QEMU has the pipewire driver" <<<"$out" &&
 	grep -qx "ok    \[audio\]: PipeWire socket $T/run/pipewire-0" <<<"$out" &&
 	ok "… and passes when QEMU has it and the socket is there" || bad "explicit pipewire with the driver: $out"
+
+# A display QEMU cannot open fails check, with the fix: gtk outside a desktop session (no
+# DISPLAY, no WAYLAND_DISPLAY), or a QEMU built without it (asked once, cached).
+cat > "$T/display-qemu" <<'SH'
+#!/bin/sh
+echo "$*" >> "$HOME/display-probes"
+[ "$*" = "-display help" ] && printf 'Available display backend types:\nnone\ncurses\n%s' "$(cat "$HOME/displays" 2>/dev/null)"
+exit 0
+SH
+chmod 755 "$T/display-qemu"
+printf '[vm]\nmemory = 1G\naccel = tcg\nfirmware = bios\nqemu = %s\ndisplay = gtk\n' "$T/display-qemu" | put_profile gui
+out=$(as_user "$QVM" check gui 2>&1)
+[ $? -eq 1 ] && failed_with_fix "$out" "display: -display gtk opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set" \
+	"display = none in [vm] (with a GPU passed or console = stdio), or run from the desktop session" &&
+	ok "check fails -display gtk without a desktop session, with the fix" || bad "gtk without DISPLAY: $out"
+out=$(XDISPLAY=:0 as_user "$QVM" check gui 2>&1)
+[ $? -eq 1 ] && failed_with_fix "$out" "display: $T/display-qemu has no gtk display (-display help)" \
+	"sudo apt-get install qemu-system-gui  (or display = none in [vm])" &&
+	! grep -q DISPLAY <<<"$out" && ok "… and with a QEMU built without gtk, with the fix" || bad "QEMU without gtk: $out"
+rm -f "$T/home/display-probes"
+touch -d '2003-01-01' "$T/display-qemu"
+echo gtk > "$T/home/displays"
+out=$(XDISPLAY=:0 as_user "$QVM" check gui 2>&1)
+rc=$?
+XDISPLAY=:0 as_user "$QVM" check gui >/dev/null 2>&1
+[ $rc -eq 0 ] && grep -qx "ok    display: QEMU has the gtk display" <<<"$out" &&
+	[ "$(grep -c -- '-display help' "$T/home/display-probes")" -eq 1 ] &&
+	ok "… and passes with both, asking QEMU once for two checks" || bad "gtk with DISPLAY (exit $rc, probes $(cat "$T/home/display-probes")): $out"
 
 # stop takes only the names the profile loader takes: '..' would be the socket of qemu-vm/
 # itself, a control character would garble the message. Shown escaped, nothing connected to.

@@ -48,7 +48,9 @@ static struct pci_dev_info dev(unsigned bus, unsigned slot, unsigned fn, uint16_
 /* The laptop of the seed case: GPU 01:00.0 + audio 01:00.1 behind 00:01.0, all in group 1. */
 static void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 {
-	*f = (struct vm_facts){ .user = xstrdup("alice"), .profile_arg = "laptop", .qemu_has_pipewire = -1 };
+	/* In the desktop session, with a QEMU that has every display. */
+	*f = (struct vm_facts){ .user = xstrdup("alice"), .profile_arg = "laptop", .qemu_has_pipewire = -1,
+				.qemu_has_display = 1, .gui_session = true };
 	f->host.root = "/";
 	f->qemu_path = xstrdup("/usr/bin/qemu-system-x86_64");
 	f->qemu_file = xstrdup("/usr/bin/qemu-system-x86_64");
@@ -338,6 +340,30 @@ START_TEST(hugepages_short)
 }
 END_TEST
 
+/* A window QEMU cannot open fails the plan: no desktop session, or no such display in QEMU. */
+START_TEST(display_must_open)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+
+	load("[vm]\nmemory = 1G\ndisplay = gtk\n", &p);
+	laptop_facts(&f, "vfio-pci");
+	f.gui_session = false;
+	plan_build(&p, &f, &pl);
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, "neither DISPLAY nor WAYLAND_DISPLAY is set"));
+	plan_free(&pl);
+	f.gui_session = true;
+	f.qemu_has_display = 0;
+	plan_build(&p, &f, &pl);
+	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, "has no gtk display"));
+	ck_assert_ptr_null(find_check(&pl, CHECK_FAIL, "DISPLAY"));
+	plan_free(&pl);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 START_TEST(tcg_fallback)
 {
 	struct profile p;
@@ -610,6 +636,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, looking_glass_and_tables);
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
+	tcase_add_test(tc, display_must_open);
 	tcase_add_test(tc, qcow2_firmware);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);

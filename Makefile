@@ -37,6 +37,8 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 LAUNCHER_CORE := $(filter-out $(B)/launcher/main.o,$(LAUNCHER_OBJ))
 HELPER_CORE := $(filter-out $(B)/setup-helper/main.o,$(HELPER_OBJ))
 TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+# Code the tests share (hand-made host facts), linked into every test program.
+TEST_HELPER_OBJ := $(B)/tests/plan-facts.o
 
 PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
 
@@ -86,10 +88,12 @@ $(B)/vfio-setup: $(HELPER_OBJ) $(B)/libqvm.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/%: tests/%.c $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
+$(TEST_HELPER_OBJ): ALL_CFLAGS += -Ilauncher -Isetup-helper
+
+$(B)/tests/%: tests/%.c $(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
+	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) \
 		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
 
 # The profile key reference, generated from the schema table (lib/profile-schema.c).

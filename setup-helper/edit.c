@@ -210,6 +210,13 @@ static int merge_assignment(const char *in, struct span s, const struct strv *pa
 		vend = v;
 		while (vend < end && !isspace((unsigned char)*vend) && *vend != ';' && *vend != '#')
 			vend++;
+		/* VAR=a"b c" is one word to sh: quoting it whole would keep the quote as a byte. */
+		if (memchr(v, '"', (size_t)(vend - v)) || memchr(v, '\'', (size_t)(vend - v)) ||
+		    memchr(v, '\\', (size_t)(vend - v))) {
+			*ret_error = xasprintf("%.*s: the value is partly quoted; make it one quoted string",
+					       (int)(eq - in - (ptrdiff_t)s.start), in + s.start);
+			return -EINVAL;
+		}
 	}
 	old = xstrndup(v, (size_t)(vend - v));
 	merged = cmdline_merge(old, params);

@@ -181,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (flag[0] != '-')
 			fuzz_fail("argv word %zu '%s': where an option was expected", i, flag);
-		if (streq(flag, "-nodefaults") || streq(flag, "-no-user-config"))
+		if (streq(flag, "-nodefaults") || streq(flag, "-no-user-config") || streq(flag, "-S"))
 			continue;
 		check_option(flag, pl.argv.v[++i], &next);
 	}

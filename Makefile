@@ -47,11 +47,13 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 LAUNCHER_CORE := $(filter-out $(B)/launcher/main.o,$(LAUNCHER_OBJ))
 HELPER_CORE := $(filter-out $(B)/setup-helper/main.o,$(HELPER_OBJ))
 TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+# Code the tests share (hand-made host facts), linked into every test program.
+TEST_HELPER_OBJ := $(B)/tests/plan-facts.o
 
 PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
 MANPAGES := $(B)/man/qemu-vm.1 $(B)/man/qemu-vm.ini.5 $(B)/man/vfio-setup.8
 
-.PHONY: all check check-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck keyref
+.PHONY: all check check-build fuzz fuzz-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck keyref
 all: $(PROGRAMS) $(MANPAGES)
 
 # Stop before the compiler does, naming what pkg-config cannot find.
@@ -99,10 +101,12 @@ $(B)/vfio-setup: $(HELPER_OBJ) $(B)/libqvm.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/%: tests/%.c $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
+$(TEST_HELPER_OBJ): ALL_CFLAGS += -Ilauncher -Isetup-helper
+
+$(B)/tests/%: tests/%.c $(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< \
+	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) \
 		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
 
 # The profile key reference, generated from the schema table (lib/profile-schema.c).
@@ -159,6 +163,39 @@ check-build: all $(TESTS) $(TEST_PROGRAMS)
 check: deps
 	$(MAKE) B=build/san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-build
 	B=build/san tests/run-all.sh
+
+# libFuzzer targets (tests/fuzz/fuzz-*.c), built with clang against the same objects under ASan
+# and UBSan in their own directory. Each runs FUZZ_SECONDS from its seed corpus in the tree
+# (tests/fuzz/corpus/NAME); any finding fails and leaves its input in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+# clang warns of "string" + n (the code means the rest of a prefix) and, unlike gcc on x86, of
+# casts to a more aligned type (the schema table writes fields at offsetof() positions).
+FUZZ_WARN := -Wno-string-plus-int -Wno-cast-align
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/fuzz/%)
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Ilauncher -Isetup-helper -Itests $(ALL_LDFLAGS) -o $@ $< \
+		$(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: deps
+	$(MAKE) B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g $(FUZZ_WARN) -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		LDFLAGS="$(FUZZ_SAN)" fuzz-build
+	@for t in $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%); do \
+		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
+		mkdir -p build/fuzz/corpus/$$t build/fuzz/findings; \
+		build/fuzz/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+			-print_final_stats=1 -artifact_prefix=build/fuzz/findings/$$t- \
+			build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build/fuzz/$$t.log \
+			|| { tail -n 40 build/fuzz/$$t.log; echo "fuzz: $$t found a problem; see build/fuzz/$$t.log, reproduce with build/fuzz/tests/fuzz/fuzz-$$t FILE" >&2; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|Done)' build/fuzz/$$t.log; \
+	done
 
 bench: deps all
 	B=$(B) tests/bench.sh

@@ -2,6 +2,8 @@
 /* Builds one QEMU option string ("driver,key=value,..."), escaping every value as it appends. */
 #include "qopt.h"
 
+void (*qopt_trace)(const char *opt, const struct strv *names);
+
 static void reserve(struct qopt *o, size_t more)
 {
 	if (o->len + more + 1 <= o->size)
@@ -39,13 +41,16 @@ struct qopt *qopt_new(const char *head)
 
 	reserve(o, 0);
 	o->buf[0] = '\0';
-	if (head)
+	if (head) {
 		put_escaped(o, head);
+		strv_push(&o->names, "");
+	}
 	return o;
 }
 
 void qopt_add(struct qopt *o, const char *key, const char *value)
 {
+	strv_push(&o->names, key ? key : o->names.n ? value : "");
 	if (o->len)
 		put(o, ",", 1);
 	if (key) {
@@ -75,6 +80,9 @@ char *qopt_done(struct qopt *o)
 {
 	char *s = o->buf;
 
+	if (qopt_trace)
+		qopt_trace(s, &o->names);
+	strv_clear(&o->names);
 	free(o);
 	return s;
 }
@@ -84,6 +92,7 @@ void qopt_free(struct qopt *o)
 	if (!o)
 		return;
 	free(o->buf);
+	strv_clear(&o->names);
 	free(o);
 }
 

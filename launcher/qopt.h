@@ -2,6 +2,7 @@
 /* Builds one QEMU option string ("driver,key=value,..."), escaping every value as it appends. */
 #pragma once
 
+#include "strv.h"
 #include "util.h"
 
 /* A growing heap buffer; every value appended has its commas doubled, as QEMU's option parser
@@ -9,7 +10,14 @@
 struct qopt {
 	char *buf;
 	size_t len, size;
+	/* What QEMU should read each element as: "" for the first one when it is a bare value (the
+	 * option's implied key), the key, or the bare value itself (a flag) after the first. */
+	struct strv names;
 };
+
+/* When set (by the fuzz tests only), called by qopt_done with the finished string and the
+ * names of its elements, in order. */
+extern void (*qopt_trace)(const char *opt, const struct strv *names);
 
 /* A new option whose first element is @head (a driver or backend name, or a value such as
  * "unix:PATH"), escaped like any value; NULL for none: the first key then opens the string. */

@@ -198,10 +198,25 @@ static int merge_assignment(const char *in, struct span s, const struct strv *pa
 					       (int)(eq - in - (ptrdiff_t)s.start), in + s.start);
 			return -EINVAL;
 		}
+		/* VAR="a"b is one word to sh, "ab": closing the quote after our words would glue
+		 * the rest to the last of them. */
+		if (vend + 1 < end && !isspace((unsigned char)vend[1]) && vend[1] != ';' && vend[1] != '#') {
+			*ret_error = xasprintf("%.*s: the value goes on after its closing quote (%c); "
+					       "make it one quoted string",
+					       (int)(eq - in - (ptrdiff_t)s.start), in + s.start, q);
+			return -EINVAL;
+		}
 	} else {
 		vend = v;
 		while (vend < end && !isspace((unsigned char)*vend) && *vend != ';' && *vend != '#')
 			vend++;
+		/* VAR=a"b c" is one word to sh: quoting it whole would keep the quote as a byte. */
+		if (memchr(v, '"', (size_t)(vend - v)) || memchr(v, '\'', (size_t)(vend - v)) ||
+		    memchr(v, '\\', (size_t)(vend - v))) {
+			*ret_error = xasprintf("%.*s: the value is partly quoted; make it one quoted string",
+					       (int)(eq - in - (ptrdiff_t)s.start), in + s.start);
+			return -EINVAL;
+		}
 	}
 	old = xstrndup(v, (size_t)(vend - v));
 	merged = cmdline_merge(old, params);

@@ -80,7 +80,7 @@ START_TEST(edit_cmdlines)
 {
 	struct strv p = words("intel_iommu=on", "iommu=pt", NULL);
 	_cleanup_free_ char *m = cmdline_merge("ro quiet intel_iommu=off splash", &p);
-	_cleanup_free_ char *g1 = NULL, *g2 = NULL, *g3 = NULL, *k = NULL, *l = NULL, *err = NULL;
+	_cleanup_free_ char *g1 = NULL, *g2 = NULL, *g3 = NULL, *g4 = NULL, *g5 = NULL, *k = NULL, *l = NULL, *err = NULL;
 
 	ck_assert_str_eq(m, "ro quiet intel_iommu=on splash iommu=pt");
 	ck_assert_int_eq(edit_grub_default("A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet' # keep\nB=2\n", &p,
@@ -90,6 +90,18 @@ START_TEST(edit_cmdlines)
 	ck_assert_str_eq(g2, "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"");
 	ck_assert_int_eq(edit_grub_default("GRUB_TIMEOUT=5\n", &p, &g3, &err), 0);
 	ck_assert_str_eq(g3, "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"intel_iommu=on iommu=pt\"\n");
+	/* sh reads "quiet"x as quietx: closing the quote after our words would glue x to them. */
+	ck_assert_int_eq(edit_grub_default("GRUB_CMDLINE_LINUX=\"quiet\"x\n", &p, &g4, &err), -EINVAL);
+	ck_assert_ptr_null(g4);
+	ck_assert_ptr_nonnull(strstr(err, "goes on after its closing quote"));
+	free(err);
+	err = NULL;
+	/* GRUB_CMDLINE_LINUX=2"…" is partly quoted: quoting it whole would keep a quote as a byte. */
+	ck_assert_int_eq(edit_grub_default("GRUB_CMDLINE_LINUX=2\"x\"\n", &p, &g5, &err), -EINVAL);
+	ck_assert_ptr_null(g5);
+	ck_assert_ptr_nonnull(strstr(err, "partly quoted"));
+	free(err);
+	err = NULL;
 	ck_assert_int_eq(edit_kernel_cmdline("root=/dev/sda1 ro\n", &p, &k, &err), 0);
 	ck_assert_str_eq(k, "root=/dev/sda1 ro intel_iommu=on iommu=pt\n");
 	ck_assert_int_eq(edit_loader_entry("title T\noptions  root=x rw\nlinux /v\n", &p, &l, &err), 0);

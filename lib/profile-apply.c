@@ -425,7 +425,7 @@ void schema_apply(struct schema_ctx *c, const struct schema_key *k, void *base)
 			expected(c, k->expect);
 		break;
 	case ST_PCI_ADDR:
-		if (parse_pci_addr(v, dst) < 0)
+		if (parse_pci_slot_or_addr(v, dst) < 0)
 			expected(c, k->expect);
 		break;
 	case ST_PCI_ID:

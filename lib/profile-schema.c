@@ -136,9 +136,11 @@ const struct schema_key schema_keys[] = {
 	  .doc = "stdio: the guest's serial port and QEMU's monitor on the terminal", .example = "none" },
 
 	{ SEC_PCI, "host", ST_PCI_ADDR, PCI(host), PCI(host_loc), PCI(has_host),
-	  .expect = "a PCI address like 01:00.0 or 0000:01:00.0 (bus:slot.function in hex; "
-		    "slot 00-1f, function 0-7)",
-	  .doc = "the device by address; every function of it comes along", .example = "01:00.0" },
+	  .expect = "a PCI address like 01:00.0, 0000:01:00.0 or 01:00 (bus:slot.function in hex; "
+		    "slot 00-1f, function 0-7; no function: the whole slot)",
+	  .doc = "the device by address; every function of it comes along (01:00 or 01:00.0: the "
+		 "whole card, 01:00.3: that function alone)",
+	  .example = "01:00.0" },
 	{ SEC_PCI, "ids", ST_PCI_ID, PCI(ids), PCI(host_loc), PCI(has_ids),
 	  .expect = "vendor:device in hex like 10de:1b81",
 	  .doc = "the device by vendor:device, instead of host", .example = "10de:1b81" },

@@ -291,12 +291,22 @@ static void plan_audio(struct builder *b)
 				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
 		struct qopt *o = qopt_new("pa");
+		bool tcp = p->audio_server && startswith(p->audio_server, "tcp:");
 
 		qopt_add(o, "id", "snd0");
-		qopt_addf(o, "server", "unix:%s", f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
+		if (tcp)
+			qopt_add(o, "server", p->audio_server);
+		else if (p->audio_server)
+			qopt_addf(o, "server", "unix:%s", p->audio_server);
+		else
+			qopt_addf(o, "server", "unix:%s",
+				  f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
 		plan_arg(b, "-audiodev");
 		plan_arg_opt(b, o);
-		if (!f->audio_socket_path)
+		if (tcp)
+			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse server %s (over the network: not checked)",
+				   p->audio_server);
+		else if (!f->audio_socket_path)
 			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
 				   "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)

@@ -189,8 +189,11 @@ const struct schema_key schema_keys[] = {
 
 	{ SEC_AUDIO, "backend", ST_ENUM, VM(audio), VM(audio_loc), .choices = &schema_audio_backend,
 	  .doc = "pulseaudio also reaches PipeWire's pulse socket; auto asks QEMU", .example = "pulseaudio" },
-	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server, .expect = "auto or a path",
-	  .def = "auto", .doc = "the sound server's socket (auto: the desktop's)", .example = "auto" },
+	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server,
+	  .expect = "auto, a path, unix:PATH or tcp:HOST[:PORT]", .def = "auto",
+	  .doc = "the Pulse server: its socket (a path or unix:PATH), tcp:HOST[:PORT] over the network, or auto "
+		 "(the desktop's socket)",
+	  .example = "auto" },
 	{ SEC_AUDIO, "model", ST_ENUM, VM(audio_model), .choices = &schema_audio_model, .def = "ich9",
 	  .doc = "the emulated HD Audio controller", .example = "ich9" },
 

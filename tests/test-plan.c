@@ -358,6 +358,41 @@ START_TEST(tcg_fallback)
 }
 END_TEST
 
+/* The Pulse server as written: a socket path (bare or unix:) is expanded, tcp: passes through and
+ * has no socket to check. */
+START_TEST(audio_servers)
+{
+	static const struct {
+		const char *server, *want;
+	} cases[] = {
+		{ "unix:/run/pulse/native", "pa,id=snd0,server=unix:/run/pulse/native" },
+		{ "/run/pulse/native", "pa,id=snd0,server=unix:/run/pulse/native" },
+		{ "tcp:host:4713", "pa,id=snd0,server=tcp:host:4713" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *ini =
+			xasprintf("[vm]\nmemory = 1G\n[audio]\nbackend = pulseaudio\nserver = %s\n", cases[i].server);
+		struct profile p;
+		struct vm_facts f;
+		struct plan pl;
+		int a;
+
+		load(ini, &p);
+		laptop_facts(&f, "vfio-pci");
+		plan_build(&p, &f, &pl);
+		a = find_arg(&pl, "-audiodev", "pa,");
+		ck_assert_int_gt(a, 0);
+		ck_assert_str_eq(pl.argv.v[a], cases[i].want);
+		if (startswith(cases[i].server, "tcp:"))
+			ck_assert_ptr_nonnull(find_check(&pl, CHECK_OK, "Pulse server tcp:host:4713"));
+		plan_free(&pl);
+		free_facts(&f);
+		profile_free(&p);
+	}
+}
+END_TEST
+
 /* Fedora's descriptors give qcow2 flash images: the pflash drives say so, each its own. */
 START_TEST(qcow2_firmware)
 {
@@ -610,6 +645,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, looking_glass_and_tables);
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
+	tcase_add_test(tc, audio_servers);
 	tcase_add_test(tc, qcow2_firmware);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);

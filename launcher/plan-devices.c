@@ -127,7 +127,16 @@ static void check_disks(struct builder *b)
 				   key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
-		else
+		else if (hf->state == ACC_MISSING && !d->cdrom && !d->readonly && !startswith(d->path, "/dev/")) {
+			/* A disk image not made yet: the command that makes one; the size is for the user. */
+			_cleanup_free_ char *q = shell_quote(d->path);
+			_cleanup_free_ char *fix = xasprintf(
+				"qemu-img create -f %s %s 64G  (64G: a placeholder, give the size you want; or fix "
+				"the path at %s:%u)",
+				d->format == FMT_RAW ? "raw" : "qcow2", q, d->path_loc.file, d->path_loc.line);
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: disk '%s': %s", d->path_loc.file, d->path_loc.line,
+				   key, d->path, strerror(hf->err));
+		} else
 			plan_check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
 	}
 }

@@ -393,6 +393,37 @@ START_TEST(audio_servers)
 }
 END_TEST
 
+/* A disk image not made yet: check's fix is the qemu-img command that makes it; a missing block
+ * device gets no such command. */
+START_TEST(missing_disk_fix)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	const struct check *c;
+
+	load("[vm]\nmemory = 1G\n[disk system]\npath = /home/alice/vm/new disk.qcow2\n"
+	     "[disk data]\npath = /dev/sdz\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path), .state = ACC_MISSING, .err = ENOENT };
+	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path), .state = ACC_MISSING, .err = ENOENT };
+	plan_build(&p, &f, &pl);
+	c = find_check(&pl, CHECK_FAIL, "[disk system] path");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(c->fix);
+	ck_assert(startswith(c->fix, "qemu-img create -f qcow2 '/home/alice/vm/new disk.qcow2' 64G  (64G: a placeholder"));
+	c = find_check(&pl, CHECK_FAIL, "[disk data] path");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(strstr(c->fix ? c->fix : "", "qemu-img"));
+	plan_free(&pl);
+	free(f.disk[0].path);
+	free(f.disk[1].path);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 /* Fedora's descriptors give qcow2 flash images: the pflash drives say so, each its own. */
 START_TEST(qcow2_firmware)
 {
@@ -646,6 +677,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
 	tcase_add_test(tc, audio_servers);
+	tcase_add_test(tc, missing_disk_fix);
 	tcase_add_test(tc, qcow2_firmware);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);

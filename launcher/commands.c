@@ -18,6 +18,11 @@
 #include "supervise-state.h"
 #include "supervise.h"
 
+/* Where make install puts the example profiles (the Makefile passes it). */
+#ifndef EXAMPLES_DIR
+#define EXAMPLES_DIR "/usr/local/share/qemu-vm/profiles"
+#endif
+
 int load_profile(const struct global *g, const char *name, struct profile *ret)
 {
 	struct profile_errors errs = { 0 };
@@ -424,9 +429,13 @@ int cmd_list(const struct global *g, int argc, char **argv)
 	list_dir(sys, "/etc/qemu-vm", &count, json);
 	if (json)
 		json_out_print(json);
-	else if (!count)
-		fprintf(stderr, "no profiles yet: copy one of the examples to %s/NAME.ini\n",
-			user ? user : "~/.config/qemu-vm");
+	else if (!count) {
+		_cleanup_free_ char *to = shell_quote(user ? user : "~/.config/qemu-vm");
+		fprintf(stderr,
+			"no profiles yet: the examples are in %s (the profiles/ directory of the sources, if not "
+			"installed); start from one:\n  mkdir -p %s && cp %s/minimal.ini %s/NAME.ini\n",
+			EXAMPLES_DIR, to, EXAMPLES_DIR, to);
+	}
 	return 0;
 }
 

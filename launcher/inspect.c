@@ -179,6 +179,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			/* QEMU's pipewire driver takes no server: libpipewire connects to pipewire-0. */
 			if (!f.runtime_fallback)
 				f.audio_socket_path = xasprintf("%s/pipewire-0", rt);
+		} else if (p->audio_server && startswith(p->audio_server, "tcp:")) {
+			/* A server over the network: nothing on this host to look at. */
 		} else if (p->audio_server)
 			f.audio_socket_path = xstrdup(p->audio_server);
 		else if (!f.runtime_fallback)

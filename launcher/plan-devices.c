@@ -154,7 +154,16 @@ static void check_disks(struct builder *b)
 				   key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
-		else
+		else if (hf->state == ACC_MISSING && !d->cdrom && !d->readonly && !startswith(d->path, "/dev/")) {
+			/* A disk image not made yet: the command that makes one; the size is for the user. */
+			_cleanup_free_ char *q = shell_quote(d->path);
+			_cleanup_free_ char *fix = xasprintf(
+				"qemu-img create -f %s %s 64G  (64G: a placeholder, give the size you want; or fix "
+				"the path at %s:%u)",
+				d->format == FMT_RAW ? "raw" : "qcow2", q, d->path_loc.file, d->path_loc.line);
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: disk '%s': %s", d->path_loc.file, d->path_loc.line,
+				   key, d->path, strerror(hf->err));
+		} else
 			plan_check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
 	}
 }
@@ -317,12 +326,22 @@ static void plan_audio(struct builder *b)
 				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
 	} else {
 		struct qopt *o = qopt_new("pa");
+		bool tcp = p->audio_server && startswith(p->audio_server, "tcp:");
 
 		qopt_add(o, "id", "snd0");
-		qopt_addf(o, "server", "unix:%s", f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
+		if (tcp)
+			qopt_add(o, "server", p->audio_server);
+		else if (p->audio_server)
+			qopt_addf(o, "server", "unix:%s", p->audio_server);
+		else
+			qopt_addf(o, "server", "unix:%s",
+				  f->audio_socket_path ? f->audio_socket_path : "/run/user/0/pulse/native");
 		plan_arg(b, "-audiodev");
 		plan_arg_opt(b, o);
-		if (!f->audio_socket_path)
+		if (tcp)
+			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse server %s (over the network: not checked)",
+				   p->audio_server);
+		else if (!f->audio_socket_path)
 			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
 				   "[audio]: no server socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)

@@ -90,10 +90,9 @@ static char *unset_variable(const char *s)
 
 /* A path: expanded, made absolute against the profile's directory, free of control
  * characters (they would change the structure of a QEMU option or a log line). */
-static char *get_path(struct schema_ctx *c)
+static char *get_path_of(struct schema_ctx *c, const char *raw)
 {
-	_cleanup_free_ char *e = NULL, *v = escape_control(c->r->value);
-	const char *raw = c->r->value;
+	_cleanup_free_ char *e = NULL, *v = escape_control(raw);
 
 	if (strempty(raw)) {
 		expected(c, "a path");
@@ -136,6 +135,11 @@ static char *get_path(struct schema_ctx *c)
 		return slash ? xasprintf("%s/%s/%s", cwd, dir, e) : xasprintf("%s/%s", cwd, e);
 	}
 	return TAKE_PTR(e);
+}
+
+static char *get_path(struct schema_ctx *c)
+{
+	return get_path_of(c, c->r->value);
 }
 
 static void set_str(char **dst, char *val)
@@ -217,15 +221,46 @@ void parse_resolution(struct schema_ctx *c, void *dst)
 	}
 }
 
+/* HOST[:PORT] of a tcp: sound server: a name or IPv4 address, or an IPv6 one in brackets. */
+static bool valid_host_port(const char *s)
+{
+	const char *end;
+	unsigned port;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || end == s + 1 || strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
+			return false;
+		end++;
+	} else {
+		end = s + strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+		if (end == s)
+			return false;
+	}
+	if (*end == '\0')
+		return true;
+	return *end == ':' && end[1] != '0' && parse_uint(end + 1, 10, 65535, &port) == 0 && port > 0;
+}
+
+/* auto, a socket path (bare or unix:PATH, expanded like every path) or tcp:HOST[:PORT], kept as
+ * written. A path is stored bare, tcp: with its prefix. */
 void parse_server(struct schema_ctx *c, void *dst)
 {
+	const char *v = c->r->value;
 	_cleanup_free_ char *path = NULL;
 
-	if (streq(c->r->value, "auto")) {
+	if (streq(v, "auto")) {
 		set_str(dst, NULL);
 		return;
 	}
-	path = get_path(c);
+	if (startswith(v, "tcp:")) {
+		if (valid_host_port(v + 4))
+			set_str(dst, xstrdup(v));
+		else
+			expected(c, "tcp:HOST or tcp:HOST:PORT like tcp:192.168.1.2:4713 (port 1-65535)");
+		return;
+	}
+	path = get_path_of(c, startswith(v, "unix:") ? v + 5 : v);
 	/* QEMU hands server=unix:PATH to libpulse, which splits its server string at whitespace
 	 * and would connect to the words as separate servers. */
 	if (path && strpbrk(path, " \t")) {
@@ -441,7 +476,7 @@ void schema_apply(struct schema_ctx *c, const struct schema_key *k, void *base)
 			expected(c, k->expect);
 		break;
 	case ST_PCI_ADDR:
-		if (parse_pci_addr(v, dst) < 0)
+		if (parse_pci_slot_or_addr(v, dst) < 0)
 			expected(c, k->expect);
 		break;
 	case ST_PCI_ID:

@@ -140,6 +140,23 @@ int parse_pci_addr(const char *s, struct pci_addr *ret)
 	return 0;
 }
 
+/* A profile's address may leave the function out (01:00): the whole slot, which is what function
+ * 0 already means there (every function of the card comes along). Sysfs names always have one. */
+int parse_pci_slot_or_addr(const char *s, struct pci_addr *ret)
+{
+	_cleanup_free_ char *full = NULL;
+	const char *last;
+
+	if (strempty(s))
+		return -EINVAL;
+	last = strrchr(s, ':');
+	if (last && !strchr(last, '.')) {
+		full = xasprintf("%s.0", s);
+		s = full;
+	}
+	return parse_pci_addr(s, ret);
+}
+
 int parse_pci_id(const char *s, struct pci_id *ret)
 {
 	unsigned v, d;

@@ -136,9 +136,11 @@ const struct schema_key schema_keys[] = {
 	  .doc = "stdio: the guest's serial port and QEMU's monitor on the terminal", .example = "none" },
 
 	{ SEC_PCI, "host", ST_PCI_ADDR, PCI(host), PCI(host_loc), PCI(has_host),
-	  .expect = "a PCI address like 01:00.0 or 0000:01:00.0 (bus:slot.function in hex; "
-		    "slot 00-1f, function 0-7)",
-	  .doc = "the device by address; every function of it comes along", .example = "01:00.0" },
+	  .expect = "a PCI address like 01:00.0, 0000:01:00.0 or 01:00 (bus:slot.function in hex; "
+		    "slot 00-1f, function 0-7; no function: the whole slot)",
+	  .doc = "the device by address; every function of it comes along (01:00 or 01:00.0: the "
+		 "whole card, 01:00.3: that function alone)",
+	  .example = "01:00.0" },
 	{ SEC_PCI, "ids", ST_PCI_ID, PCI(ids), PCI(host_loc), PCI(has_ids),
 	  .expect = "vendor:device in hex like 10de:1b81",
 	  .doc = "the device by vendor:device, instead of host", .example = "10de:1b81" },
@@ -187,8 +189,11 @@ const struct schema_key schema_keys[] = {
 
 	{ SEC_AUDIO, "backend", ST_ENUM, VM(audio), VM(audio_loc), .choices = &schema_audio_backend,
 	  .doc = "pulseaudio also reaches PipeWire's pulse socket; auto asks QEMU", .example = "pulseaudio" },
-	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server, .expect = "auto or a path",
-	  .def = "auto", .doc = "the sound server's socket (auto: the desktop's)", .example = "auto" },
+	{ SEC_AUDIO, "server", ST_CUSTOM, VM(audio_server), .parse = parse_server,
+	  .expect = "auto, a path, unix:PATH or tcp:HOST[:PORT]", .def = "auto",
+	  .doc = "the Pulse server: its socket (a path or unix:PATH), tcp:HOST[:PORT] over the network, or auto "
+		 "(the desktop's socket)",
+	  .example = "auto" },
 	{ SEC_AUDIO, "model", ST_ENUM, VM(audio_model), .choices = &schema_audio_model, .def = "ich9",
 	  .doc = "the emulated HD Audio controller", .example = "ich9" },
 

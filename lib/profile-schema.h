@@ -48,7 +48,7 @@ enum schema_type {
 	ST_UINT, /* a whole number min..max */
 	ST_SIZE, /* 16G: min..max, a multiple of align, or a power of two with pow2 */
 	ST_CPULIST, /* 2-5,8-11 into struct cpuset */
-	ST_PCI_ADDR, /* 01:00.0 into struct pci_addr */
+	ST_PCI_ADDR, /* 01:00.0, or 01:00 for function 0, into struct pci_addr */
 	ST_PCI_ID, /* 10de:1b81 into struct pci_id */
 	ST_BOOL, /* on/off into bool */
 	ST_TOGGLE, /* on/off into enum toggle3, whose default may be auto */

@@ -203,6 +203,7 @@ char *profile_find(const char *name, const char *root);
 int parse_size(const char *s, uint64_t *ret);
 int parse_cpulist(const char *s, struct cpuset *ret);
 int parse_pci_addr(const char *s, struct pci_addr *ret);
+int parse_pci_slot_or_addr(const char *s, struct pci_addr *ret);
 int parse_pci_id(const char *s, struct pci_id *ret);
 int parse_bool(const char *s, bool *ret);
 int parse_usb_port(const char *s, unsigned *ret_bus, char *ret_port, size_t len);

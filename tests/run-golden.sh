@@ -52,6 +52,7 @@ for pair in desktop@desktop laptop@laptop minimal@desktop demo@desktop desktop@b
 done
 compare "everything@desktop.argv" < <(run desktop show tests/golden/profiles/everything.ini)
 compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/everything.ini)
+compare "slot@desktop.argv" < <(run desktop show tests/golden/profiles/slot.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

@@ -294,6 +294,13 @@ grep -q '^demo .*qemu-vm demo' <<<"$out" && grep -q '^typo .*errors' <<<"$out" &
 	ok "list" || bad "list: $out"
 rm "$T/home/.config/qemu-vm/two"$'\n'"lines.ini"
 
+# No profiles at all: list says where the installed examples are and how to start from one.
+mkdir -p "$T/noroot"
+out=$(as_user env XDG_CONFIG_HOME="$T/noprofiles" "$QVM" --host-root "$T/noroot" --allow-root list 2>&1)
+grep -q "^no profiles yet: the examples are in /.*/share/qemu-vm/profiles " <<<"$out" &&
+	grep -qx "  mkdir -p $T/noprofiles/qemu-vm && cp /.*/share/qemu-vm/profiles/minimal.ini $T/noprofiles/qemu-vm/NAME.ini" <<<"$out" &&
+	ok "list without profiles points at the installed examples" || bad "list without profiles: $out"
+
 # audio = auto: QEMU is asked once per binary (path, size, mtime), the answer cached.
 cat > "$T/probe-qemu" <<'SH'
 #!/bin/sh

@@ -319,6 +319,72 @@ START_TEST(tcg_fallback)
 }
 END_TEST
 
+/* The Pulse server as written: a socket path (bare or unix:) is expanded, tcp: passes through and
+ * has no socket to check. */
+START_TEST(audio_servers)
+{
+	static const struct {
+		const char *server, *want;
+	} cases[] = {
+		{ "unix:/run/pulse/native", "pa,id=snd0,server=unix:/run/pulse/native" },
+		{ "/run/pulse/native", "pa,id=snd0,server=unix:/run/pulse/native" },
+		{ "tcp:host:4713", "pa,id=snd0,server=tcp:host:4713" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *ini =
+			xasprintf("[vm]\nmemory = 1G\n[audio]\nbackend = pulseaudio\nserver = %s\n", cases[i].server);
+		struct profile p;
+		struct vm_facts f;
+		struct plan pl;
+		int a;
+
+		load(ini, &p);
+		laptop_facts(&f, "vfio-pci");
+		plan_build(&p, &f, &pl);
+		a = find_arg(&pl, "-audiodev", "pa,");
+		ck_assert_int_gt(a, 0);
+		ck_assert_str_eq(pl.argv.v[a], cases[i].want);
+		if (startswith(cases[i].server, "tcp:"))
+			ck_assert_ptr_nonnull(find_check(&pl, CHECK_OK, "Pulse server tcp:host:4713"));
+		plan_free(&pl);
+		free_facts(&f);
+		profile_free(&p);
+	}
+}
+END_TEST
+
+/* A disk image not made yet: check's fix is the qemu-img command that makes it; a missing block
+ * device gets no such command. */
+START_TEST(missing_disk_fix)
+{
+	struct profile p;
+	struct vm_facts f;
+	struct plan pl;
+	const struct check *c;
+
+	load("[vm]\nmemory = 1G\n[disk system]\npath = /home/alice/vm/new disk.qcow2\n"
+	     "[disk data]\npath = /dev/sdz\n",
+	     &p);
+	laptop_facts(&f, "vfio-pci");
+	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path), .state = ACC_MISSING, .err = ENOENT };
+	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path), .state = ACC_MISSING, .err = ENOENT };
+	plan_build(&p, &f, &pl);
+	c = find_check(&pl, CHECK_FAIL, "[disk system] path");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(c->fix);
+	ck_assert(startswith(c->fix, "qemu-img create -f qcow2 '/home/alice/vm/new disk.qcow2' 64G  (64G: a placeholder"));
+	c = find_check(&pl, CHECK_FAIL, "[disk data] path");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(strstr(c->fix ? c->fix : "", "qemu-img"));
+	plan_free(&pl);
+	free(f.disk[0].path);
+	free(f.disk[1].path);
+	free_facts(&f);
+	profile_free(&p);
+}
+END_TEST
+
 /* Fedora's descriptors give qcow2 flash images: the pflash drives say so, each its own. */
 START_TEST(qcow2_firmware)
 {
@@ -572,6 +638,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, hugepages_short);
 	tcase_add_test(tc, tcg_fallback);
 	tcase_add_test(tc, display_must_open);
+	tcase_add_test(tc, audio_servers);
+	tcase_add_test(tc, missing_disk_fix);
 	tcase_add_test(tc, qcow2_firmware);
 	tcase_add_test(tc, vfio_container);
 	tcase_add_test(tc, every_failure_has_a_fix);

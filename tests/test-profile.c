@@ -87,6 +87,17 @@ START_TEST(pci_addresses)
 	ck_assert_int_eq(parse_pci_addr("01:00", &a), -EINVAL);
 	ck_assert_int_eq(parse_pci_addr("1:0.0x", &a), -EINVAL);
 	ck_assert_int_eq(parse_pci_addr("100:00.0", &a), -EINVAL);
+	/* A profile may name the slot alone: function 0, the whole card. */
+	ck_assert_int_eq(parse_pci_slot_or_addr("0000:0a:1f", &a), 0);
+	ck_assert_uint_eq(a.bus, 10);
+	ck_assert_uint_eq(a.slot, 31);
+	ck_assert_uint_eq(a.func, 0);
+	ck_assert_int_eq(parse_pci_slot_or_addr("01:00.3", &a), 0);
+	ck_assert_uint_eq(a.func, 3);
+	ck_assert_int_eq(parse_pci_slot_or_addr("01:20", &a), -EINVAL);
+	ck_assert_int_eq(parse_pci_slot_or_addr("01", &a), -EINVAL);
+	ck_assert_int_eq(parse_pci_slot_or_addr("01:00:", &a), -EINVAL);
+	ck_assert_int_eq(parse_pci_slot_or_addr("", &a), -EINVAL);
 
 	ck_assert_int_eq(parse_pci_id("10de:1b81", &id), 0);
 	ck_assert_uint_eq(id.vendor, 0x10de);

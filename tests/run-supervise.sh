@@ -231,17 +231,17 @@ if command -v dbus-daemon >/dev/null && command -v dbus-monitor >/dev/null; then
 		done
 		return 1
 	}
-	printf '[vm]\nmemory = 128M\nfirmware = bios\naccel = tcg\n[acpi]\ntable = ~/missing.aml\n' > "$P/nf.ini"
+	printf '[vm]\nmemory = 128M\nfirmware = bios\naccel = tcg\ndisplay = none\n[acpi]\ntable = ~/missing.aml\n' > "$P/nf.ini"
 	[ -n "$user" ] && chown "$user:" "$P/nf.ini"
 	out=$(as_user "$QVM" run nf 2>&1)
 	rc=$?
 	n=$(notified "VM nf did not start")
 	[ $rc -eq 1 ] && grep -q "member=Notify" "$T/monitor.log" &&
-		grep -qF "nf.ini:6: [acpi] table: table '$T/home/missing.aml': No such file or directory" <<<"$n" &&
+		grep -qF "nf.ini:7: [acpi] table: table '$T/home/missing.aml': No such file or directory" <<<"$n" &&
 		grep -q "^fix: " <<<"$n" && grep -qF "log: $T/home/.local/state/qemu-vm/nf/qemu.log\"" <<<"$n" &&
 		ok "a refused start without a terminal: a notification with the failure, its fix and the log path" ||
 		bad "notification of a refused start (exit $rc): $n $(cat "$T/monitor.log")"
-	grep -qF "nf.ini:6: [acpi] table: table '$T/home/missing.aml': No such file or directory; fix: check the path at " \
+	grep -qF "nf.ini:7: [acpi] table: table '$T/home/missing.aml': No such file or directory; fix: check the path at " \
 		"$T/home/.local/state/qemu-vm/nf/qemu.log" && ok "… and the same text in the log" ||
 		bad "log of a refused start: $(log_of nf)"
 	vm nfq '[qemu]' 'arg = -no-such-option'

@@ -30,12 +30,13 @@ static int prepare_vars(const struct profile *p, const struct vm_facts *f, char 
 	*slash = '\0';
 	r = mkdir_parents(dir, 0700);
 	if (r < 0)
-		return fail(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir, strerror(-r));
+		return fail(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir,
+			    strerror(-r));
 	template = host_path(f->host.root, f->host.firmware.vars);
 	r = copy_file_atomic(template, f->vars_path, 0600);
 	if (r < 0)
-		return fail(ret_error, r, "copying the UEFI vars template %s to %s: %s", f->host.firmware.vars, f->vars_path,
-			    strerror(-r));
+		return fail(ret_error, r, "copying the UEFI vars template %s to %s: %s",
+			    f->host.firmware.vars, f->vars_path, strerror(-r));
 	return 0;
 }
 
@@ -47,7 +48,9 @@ int act_prepare(const struct profile *p, const struct vm_facts *f, const struct 
 		return r;
 	/* The plan refuses a QEMU inspect did not find; this is what inspect found. */
 	if (!f->qemu_file)
-		return fail(ret_error, -ENOENT, "%s: not found on PATH (hint: sudo apt-get install qemu-system-x86, or set qemu = in [vm])",
-			    pl->argv.v[0]);
+		return fail(
+			ret_error, -ENOENT,
+			"%s: not found on PATH (hint: sudo apt-get install qemu-system-x86, or set qemu = in [vm])",
+			pl->argv.v[0]);
 	return 0;
 }

@@ -28,8 +28,8 @@ int bus_inhibit(const char *what, const char *who, const char *why_text, int *re
 	if (r < 0)
 		return say_error(r, NULL, "the system bus", why, len);
 	r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
-			       "org.freedesktop.login1.Manager", "Inhibit", &err, &reply, "ssss", what, who, why_text,
-			       "block");
+			       "org.freedesktop.login1.Manager", "Inhibit", &err, &reply, "ssss", what, who,
+			       why_text, "block");
 	if (r < 0) {
 		say_error(r, &err, "logind Inhibit", why, len);
 		sd_bus_error_free(&err);
@@ -58,8 +58,8 @@ int bus_notify(const char *summary, const char *body, char *why, size_t len)
 	if (r < 0)
 		return say_error(r, NULL, "the session bus", why, len);
 	r = sd_bus_call_method(bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
-			       "org.freedesktop.Notifications", "Notify", &err, NULL, "susssasa{sv}i", "qemu-vm", 0u,
-			       "computer", summary, body, 0, 0, -1);
+			       "org.freedesktop.Notifications", "Notify", &err, NULL, "susssasa{sv}i",
+			       "qemu-vm", 0u, "computer", summary, body, 0, 0, -1);
 	if (r < 0) {
 		say_error(r, &err, "Notify", why, len);
 		sd_bus_error_free(&err);

@@ -31,8 +31,10 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 
 	if (!path) {
 		if (errno == EINVAL)
-			fprintf(stderr, "qemu-vm: '%s': a profile name has only letters, digits, - and _ "
-					"(or give a path to a .ini file)\n", name);
+			fprintf(stderr,
+				"qemu-vm: '%s': a profile name has only letters, digits, - and _ "
+				"(or give a path to a .ini file)\n",
+				name);
 		else if (profile_name_is_path(name))
 			fprintf(stderr, "qemu-vm: %s: %s\n", name, strerror(errno));
 		else
@@ -120,7 +122,9 @@ static const char *privileged_no_run(void)
 {
 	char why[128];
 
-	return privilege_check(why, sizeof(why)) == PRIV_NONE ? NULL : "running as root, nothing the profile names is run before the VM";
+	return privilege_check(why, sizeof(why)) == PRIV_NONE
+		       ? NULL
+		       : "running as root, nothing the profile names is run before the VM";
 }
 
 /* One-argument commands share this option loop: only -h. */
@@ -196,8 +200,8 @@ int cmd_check(const struct global *g, int argc, char **argv)
 	}
 	print_checks(&pl, stdout, true);
 	if (fails)
-		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s would refuse to start\n", p.name, fails,
-		       fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s", name);
+		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s would refuse to start\n", p.name,
+		       fails, fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s", name);
 	else
 		printf("%s: ready, %zu warning%s\n", p.name, warns, warns == 1 ? "" : "s");
 	release(&p, &f, &pl);
@@ -373,7 +377,8 @@ static char *running_note(const char *name)
 	t = (time_t)st.since;
 	if (localtime_r(&t, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%d %H:%M", &tm);
-	return xasprintf("  %s, QEMU pid %d, since %s", st.phase[0] ? st.phase : "running", (int)st.qemu, since);
+	return xasprintf("  %s, QEMU pid %d, since %s", st.phase[0] ? st.phase : "running", (int)st.qemu,
+			 since);
 }
 
 static void list_dir(const char *dir, const char *where, unsigned *count, struct json_object *json)
@@ -398,7 +403,8 @@ static void list_dir(const char *dir, const char *where, unsigned *count, struct
 				if (json)
 					json_out_profile(json, stem, p.title, path, where, true);
 				else
-					printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where, run ? run : "");
+					printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where,
+					       run ? run : "");
 				profile_free(&p);
 			} else if (json)
 				json_out_profile(json, stem, NULL, path, where, false);
@@ -499,7 +505,8 @@ int cmd_devices(const struct global *g, int argc, char **argv)
 	for (size_t i = 0; i < usb.n; i++) {
 		char port[48];
 		snprintf(port, sizeof(port), "%u-%s", usb.dev[i].bus, usb.dev[i].port);
-		printf("  %-10s %04x:%04x  %s\n", port, usb.dev[i].vendor, usb.dev[i].product, usb.dev[i].name);
+		printf("  %-10s %04x:%04x  %s\n", port, usb.dev[i].vendor, usb.dev[i].product,
+		       usb.dev[i].name);
 	}
 	usb_host_free(&usb);
 	return 0;
@@ -514,8 +521,8 @@ int vm_qmp_open(const char *name, struct qmp *ret)
 		_cleanup_free_ char *rt = NULL;
 		bool fallback;
 		rt = runtime_base(&fallback);
-		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s/qemu-vm/%s/%s)\n", name, rt, name,
-			PLAN_QMP_SOCKET);
+		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s/qemu-vm/%s/%s)\n", name,
+			rt, name, PLAN_QMP_SOCKET);
 	}
 	if (r < 0)
 		return r;
@@ -524,8 +531,10 @@ int vm_qmp_open(const char *name, struct qmp *ret)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		fprintf(stderr, "qemu-vm: %s is not running (no QEMU listens on %s)\n", name, sock);
 	else if (r == -EPERM)
-		fprintf(stderr, "qemu-vm: %s: served by another user's process, not your QEMU; nothing sent "
-				"(hint: remove it, and set XDG_RUNTIME_DIR)\n", sock);
+		fprintf(stderr,
+			"qemu-vm: %s: served by another user's process, not your QEMU; nothing sent "
+			"(hint: remove it, and set XDG_RUNTIME_DIR)\n",
+			sock);
 	else if (r < 0)
 		fprintf(stderr, "qemu-vm: %s: %s\n", sock, strerror(-r));
 	return r;
@@ -548,7 +557,8 @@ static int stop_supervised(const char *name, const struct vm_state *st, unsigned
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->supervisor, 0);
 
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0) {
-		fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d): %s\n", name, (int)st->supervisor, strerror(errno));
+		fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d): %s\n", name, (int)st->supervisor,
+			strerror(errno));
 		return 1;
 	}
 	printf("%s: ACPI power button pressed (by its supervisor, pid %d), waiting up to %u s\n", name,
@@ -556,15 +566,17 @@ static int stop_supervised(const char *name, const struct vm_state *st, unsigned
 	fflush(stdout);
 	if (!wait_exit(pidfd, (int)timeout * 1000)) {
 		if (!force) {
-			fprintf(stderr, "qemu-vm: %s still runs after %u s (qemu-vm stop --force %s quits QEMU)\n", name,
-				timeout, name);
+			fprintf(stderr,
+				"qemu-vm: %s still runs after %u s (qemu-vm stop --force %s quits QEMU)\n",
+				name, timeout, name);
 			return 1;
 		}
 		printf("%s: the guest did not power off; quitting QEMU\n", name);
 		fflush(stdout);
 		syscall(SYS_pidfd_send_signal, pidfd, SIGINT, NULL, 0);
 		if (!wait_exit(pidfd, SV_QUIT_GRACE_MS + 5000)) {
-			fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d) did not exit\n", name, (int)st->supervisor);
+			fprintf(stderr, "qemu-vm: %s: its supervisor (pid %d) did not exit\n", name,
+				(int)st->supervisor);
 			return 1;
 		}
 	}
@@ -602,8 +614,10 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 	 * elsewhere or garble every message. */
 	if (profile_vm_name(argv[optind], &name) < 0) {
 		_cleanup_free_ char *shown = escape_control(argv[optind]);
-		fprintf(stderr, "qemu-vm: '%s': no VM has that name (a name may not be empty, '.' or '..', nor "
-				"hold control characters)\n", shown);
+		fprintf(stderr,
+			"qemu-vm: '%s': no VM has that name (a name may not be empty, '.' or '..', nor "
+			"hold control characters)\n",
+			shown);
 		return 1;
 	}
 	{
@@ -634,7 +648,8 @@ int cmd_stop(const struct global *g, int argc, char **argv)
 	}
 	qmp_close(&q);
 	if (r < 0) {
-		fprintf(stderr, "qemu-vm: %s still runs after %u s%s%s (qemu-vm stop --force %s quits QEMU)\n", name,
+		fprintf(stderr,
+			"qemu-vm: %s still runs after %u s%s%s (qemu-vm stop --force %s quits QEMU)\n", name,
 			timeout, err ? ": " : "", err ? err : "", name);
 		return 1;
 	}

@@ -136,8 +136,8 @@ static char *menu_title(const struct profile *p)
  * qemu-vm to start. */
 static char *desktop_entry(const struct profile *p, const char *arg, const char *exe)
 {
-	_cleanup_free_ char *name = menu_title(p), *title = NULL, *run = NULL, *stop = NULL,
-			    *try_exec = NULL, *comment = NULL, *owner = NULL;
+	_cleanup_free_ char *name = menu_title(p), *title = NULL, *run = NULL, *stop = NULL, *try_exec = NULL,
+			    *comment = NULL, *owner = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out;
@@ -166,8 +166,7 @@ static char *desktop_entry(const struct profile *p, const char *arg, const char 
 		"StartupNotify=false\n"
 		"Categories=System;Emulator;\n"
 		"Keywords=VM;QEMU;VFIO;passthrough;\n"
-		"Actions=stop;\n"
-		PROFILE_KEY "%s\n"
+		"Actions=stop;\n" PROFILE_KEY "%s\n"
 		"\n"
 		"[Desktop Action stop]\n"
 		"Name=Shut Down\n"
@@ -210,12 +209,14 @@ static int check_owner(const char *file, const char *arg)
 	const char *other = strstr(text, "\n" PROFILE_KEY);
 	if (other) {
 		other += strlen("\n" PROFILE_KEY);
-		fprintf(stderr, "qemu-vm: %s belongs to the profile '%.*s', not '%s': left as it is (hint: "
-				"qemu-vm desktop --remove with that profile, or rename this one)\n",
+		fprintf(stderr,
+			"qemu-vm: %s belongs to the profile '%.*s', not '%s': left as it is (hint: "
+			"qemu-vm desktop --remove with that profile, or rename this one)\n",
 			file, (int)strcspn(other, "\n"), other, arg);
 	} else
-		fprintf(stderr, "qemu-vm: %s was not written by qemu-vm desktop: left as it is (hint: "
-				"move it away if it is yours to lose)\n",
+		fprintf(stderr,
+			"qemu-vm: %s was not written by qemu-vm desktop: left as it is (hint: "
+			"move it away if it is yours to lose)\n",
 			file);
 	return -EEXIST;
 }
@@ -225,8 +226,8 @@ static const char usage_text[] = "usage: qemu-vm desktop [--print | --remove] NA
 /* Installs, prints or removes the entry of the loaded profile @p; the exit status. */
 static int desktop_for(const struct profile *p, const char *typed, bool print, bool remove)
 {
-	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME"), *dir = NULL, *file = NULL,
-			    *exe = NULL, *entry = NULL, *title = NULL, *quoted = NULL, *arg = NULL;
+	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME"), *dir = NULL, *file = NULL, *exe = NULL,
+			    *entry = NULL, *title = NULL, *quoted = NULL, *arg = NULL;
 	int r;
 
 	if (!data && !print) {
@@ -241,8 +242,9 @@ static int desktop_for(const struct profile *p, const char *typed, bool print, b
 	arg = profile_arg(typed, p);
 	if (!utf8_valid(arg) || !utf8_valid(p->name) || !utf8_valid(p->path) ||
 	    (p->title && !utf8_valid(p->title))) {
-		fprintf(stderr, "qemu-vm: %s: the profile's name, path or title is not valid UTF-8, which a "
-				"desktop entry must be (hint: rename the file)\n",
+		fprintf(stderr,
+			"qemu-vm: %s: the profile's name, path or title is not valid UTF-8, which a "
+			"desktop entry must be (hint: rename the file)\n",
 			p->path);
 		return 1;
 	}
@@ -300,8 +302,9 @@ static void warn_if_not_ready(const struct global *g, const struct profile *p, c
 	for (size_t i = 0; i < pl.n_checks; i++)
 		if (pl.checks[i].level == CHECK_FAIL) {
 			_cleanup_free_ char *quoted = shell_quote(typed);
-			fprintf(stderr, "qemu-vm: warning: %s fails check now: %s%s%s (qemu-vm check %s shows every check; "
-					"the entry works once it passes)\n",
+			fprintf(stderr,
+				"qemu-vm: warning: %s fails check now: %s%s%s (qemu-vm check %s shows every check; "
+				"the entry works once it passes)\n",
 				p->name, pl.checks[i].what, pl.checks[i].fix ? "; fix: " : "",
 				pl.checks[i].fix ? pl.checks[i].fix : "", quoted);
 			break;

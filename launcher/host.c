@@ -75,9 +75,12 @@ static bool usb_from_udev(const struct udev_fns *U, struct udev_device *d, struc
 	*u = (struct usb_dev_info){ 0 };
 	/* Root hubs have devpath 0: they are not devices one can pass. */
 	return devpath && !streq(devpath, "0") &&
-	       usb_fill(u, U->udev_device_get_sysattr_value(d, "idVendor"), U->udev_device_get_sysattr_value(d, "idProduct"),
-			U->udev_device_get_sysattr_value(d, "busnum"), U->udev_device_get_sysattr_value(d, "devnum"), devpath,
-			U->udev_device_get_sysattr_value(d, "manufacturer"), U->udev_device_get_sysattr_value(d, "product"));
+	       usb_fill(u, U->udev_device_get_sysattr_value(d, "idVendor"),
+			U->udev_device_get_sysattr_value(d, "idProduct"),
+			U->udev_device_get_sysattr_value(d, "busnum"),
+			U->udev_device_get_sysattr_value(d, "devnum"), devpath,
+			U->udev_device_get_sysattr_value(d, "manufacturer"),
+			U->udev_device_get_sysattr_value(d, "product"));
 }
 
 static bool usb_read_tree(const char *dir, struct usb_dev_info *u)
@@ -129,7 +132,8 @@ static int usb_scan_udev(struct usb_host *h, const struct pci_id *id)
 	}
 	U->udev_enumerate_scan_devices(e);
 	for (le = U->udev_enumerate_get_list_entry(e); le; le = U->udev_list_entry_get_next(le)) {
-		struct udev_device *d = U->udev_device_new_from_syspath(udev, U->udev_list_entry_get_name(le));
+		struct udev_device *d = U->udev_device_new_from_syspath(udev,
+									U->udev_list_entry_get_name(le));
 		struct usb_dev_info u;
 
 		if (!d)
@@ -542,27 +546,31 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 			struct json_object *ex, *nv;
 			if (json_object_object_get_ex(map, "executable", &ex) && flash_format(ex, &code_fmt))
 				code = json_str(ex, "filename");
-			if (json_object_object_get_ex(map, "nvram-template", &nv) && flash_format(nv, &vars_fmt))
+			if (json_object_object_get_ex(map, "nvram-template", &nv) &&
+			    flash_format(nv, &vars_fmt))
 				vars = json_str(nv, "filename");
 		}
 		if (code && vars && code[0] == '/' && vars[0] == '/') {
 			bool smm = json_array_has(o, "features", "requires-smm");
 			_cleanup_free_ char *c = host_path(root, code), *v = host_path(root, vars);
 
-			if (access(c, R_OK) == 0 && access(v, R_OK) == 0 && (!have || (best.secure_boot && !smm))) {
+			if (access(c, R_OK) == 0 && access(v, R_OK) == 0 &&
+			    (!have || (best.secure_boot && !smm))) {
 				free(best.code);
 				free(best.vars);
-				best = (struct firmware_pair){ xstrdup(code), xstrdup(vars), code_fmt, vars_fmt, smm };
+				best = (struct firmware_pair){ xstrdup(code), xstrdup(vars), code_fmt,
+							       vars_fmt, smm };
 				have = true;
 			}
 		}
 		json_object_put(o);
 	}
 	if (!have) {
-		*ret_error = files.n ? xasprintf("none of the %zu firmware descriptors in %s describes a readable "
-						 "x86_64 q35 UEFI flash image",
-						 files.n, "/usr/share/qemu/firmware")
-				     : xstrdup("no QEMU firmware descriptors in /usr/share/qemu/firmware");
+		*ret_error =
+			files.n ? xasprintf("none of the %zu firmware descriptors in %s describes a readable "
+					    "x86_64 q35 UEFI flash image",
+					    files.n, "/usr/share/qemu/firmware")
+				: xstrdup("no QEMU firmware descriptors in /usr/share/qemu/firmware");
 		strv_clear(&files);
 		return -ENOENT;
 	}

@@ -41,9 +41,9 @@ struct hugepage_pool {
 enum access_state { ACC_MISSING, ACC_DENIED, ACC_OK, ACC_WRONG_TYPE };
 
 struct host_file {
-	char *path;             /* as the guest will see it (no root prefix) */
+	char *path; /* as the guest will see it (no root prefix) */
 	enum access_state state;
-	int err;                /* errno for MISSING/DENIED */
+	int err; /* errno for MISSING/DENIED */
 	uint64_t size;
 	mode_t mode;
 	uid_t uid;
@@ -63,18 +63,18 @@ struct firmware_pair {
 
 struct host_facts {
 	const char *root;
-	struct pci_host pci;  /* only what the profile names: its devices' cards and IOMMU groups */
-	struct usb_host usb;  /* only the profile's [usb] devices that are plugged in */
-	uint64_t memlock;     /* RLIMIT_MEMLOCK soft, UINT64_MAX for unlimited */
+	struct pci_host pci; /* only what the profile names: its devices' cards and IOMMU groups */
+	struct usb_host usb; /* only the profile's [usb] devices that are plugged in */
+	uint64_t memlock; /* RLIMIT_MEMLOCK soft, UINT64_MAX for unlimited */
 	uint64_t mem_total;
 	struct hugepage_pool huge[4];
 	unsigned n_huge;
-	unsigned n_cpus;      /* from sys/devices/system/cpu/online */
+	unsigned n_cpus; /* from sys/devices/system/cpu/online */
 	struct host_file kvm, vfio;
 	struct firmware_pair firmware;
 	bool has_firmware;
 	char *firmware_error;
-	uid_t uid;            /* who runs the launcher */
+	uid_t uid; /* who runs the launcher */
 };
 
 /* Reads everything cheap and independent of the profile (pci and usb stay empty: the caller

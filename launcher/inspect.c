@@ -85,7 +85,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		return r;
 	f.user = user_name();
 	f.foreign_root = !host_root_is_system(root);
-	f.no_run = f.foreign_root ? "the host root is not the running system, and nothing is run from it" : no_run;
+	f.no_run = f.foreign_root ? "the host root is not the running system, and nothing is run from it"
+				  : no_run;
 	{
 		/* Found on PATH, QEMU is the host's; an explicit path is read where it is, as the
 		 * profile's other files are. */
@@ -107,7 +108,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file, !f.no_run);
 	/* auto may be gtk (the plan decides): ask about the one the profile may get. */
 	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE)
-		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk", !f.no_run);
+		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk",
+						      !f.no_run);
 	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
@@ -117,7 +119,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (data) {
 		/* Named by format: after a switch to a qcow2 firmware a raw copy is not taken for one. */
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.%s", data, p->name,
-						      f.host.firmware.vars_format == FLASH_QCOW2 ? "qcow2" : "fd");
+						      f.host.firmware.vars_format == FLASH_QCOW2 ? "qcow2"
+												 : "fd");
 		struct host_file hf;
 
 		/* The VM's own files live in the user's home, never under the host root. */
@@ -151,11 +154,14 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			host_stat(root_for(root, s->romfile), s->romfile, false, S_IFREG, &f.rom[i]);
 	}
 	for (unsigned i = 0; i < p->n_disk; i++)
-		host_stat(root_for(root, p->disk[i].path), p->disk[i].path, !p->disk[i].readonly && !p->disk[i].cdrom, 0, &f.disk[i]);
+		host_stat(root_for(root, p->disk[i].path), p->disk[i].path,
+			  !p->disk[i].readonly && !p->disk[i].cdrom, 0, &f.disk[i]);
 	for (size_t i = 0; i < p->acpi_tables.n; i++)
-		host_stat(root_for(root, p->acpi_tables.v[i]), p->acpi_tables.v[i], false, S_IFREG, &f.acpi[i]);
+		host_stat(root_for(root, p->acpi_tables.v[i]), p->acpi_tables.v[i], false, S_IFREG,
+			  &f.acpi[i]);
 	for (size_t i = 0; i < p->fwcfg_files.n; i++)
-		host_stat(root_for(root, p->fwcfg_files.v[i]), p->fwcfg_files.v[i], false, S_IFREG, &f.fwcfg[i]);
+		host_stat(root_for(root, p->fwcfg_files.v[i]), p->fwcfg_files.v[i], false, S_IFREG,
+			  &f.fwcfg[i]);
 	for (unsigned i = 0; i < p->n_usb; i++) {
 		struct usb_dev_info u;
 		char node[32];
@@ -186,7 +192,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		else if (!f.runtime_fallback)
 			f.audio_socket_path = xasprintf("%s/pulse/native", rt);
 		if (f.audio_socket_path)
-			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK, &f.audio_socket);
+			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK,
+				  &f.audio_socket);
 	}
 	if (p->keyboard)
 		host_stat(root_for(root, p->keyboard), p->keyboard, true, S_IFCHR, &f.keyboard);

@@ -8,32 +8,32 @@
 /* Facts about the files and devices one profile names, gathered by inspect.c. */
 struct vm_facts {
 	struct host_facts host;
-	char *user;              /* for hints */
+	char *user; /* for hints */
 	const char *profile_arg; /* the profile's absolute path, for hints */
-	char *run_dir;           /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
-	bool runtime_fallback;   /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */
-	char *qemu_path;         /* [vm] qemu = as found (on PATH under the host root), or NULL */
-	char *qemu_file;         /* the same with the root prefix: what is probed and exec'd */
-	int qemu_err;            /* why it was not found: ENOENT, EACCES */
-	char *vars_path;         /* the VM's own copy of the UEFI vars */
+	char *run_dir; /* $XDG_RUNTIME_DIR/qemu-vm/NAME */
+	bool runtime_fallback; /* XDG_RUNTIME_DIR unset: run_dir is under /tmp/qemu-vm-UID */
+	char *qemu_path; /* [vm] qemu = as found (on PATH under the host root), or NULL */
+	char *qemu_file; /* the same with the root prefix: what is probed and exec'd */
+	int qemu_err; /* why it was not found: ENOENT, EACCES */
+	char *vars_path; /* the VM's own copy of the UEFI vars */
 	bool vars_exists;
 	struct host_file rom[PROFILE_MAX_DEVICES];
 	struct host_file vfio_group[PROFILE_MAX_DEVICES]; /* /dev/vfio/N per [pci] section */
-	char *vfio_holder[PROFILE_MAX_DEVICES];           /* "1234 (qemu)" when busy */
+	char *vfio_holder[PROFILE_MAX_DEVICES]; /* "1234 (qemu)" when busy */
 	struct host_file disk[PROFILE_MAX_DEVICES];
 	struct host_file acpi[PROFILE_MAX_DEVICES];
 	struct host_file fwcfg[PROFILE_MAX_DEVICES];
-	struct host_file usb_node[PROFILE_MAX_DEVICES];   /* /dev/bus/usb/BBB/DDD of a present device */
+	struct host_file usb_node[PROFILE_MAX_DEVICES]; /* /dev/bus/usb/BBB/DDD of a present device */
 	struct host_file lg, audio_socket, keyboard, mouse;
-	uint64_t kvmfr_size;     /* from the kvmfr module's static_size_mb, 0 if unknown */
+	uint64_t kvmfr_size; /* from the kvmfr module's static_size_mb, 0 if unknown */
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
-	int qemu_has_pipewire;   /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
-	int qemu_has_display;    /* QEMU has the display gtk or sdl the profile may get: 1, 0, < 0 unknown */
-	bool gui_session;        /* DISPLAY or WAYLAND_DISPLAY is set: a window can open */
-	bool foreign_root;       /* the host root is not the running system: nothing in it is run */
-	bool logind;             /* run/systemd/seats exists: logind (or elogind) runs */
-	const char *no_run;      /* why QEMU was not asked what it can do, or NULL */
-	bool qemu_in_tree;       /* qemu_file lies in that tree (found on PATH under it) */
+	int qemu_has_pipewire; /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
+	int qemu_has_display; /* QEMU has the display gtk or sdl the profile may get: 1, 0, < 0 unknown */
+	bool gui_session; /* DISPLAY or WAYLAND_DISPLAY is set: a window can open */
+	bool foreign_root; /* the host root is not the running system: nothing in it is run */
+	bool logind; /* run/systemd/seats exists: logind (or elogind) runs */
+	const char *no_run; /* why QEMU was not asked what it can do, or NULL */
+	bool qemu_in_tree; /* qemu_file lies in that tree (found on PATH under it) */
 };
 
 /* Where the VM's sockets go: $XDG_RUNTIME_DIR, else /tmp/qemu-vm-UID (*ret_fallback set; act

@@ -22,22 +22,26 @@ static void check_display(struct builder *b, enum display d)
 {
 	const struct vm_facts *f = b->f;
 	const char *name = schema_enum_name(&schema_display, d);
-	const char *picked = b->p->display == DISPLAY_AUTO ? " (display = auto picks it with no GPU passed)" : "";
+	const char *picked = b->p->display == DISPLAY_AUTO ? " (display = auto picks it with no GPU passed)"
+							   : "";
 
 	if (!f->gui_session)
-		plan_check(b, CHECK_FAIL, "display = none in [vm] (with a GPU passed or console = stdio), or run from the desktop session",
-			   "display: -display %s%s opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set", name,
-			   picked);
+		plan_check(
+			b, CHECK_FAIL,
+			"display = none in [vm] (with a GPU passed or console = stdio), or run from the desktop session",
+			"display: -display %s%s opens a window, and neither DISPLAY nor WAYLAND_DISPLAY is set",
+			name, picked);
 	if (f->qemu_has_display == 0)
 		plan_check(b, CHECK_FAIL, "sudo apt-get install qemu-system-gui  (or display = none in [vm])",
 			   "display: %s has no %s display%s (-display help)", f->qemu_path, name, picked);
 	else if (f->qemu_has_display == 1)
 		plan_check(b, CHECK_OK, NULL, "display: QEMU has the %s display", name);
 	else if (f->qemu_path && f->no_run)
-		plan_check(b, CHECK_WARN, NULL, "display: whether %s has the %s display was not probed: %s", f->qemu_path,
-			   name, f->no_run);
+		plan_check(b, CHECK_WARN, NULL, "display: whether %s has the %s display was not probed: %s",
+			   f->qemu_path, name, f->no_run);
 	else if (f->qemu_path)
-		plan_check(b, CHECK_WARN, NULL, "display: could not learn whether %s has the %s display (-display help: %s)",
+		plan_check(b, CHECK_WARN, NULL,
+			   "display: could not learn whether %s has the %s display (-display help: %s)",
 			   f->qemu_path, name, strerror(-f->qemu_has_display));
 }
 
@@ -81,11 +85,13 @@ static void plan_disks(struct builder *b)
 		const char *fmt, *aio = NULL;
 		size_t len = strlen(d->path);
 
-		if (d->format == FMT_QCOW2 || (d->format == FMT_AUTO && !blk && len > 6 && streq(d->path + len - 6, ".qcow2")))
+		if (d->format == FMT_QCOW2 ||
+		    (d->format == FMT_AUTO && !blk && len > 6 && streq(d->path + len - 6, ".qcow2")))
 			fmt = "qcow2";
 		else
 			fmt = "raw";
-		if (d->aio == AIO_NATIVE || (d->aio == AIO_AUTO && blk && (d->cache == CACHE_NONE || d->cache == CACHE_DIRECTSYNC)))
+		if (d->aio == AIO_NATIVE ||
+		    (d->aio == AIO_AUTO && blk && (d->cache == CACHE_NONE || d->cache == CACHE_DIRECTSYNC)))
 			aio = schema_enum_name(&schema_diskaio, AIO_NATIVE);
 		else if (d->aio != AIO_AUTO)
 			aio = schema_enum_name(&schema_diskaio, d->aio);
@@ -120,7 +126,9 @@ static void plan_disks(struct builder *b)
 			plan_arg(b, "-object");
 			plan_arg_opt(b, o);
 		}
-		o = qopt_new(d->bus == DISK_VIRTIO ? "virtio-blk-pci" : d->bus == DISK_NVME ? "nvme" : "ide-hd");
+		o = qopt_new(d->bus == DISK_VIRTIO ? "virtio-blk-pci"
+			     : d->bus == DISK_NVME ? "nvme"
+						   : "ide-hd");
 		qopt_addf(o, "drive", "drive.%s", d->name);
 		qopt_addf(o, "id", "disk.%s", d->name);
 		switch (d->bus) {
@@ -150,19 +158,21 @@ static void check_disks(struct builder *b)
 		snprintf(key, sizeof(key), "[disk %s] path", d->name);
 		if (hf->state == ACC_DENIED && S_ISBLK(hf->mode)) {
 			_cleanup_free_ char *fix = plan_install_profile_fix(b->f, "");
-			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file, d->path_loc.line,
-				   key, d->path, strerror(hf->err));
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: block device '%s': %s", d->path_loc.file,
+				   d->path_loc.line, key, d->path, strerror(hf->err));
 		} else if (hf->state == ACC_WRONG_TYPE || hf->state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "%s: '%s' is there", key, d->path);
-		else if (hf->state == ACC_MISSING && !d->cdrom && !d->readonly && !startswith(d->path, "/dev/")) {
+		else if (hf->state == ACC_MISSING && !d->cdrom && !d->readonly &&
+			 !startswith(d->path, "/dev/")) {
 			/* A disk image not made yet: the command that makes one; the size is for the user. */
 			_cleanup_free_ char *q = shell_quote(d->path);
 			_cleanup_free_ char *fix = xasprintf(
 				"qemu-img create -f %s %s 64G  (64G: a placeholder, give the size you want; or fix "
 				"the path at %s:%u)",
-				d->format == FMT_RAW ? "raw" : "qcow2", q, d->path_loc.file, d->path_loc.line);
-			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: disk '%s': %s", d->path_loc.file, d->path_loc.line,
-				   key, d->path, strerror(hf->err));
+				d->format == FMT_RAW ? "raw" : "qcow2", q, d->path_loc.file,
+				d->path_loc.line);
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: disk '%s': %s", d->path_loc.file,
+				   d->path_loc.line, key, d->path, strerror(hf->err));
 		} else
 			plan_check_file(b, hf, &d->path_loc, key, "disk", !d->readonly && !d->cdrom);
 	}
@@ -240,14 +250,17 @@ static void plan_lg(struct builder *b)
 						     p->lg_size >> 20, b->f->user);
 		if (lg->state == ACC_WRONG_TYPE) {
 			_cleanup_free_ char *q = shell_quote(p->lg_path);
-			_cleanup_free_ char *stale = xasprintf("sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
-							       q, p->lg_size >> 20);
-			plan_check(b, CHECK_FAIL, stale,
-				   "%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
-				   p->lg_loc.file, p->lg_loc.line, p->lg_path);
+			_cleanup_free_ char *stale = xasprintf(
+				"sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
+				q, p->lg_size >> 20);
+			plan_check(
+				b, CHECK_FAIL, stale,
+				"%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
+				p->lg_loc.file, p->lg_loc.line, p->lg_path);
 		} else if (lg->state != ACC_OK)
 			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
-				   lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded" : strerror(lg->err));
+				   lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded"
+							    : strerror(lg->err));
 		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
 			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
 				   plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
@@ -262,21 +275,22 @@ static void plan_lg(struct builder *b)
 	case ACC_DENIED: {
 		_cleanup_free_ char *q = shell_quote(p->lg_path);
 		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
-		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path, strerror(lg->err),
-			   (unsigned)lg->uid);
+		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path,
+			   strerror(lg->err), (unsigned)lg->uid);
 		break;
 	}
 	case ACC_WRONG_TYPE: {
-		_cleanup_free_ char *fix = xasprintf("set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
-						     p->lg_loc.file, p->lg_loc.line, p->name);
-		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file", p->lg_loc.file,
-			   p->lg_loc.line, p->lg_path);
+		_cleanup_free_ char *fix = xasprintf(
+			"set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
+			p->lg_loc.file, p->lg_loc.line, p->name);
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file",
+			   p->lg_loc.file, p->lg_loc.line, p->lg_path);
 		break;
 	}
 	case ACC_OK:
 		if (lg->size < p->lg_size)
-			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s", p->lg_path,
-				   plan_size_str(lg->size, have, sizeof(have)), size);
+			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s",
+				   p->lg_path, plan_size_str(lg->size, have, sizeof(have)), size);
 		else
 			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
 		break;
@@ -300,30 +314,36 @@ static void plan_audio(struct builder *b)
 		return;
 	if (f->no_run && f->qemu_path && f->qemu_has_pipewire < 0 &&
 	    (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
-		plan_check(b, CHECK_WARN, NULL, "[audio]: whether %s has the pipewire driver was not probed: %s%s",
-			   f->qemu_path, f->no_run, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
+		plan_check(b, CHECK_WARN, NULL,
+			   "[audio]: whether %s has the pipewire driver was not probed: %s%s", f->qemu_path,
+			   f->no_run, p->audio == AUDIO_AUTO ? " (auto: pulseaudio)" : "");
 	if (be == AUDIO_PIPEWIRE) {
 		plan_arg(b, "-audiodev");
 		plan_arg(b, "pipewire,id=snd0");
 		/* Debian 12's QEMU 7.2, for one, is built without it. */
 		if (f->qemu_has_pipewire == 0)
-			plan_check(b, CHECK_FAIL, "backend = pulseaudio  (it works with PipeWire's pulse socket)",
+			plan_check(b, CHECK_FAIL,
+				   "backend = pulseaudio  (it works with PipeWire's pulse socket)",
 				   "%s:%u: [audio] backend: %s has no pipewire audio driver (-audiodev help)",
 				   p->audio_loc.file, p->audio_loc.line, f->qemu_path);
 		else if (f->qemu_has_pipewire == 1)
 			plan_check(b, CHECK_OK, NULL, "[audio]: QEMU has the pipewire driver");
 		else if (f->qemu_path && !f->no_run)
-			plan_check(b, CHECK_WARN, NULL, "[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
-				   f->qemu_path, strerror(-f->qemu_has_pipewire));
+			plan_check(
+				b, CHECK_WARN, NULL,
+				"[audio]: could not learn whether %s has the pipewire driver (-audiodev help: %s)",
+				f->qemu_path, strerror(-f->qemu_has_pipewire));
 		if (!f->audio_socket_path)
-			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
+			plan_check(b, CHECK_FAIL,
+				   "set XDG_RUNTIME_DIR to your login session's (/run/user/UID)",
 				   "[audio]: no PipeWire socket: XDG_RUNTIME_DIR is not set");
 		else if (f->audio_socket.state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "[audio]: PipeWire socket %s", f->audio_socket_path);
 		else
 			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire.socket",
 				   "[audio]: PipeWire socket %s: %s", f->audio_socket_path,
-				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket" : strerror(f->audio_socket.err));
+				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
+									   : strerror(f->audio_socket.err));
 	} else {
 		struct qopt *o = qopt_new("pa");
 		bool tcp = p->audio_server && startswith(p->audio_server, "tcp:");
@@ -339,7 +359,8 @@ static void plan_audio(struct builder *b)
 		plan_arg(b, "-audiodev");
 		plan_arg_opt(b, o);
 		if (tcp)
-			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse server %s (over the network: not checked)",
+			plan_check(b, CHECK_OK, NULL,
+				   "[audio]: Pulse server %s (over the network: not checked)",
 				   p->audio_server);
 		else if (!f->audio_socket_path)
 			plan_check(b, CHECK_FAIL, "set XDG_RUNTIME_DIR, or server = /path/to/pulse/native",
@@ -347,10 +368,11 @@ static void plan_audio(struct builder *b)
 		else if (f->audio_socket.state == ACC_OK)
 			plan_check(b, CHECK_OK, NULL, "[audio]: Pulse socket %s", f->audio_socket_path);
 		else
-			plan_check(b, CHECK_FAIL, "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
+			plan_check(b, CHECK_FAIL,
+				   "systemctl --user start pipewire-pulse.socket  (or pulseaudio.socket)",
 				   "[audio]: Pulse socket %s: %s", f->audio_socket_path,
 				   f->audio_socket.state == ACC_WRONG_TYPE ? "not a socket"
-								      : strerror(f->audio_socket.err));
+									   : strerror(f->audio_socket.err));
 	}
 	plan_arg(b, "-device");
 	plan_arg(b, p->audio_model == AUDIO_ICH9 ? "ich9-intel-hda,id=sound0" : "intel-hda,id=sound0");
@@ -399,19 +421,22 @@ static void plan_usb(struct builder *b)
 		if (!u) {
 			if (p->usb_missing == MISSING_SKIP)
 				plan_check(b, CHECK_WARN, NULL, "[usb] %s: not plugged in, %s", what,
-					   e->by_port ? "QEMU attaches it when it appears" : "skipped (missing = skip)");
+					   e->by_port ? "QEMU attaches it when it appears"
+						      : "skipped (missing = skip)");
 			else
 				plan_check(b, CHECK_FAIL, "plug it in, or set missing = skip in [usb]",
-					   "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)", e->loc.file, e->loc.line, what);
+					   "%s:%u: [usb] %s: not plugged in (see qemu-vm devices)",
+					   e->loc.file, e->loc.line, what);
 			if (!e->by_port && p->usb_missing == MISSING_SKIP)
 				continue;
 		} else if (f->usb_node[i].state == ACC_OK)
-			plan_check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what, u->name[0] ? u->name : "device", u->bus,
-				   u->port);
+			plan_check(b, CHECK_OK, NULL, "[usb] %s: %s at %u-%s", what,
+				   u->name[0] ? u->name : "device", u->bus, u->port);
 		else {
 			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
 			plan_check(b, CHECK_FAIL, fix, "[usb] %s: %s: %s", what, f->usb_node[i].path,
-				   f->usb_node[i].state == ACC_MISSING ? "no device node" : strerror(f->usb_node[i].err));
+				   f->usb_node[i].state == ACC_MISSING ? "no device node"
+								       : strerror(f->usb_node[i].err));
 		}
 		char id[16];
 		struct qopt *o = qopt_new("usb-host");
@@ -473,14 +498,18 @@ static void plan_input(struct builder *b)
 		plan_arg_opt(b, o);
 		if (in[i].hf->state == ACC_DENIED) {
 			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
-			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file, in[i].loc->line,
-				   in[i].kbd ? "keyboard" : "mouse", in[i].path, strerror(in[i].hf->err));
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file,
+				   in[i].loc->line, in[i].kbd ? "keyboard" : "mouse", in[i].path,
+				   strerror(in[i].hf->err));
 		} else if (in[i].hf->state == ACC_MISSING)
-			plan_check(b, CHECK_FAIL, "ls /dev/input/by-id  (the name changes with the USB port on some devices)",
-				   "%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
-				   in[i].kbd ? "keyboard" : "mouse", in[i].path);
+			plan_check(
+				b, CHECK_FAIL,
+				"ls /dev/input/by-id  (the name changes with the USB port on some devices)",
+				"%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
+				in[i].kbd ? "keyboard" : "mouse", in[i].path);
 		else
-			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse", in[i].path);
+			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse",
+				   in[i].path);
 	}
 }
 
@@ -503,7 +532,8 @@ static void plan_tables(struct builder *b)
 		qopt_add(o, "file", p->fwcfg_files.v[i]);
 		plan_arg(b, "-fw_cfg");
 		plan_arg_opt(b, o);
-		plan_check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file", false);
+		plan_check_file(b, &b->f->fwcfg[i], &p->fwcfg_loc[i], p->fwcfg_names.v[i], "fw_cfg file",
+				false);
 	}
 }
 

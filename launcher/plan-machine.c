@@ -27,9 +27,9 @@ void plan_machine(struct builder *b)
 	static const struct {
 		const char *key, *value;
 	} hv[] = {
-		{ "hv-relaxed", "on" }, { "hv-vapic", "on" },	{ "hv-spinlocks", "0x1fff" },
-		{ "hv-vpindex", "on" }, { "hv-synic", "on" },	{ "hv-time", "on" },
-		{ "hv-stimer", "on" },	{ "hv-reset", "on" },	{ "hv-frequencies", "on" },
+		{ "hv-relaxed", "on" }, { "hv-vapic", "on" },	 { "hv-spinlocks", "0x1fff" },
+		{ "hv-vpindex", "on" }, { "hv-synic", "on" },	 { "hv-time", "on" },
+		{ "hv-stimer", "on" },	{ "hv-reset", "on" },	 { "hv-frequencies", "on" },
 		{ "hv-runtime", "on" }, { "hv-tlbflush", "on" }, { "hv-ipi", "on" },
 	};
 	struct qopt *o;
@@ -123,7 +123,6 @@ void plan_machine(struct builder *b)
 	}
 }
 
-
 /* pin =, emulator-pin =, io-pin =: CPUs the host has. True when they are. */
 static bool check_pin(struct builder *b, const struct cpuset *set, const struct loc *loc, const char *key)
 {
@@ -133,10 +132,11 @@ static bool check_pin(struct builder *b, const struct cpuset *set, const struct 
 	for (unsigned i = 0; i < set->n; i++)
 		bad |= n && set->cpu[i] >= n;
 	if (bad) {
-		_cleanup_free_ char *fix = xasprintf("change %s = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)", key,
-						     loc->file, loc->line, n - 1);
-		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: the host has CPUs 0-%u only", loc->file, loc->line, key,
-			   n - 1);
+		_cleanup_free_ char *fix = xasprintf(
+			"change %s = at %s:%u to CPUs within 0-%u  (lscpu -e lists them)", key, loc->file,
+			loc->line, n - 1);
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: %s: the host has CPUs 0-%u only", loc->file, loc->line,
+			   key, n - 1);
 	}
 	return !bad;
 }
@@ -149,17 +149,20 @@ static void check_qemu(struct builder *b)
 	if (f->qemu_path)
 		plan_check(b, CHECK_OK, NULL, "QEMU: %s", f->qemu_path);
 	else if (strchr(p->qemu, '/')) {
-		_cleanup_free_ char *fix = xasprintf("correct the path at %s:%u, or install QEMU: sudo apt-get install "
-						     "qemu-system-x86  (or your distribution's QEMU package)",
-						     loc->file, loc->line);
+		_cleanup_free_ char *fix = xasprintf(
+			"correct the path at %s:%u, or install QEMU: sudo apt-get install "
+			"qemu-system-x86  (or your distribution's QEMU package)",
+			loc->file, loc->line);
 		plan_check(b, CHECK_FAIL, fix, "%s:%u: qemu: '%s': %s", loc->file, loc->line, p->qemu,
 			   f->qemu_err == EACCES ? "not a program you may run" : strerror(f->qemu_err));
 	} else {
-		_cleanup_free_ char *where = loc->line ? xasprintf("%s:%u: qemu", loc->file, loc->line) : xstrdup("QEMU");
-		plan_check(b, CHECK_FAIL,
-			   "sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
-			   "%s: '%s' is not on PATH%s", where, p->qemu,
-			   f->qemu_err == EACCES ? " as a program you may run" : "");
+		_cleanup_free_ char *where = loc->line ? xasprintf("%s:%u: qemu", loc->file, loc->line)
+						       : xstrdup("QEMU");
+		plan_check(
+			b, CHECK_FAIL,
+			"sudo apt-get install qemu-system-x86  (or your distribution's QEMU package), or set qemu = in [vm] to its path",
+			"%s: '%s' is not on PATH%s", where, p->qemu,
+			f->qemu_err == EACCES ? " as a program you may run" : "");
 	}
 }
 
@@ -177,29 +180,37 @@ void plan_check_machine(struct builder *b)
 		plan_check(b, CHECK_OK, NULL, "/dev/kvm: usable");
 	else if (p->accel == ACCEL_AUTO)
 		plan_check(b, CHECK_WARN, NULL, "/dev/kvm: %s; accel = auto falls back to TCG (slow)",
-			   kvm->state == ACC_MISSING ? "missing" : kvm->state == ACC_DENIED ? strerror(kvm->err) : "not a character device");
+			   kvm->state == ACC_MISSING  ? "missing"
+			   : kvm->state == ACC_DENIED ? strerror(kvm->err)
+						      : "not a character device");
 	else if (kvm->state == ACC_MISSING)
-		plan_check(b, CHECK_FAIL, "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
+		plan_check(b, CHECK_FAIL,
+			   "sudo modprobe kvm_intel  (or kvm_amd; enable VT-x/AMD-V in the firmware setup)",
 			   "/dev/kvm: missing: KVM is not loaded or virtualisation is off");
 	else if (kvm->state == ACC_DENIED) {
 		_cleanup_free_ char *fix = xasprintf("sudo usermod -aG kvm %s, then log in again", f->user);
 		plan_check(b, CHECK_FAIL, fix, "/dev/kvm: %s", strerror(kvm->err));
 	} else
-		plan_check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
+		plan_check(b, CHECK_FAIL,
+			   "reboot  (the kernel makes /dev/kvm anew; something else is in its place)",
 			   "/dev/kvm: not a character device");
 
 	if (p->firmware == FW_UEFI) {
 		if (!f->host.has_firmware)
-			plan_check(b, CHECK_FAIL, "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
-				   "UEFI firmware: %s", f->host.firmware_error ? f->host.firmware_error : "not found");
+			plan_check(b, CHECK_FAIL,
+				   "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
+				   "UEFI firmware: %s",
+				   f->host.firmware_error ? f->host.firmware_error : "not found");
 		else
 			plan_check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
 				   f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
 				   f->vars_exists ? "" : " (copied from the template on first run)");
 	}
 	if (f->host.mem_total && p->memory + (2ULL << 30) > f->host.mem_total)
-		plan_check(b, CHECK_WARN, NULL, "memory: %s for the guest leaves less than 2G of the host's %s",
-			   plan_size_str(p->memory, need, sizeof(need)), plan_size_str(f->host.mem_total, have, sizeof(have)));
+		plan_check(b, CHECK_WARN, NULL,
+			   "memory: %s for the guest leaves less than 2G of the host's %s",
+			   plan_size_str(p->memory, need, sizeof(need)),
+			   plan_size_str(f->host.mem_total, have, sizeof(have)));
 
 	if (p->hugepages != HUGE_OFF) {
 		uint64_t size = p->hugepages == HUGE_1G ? 1ULL << 30 : 2ULL << 20;
@@ -209,29 +220,39 @@ void plan_check_machine(struct builder *b)
 
 		/* No pool to fill: the kernel registers one for every page size the CPU has. */
 		if (!pool)
-			plan_check(b, CHECK_FAIL,
-				   p->hugepages == HUGE_1G ? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
-						      : "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
-				   "hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
-				   schema_enum_name(&schema_hugepages, p->hugepages), dir);
+			plan_check(
+				b, CHECK_FAIL,
+				p->hugepages == HUGE_1G
+					? "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)"
+					: "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
+				"hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
+				schema_enum_name(&schema_hugepages, p->hugepages), dir);
 		else if (pool->free < pages) {
-			_cleanup_free_ char *boot = p->hugepages == HUGE_1G
-				? xasprintf("  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages %" PRIu64 "x1G)", pages)
-				: xstrdup("");
-			_cleanup_free_ char *fix = xasprintf("echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
-							     pool->total + pages - pool->free, dir, boot);
-			plan_check(b, CHECK_FAIL, fix, "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64 " free of %" PRIu64,
-				   pages, schema_enum_name(&schema_hugepages, p->hugepages), plan_size_str(p->memory, need, sizeof(need)),
-				   pool->free, pool->total);
+			_cleanup_free_ char *boot =
+				p->hugepages == HUGE_1G
+					? xasprintf(
+						  "  (1G pages are best reserved at boot: sudo vfio-setup install --hugepages %" PRIu64
+						  "x1G)",
+						  pages)
+					: xstrdup("");
+			_cleanup_free_ char *fix = xasprintf(
+				"echo %" PRIu64 " | sudo tee /sys/kernel/mm/hugepages/%s/nr_hugepages%s",
+				pool->total + pages - pool->free, dir, boot);
+			plan_check(b, CHECK_FAIL, fix,
+				   "hugepages: need %" PRIu64 " free %s pages for %s, %" PRIu64
+				   " free of %" PRIu64,
+				   pages, schema_enum_name(&schema_hugepages, p->hugepages),
+				   plan_size_str(p->memory, need, sizeof(need)), pool->free, pool->total);
 		} else
-			plan_check(b, CHECK_OK, NULL, "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
-				   pool->free, schema_enum_name(&schema_hugepages, p->hugepages), plan_size_str(p->memory, need, sizeof(need)));
+			plan_check(b, CHECK_OK, NULL,
+				   "hugepages: %" PRIu64 " of %" PRIu64 " free %s pages cover %s", pages,
+				   pool->free, schema_enum_name(&schema_hugepages, p->hugepages),
+				   plan_size_str(p->memory, need, sizeof(need)));
 	}
 
 	if (check_pin(b, &p->pin, &p->pin_loc, "pin") && p->pin.n)
-		plan_check(b, CHECK_OK, NULL, "pin: each of the %u vCPU threads on its own host CPU of those listed",
-			   p->cpus);
+		plan_check(b, CHECK_OK, NULL,
+			   "pin: each of the %u vCPU threads on its own host CPU of those listed", p->cpus);
 	check_pin(b, &p->emulator_pin, &p->emulator_pin_loc, "emulator-pin");
 	check_pin(b, &p->io_pin, &p->io_pin_loc, "io-pin");
 }
-

@@ -29,10 +29,11 @@ static char *install_device_fix(const struct vm_facts *f, const struct pci_dev_i
 		    !group_member_ok(o))
 			return xasprintf("move %s to a slot with an IOMMU group of its own (vfio-setup scan "
 					 "shows the groups); check then names the install%s",
-					 bdf(&d->addr, a, sizeof(a)), strstr(then, "  (") ? strstr(then, "  (") : "");
+					 bdf(&d->addr, a, sizeof(a)),
+					 strstr(then, "  (") ? strstr(then, "  (") : "");
 	}
-	return xasprintf("sudo vfio-setup install --user %s --device %s%s", f->user, bdf(&d->addr, a, sizeof(a)),
-			 then);
+	return xasprintf("sudo vfio-setup install --user %s --device %s%s", f->user,
+			 bdf(&d->addr, a, sizeof(a)), then);
 }
 
 struct port {
@@ -81,8 +82,8 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		else
 			snprintf(want, sizeof(want), "%04x:%04x", s->ids.vendor, s->ids.device);
 		plan_check(b, CHECK_FAIL, "qemu-vm devices  (lists the PCI devices of this host)",
-			   "%s:%u: [pci %s]: no PCI device %s on this host", s->host_loc.file, s->host_loc.line,
-			   s->name, want);
+			   "%s:%u: [pci %s]: no PCI device %s on this host", s->host_loc.file,
+			   s->host_loc.line, s->name, want);
 		return;
 	}
 	bdf(&d->addr, a, sizeof(a));
@@ -95,16 +96,21 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			bool skipped = s->skip_functions & (1u << o->addr.func);
 			_cleanup_free_ char *desc = describe_dev(o);
 			if (!skipped || (o->driver && !streq(o->driver, "pci-stub"))) {
-				plan_check(b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s", s->name, desc,
-					   o->driver ? "bound to its host driver" : "on no driver",
-					   skipped ? " (skipped functions must stay off host drivers: the group is shared)" : "");
+				plan_check(
+					b, CHECK_FAIL, install, "[pci %s]: %s is %s, not on vfio-pci%s",
+					s->name, desc,
+					o->driver ? "bound to its host driver" : "on no driver",
+					skipped ? " (skipped functions must stay off host drivers: the group is shared)"
+						: "");
 				viable = false;
 			}
 		}
 	}
 	if (d->iommu_group < 0) {
-		plan_check(b, CHECK_FAIL, "enable VT-d/AMD-Vi in the firmware setup, then: sudo vfio-setup install (adds intel_iommu=on)",
-			   "[pci %s]: %s has no IOMMU group: the IOMMU is off", s->name, a);
+		plan_check(
+			b, CHECK_FAIL,
+			"enable VT-d/AMD-Vi in the firmware setup, then: sudo vfio-setup install (adds intel_iommu=on)",
+			"[pci %s]: %s has no IOMMU group: the IOMMU is off", s->name, a);
 		return;
 	}
 	for (size_t i = 0; i < f->host.pci.n; i++) {
@@ -113,14 +119,17 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			continue;
 		if (!group_member_ok(o)) {
 			_cleanup_free_ char *desc = describe_dev(o);
-			plan_check(b, CHECK_FAIL, "move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
-				   "[pci %s]: IOMMU group %d is not viable: it also holds %s", s->name, d->iommu_group, desc);
+			plan_check(
+				b, CHECK_FAIL,
+				"move the card to another slot, or pass the other device too (vfio-setup scan shows the groups)",
+				"[pci %s]: IOMMU group %d is not viable: it also holds %s", s->name,
+				d->iommu_group, desc);
 			viable = false;
 		}
 	}
 	if (viable)
-		plan_check(b, CHECK_OK, NULL, "[pci %s]: %s %04x:%04x on vfio-pci, IOMMU group %d viable", s->name, a,
-			   d->vendor, d->device, d->iommu_group);
+		plan_check(b, CHECK_OK, NULL, "[pci %s]: %s %04x:%04x on vfio-pci, IOMMU group %d viable",
+			   s->name, a, d->vendor, d->device, d->iommu_group);
 
 	switch (node->state) {
 	case ACC_OK:
@@ -131,25 +140,28 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			plan_check(b, CHECK_OK, NULL, "%s: readable and writable", node->path);
 		break;
 	case ACC_MISSING:
-		plan_check(b, CHECK_FAIL, install, "%s: missing (the group's devices are not all on vfio-pci)", node->path);
+		plan_check(b, CHECK_FAIL, install,
+			   "%s: missing (the group's devices are not all on vfio-pci)", node->path);
 		break;
 	case ACC_DENIED: {
-		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s, then log in again", f->user);
-		plan_check(b, CHECK_FAIL, fix, "%s: %s (owner %u, group %u, mode %04o)", node->path, strerror(node->err),
-			   (unsigned)node->uid, (unsigned)node->gid, (unsigned)(node->mode & 07777));
+		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s, then log in again",
+						     f->user);
+		plan_check(b, CHECK_FAIL, fix, "%s: %s (owner %u, group %u, mode %04o)", node->path,
+			   strerror(node->err), (unsigned)node->uid, (unsigned)node->gid,
+			   (unsigned)(node->mode & 07777));
 		break;
 	}
 	case ACC_WRONG_TYPE: {
-		_cleanup_free_ char *fix = xasprintf("reboot  (the kernel makes %s anew; something else is in its place)",
-						     node->path);
+		_cleanup_free_ char *fix = xasprintf(
+			"reboot  (the kernel makes %s anew; something else is in its place)", node->path);
 		plan_check(b, CHECK_FAIL, fix, "%s: not a character device", node->path);
 		break;
 	}
 	}
 
 	if (s->subids == SUBIDS_AUTO && !d->sub_vendor)
-		plan_check(b, CHECK_WARN, NULL, "[pci %s]: sub-ids = auto, but %s has no subsystem IDs; none copied",
-			   s->name, a);
+		plan_check(b, CHECK_WARN, NULL,
+			   "[pci %s]: sub-ids = auto, but %s has no subsystem IDs; none copied", s->name, a);
 }
 
 /* The container every VFIO user opens first: the vfio module makes it, mode 0666. */
@@ -169,18 +181,22 @@ static void check_vfio_container(struct builder *b, const struct pci_dev_info *c
 	case ACC_MISSING:
 		for (unsigned si = 0; si < p->n_pci && !install; si++)
 			if (devs[si])
-				install = install_device_fix(f, devs[si], ", then reboot  (or for now: sudo modprobe vfio)");
+				install = install_device_fix(
+					f, devs[si], ", then reboot  (or for now: sudo modprobe vfio)");
 		if (!install)
-			install = plan_install_profile_fix(f, ", then reboot  (or for now: sudo modprobe vfio)");
+			install = plan_install_profile_fix(f,
+							   ", then reboot  (or for now: sudo modprobe vfio)");
 		plan_check(b, CHECK_FAIL, install, "/dev/vfio/vfio: missing: the vfio module is not loaded");
 		break;
 	case ACC_DENIED:
-		plan_check(b, CHECK_FAIL, "sudo chmod 0666 /dev/vfio/vfio  (the kernel's own mode: a local rule changed it)",
-			   "/dev/vfio/vfio: %s (owner %u, group %u, mode %04o)", strerror(v->err), (unsigned)v->uid,
-			   (unsigned)v->gid, (unsigned)(v->mode & 07777));
+		plan_check(b, CHECK_FAIL,
+			   "sudo chmod 0666 /dev/vfio/vfio  (the kernel's own mode: a local rule changed it)",
+			   "/dev/vfio/vfio: %s (owner %u, group %u, mode %04o)", strerror(v->err),
+			   (unsigned)v->uid, (unsigned)v->gid, (unsigned)(v->mode & 07777));
 		break;
 	case ACC_WRONG_TYPE:
-		plan_check(b, CHECK_FAIL, "reboot  (the kernel makes /dev/vfio/vfio anew; something else is in its place)",
+		plan_check(b, CHECK_FAIL,
+			   "reboot  (the kernel makes /dev/vfio/vfio anew; something else is in its place)",
 			   "/dev/vfio/vfio: not a character device");
 		break;
 	}
@@ -197,13 +213,16 @@ static void check_memlock(struct builder *b)
 		return;
 	if (f->host.memlock == UINT64_MAX || f->host.memlock >= need) {
 		plan_check(b, CHECK_OK, NULL, "memlock: %s covers guest RAM + 1G",
-			   f->host.memlock == UINT64_MAX ? "unlimited" : plan_size_str(f->host.memlock, h, sizeof(h)));
+			   f->host.memlock == UINT64_MAX ? "unlimited"
+							 : plan_size_str(f->host.memlock, h, sizeof(h)));
 		return;
 	}
 	{
-		_cleanup_free_ char *fix = xasprintf("sudo vfio-setup install --user %s --memlock %s, then log in again",
-						     f->user, plan_size_str(need, n, sizeof(n)));
-		plan_check(b, CHECK_FAIL, fix, "memlock: limit %s is below %s (guest RAM + 1G that VFIO pins)",
+		_cleanup_free_ char *fix = xasprintf(
+			"sudo vfio-setup install --user %s --memlock %s, then log in again", f->user,
+			plan_size_str(need, n, sizeof(n)));
+		plan_check(b, CHECK_FAIL, fix,
+			   "memlock: limit %s is below %s (guest RAM + 1G that VFIO pins)",
 			   plan_size_str(f->host.memlock, h, sizeof(h)), n);
 	}
 }
@@ -229,15 +248,18 @@ static unsigned plan_ports(struct builder *b, struct port *ports, const struct p
 			port.mirror = true;
 		} else {
 			if (s->rootport == ROOTPORT_MIRROR && d)
-				plan_check(b, CHECK_FAIL, auto_port,
-					   "%s:%u: [pci %s]: root-port = mirror needs a device behind a root port on bus 00; use root-port = auto",
-					   s->loc.file, s->loc.line, s->name);
+				plan_check(
+					b, CHECK_FAIL, auto_port,
+					"%s:%u: [pci %s]: root-port = mirror needs a device behind a root port on bus 00; use root-port = auto",
+					s->loc.file, s->loc.line, s->name);
 			port.slot = next_auto++;
 		}
 		for (unsigned i = 0; i < n; i++)
 			if (ports[i].slot == port.slot && ports[i].func == port.func) {
-				plan_check(b, CHECK_FAIL, auto_port, "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
-					   s->loc.file, s->loc.line, s->name, port.slot, port.func, p->pci[ports[i].section].name);
+				plan_check(b, CHECK_FAIL, auto_port,
+					   "%s:%u: [pci %s]: its root port %02x.%x is taken by [pci %s]",
+					   s->loc.file, s->loc.line, s->name, port.slot, port.func,
+					   p->pci[ports[i].section].name);
 				port.slot = next_auto++;
 				port.mirror = false;
 			}
@@ -307,14 +329,18 @@ void plan_pci(struct builder *b)
 		plan_arg_opt(b, o);
 		/* Bus numbers follow slot order: this port's secondary bus is i + 1. */
 		if (ports[i].mirror && d && d->addr.bus != i + 1) {
-			_cleanup_free_ char *fix = xasprintf("set root-port = auto in [pci %s]  (or root-port = none in the sections whose ports sort before it)",
-							     s->name);
-			plan_check(b, CHECK_FAIL, fix,
-				   "%s:%u: [pci %s]: root-port = mirror cannot give the guest bus %02x: %u other root ports sort before it",
-				   s->loc.file, s->loc.line, s->name, d->addr.bus, i);
+			_cleanup_free_ char *fix = xasprintf(
+				"set root-port = auto in [pci %s]  (or root-port = none in the sections whose ports sort before it)",
+				s->name);
+			plan_check(
+				b, CHECK_FAIL, fix,
+				"%s:%u: [pci %s]: root-port = mirror cannot give the guest bus %02x: %u other root ports sort before it",
+				s->loc.file, s->loc.line, s->name, d->addr.bus, i);
 		} else if (ports[i].mirror && d)
-			plan_check(b, CHECK_OK, NULL, "[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
-				   s->name, ports[i].slot, ports[i].func, d->addr.bus);
+			plan_check(
+				b, CHECK_OK, NULL,
+				"[pci %s]: root port at 00:%02x.%x gives the guest bus %02x as on the host",
+				s->name, ports[i].slot, ports[i].func, d->addr.bus);
 	}
 
 	for (unsigned si = 0; si < p->n_pci; si++) {
@@ -332,7 +358,8 @@ void plan_pci(struct builder *b)
 		if (d)
 			for (size_t i = 0; i < f->host.pci.n; i++) {
 				const struct pci_dev_info *o = &f->host.pci.dev[i];
-				if (pci_addr_in_card(&base, &o->addr) && !(s->skip_functions & (1u << o->addr.func)))
+				if (pci_addr_in_card(&base, &o->addr) &&
+				    !(s->skip_functions & (1u << o->addr.func)))
 					funcs |= 1u << o->addr.func;
 			}
 		if (!funcs)
@@ -381,4 +408,3 @@ void plan_pci(struct builder *b)
 		}
 	}
 }
-

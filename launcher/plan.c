@@ -70,8 +70,8 @@ char *plan_install_profile_fix(const struct vm_facts *f, const char *then)
 }
 
 /* A file the profile names: readable (and writable when rw), with file:line in the message. */
-void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc,
-		     const char *key, const char *what, bool rw)
+void plan_check_file(struct builder *b, const struct host_file *hf, const struct loc *loc, const char *key,
+		     const char *what, bool rw)
 {
 	_cleanup_free_ char *q = shell_quote(hf->path), *fix = NULL;
 
@@ -133,16 +133,18 @@ static void plan_tail(struct builder *b)
 
 	/* The kernel takes no longer path for a UNIX socket: QEMU would fail to listen. */
 	if (strlen(sock) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
-		plan_check(b, CHECK_FAIL,
-			   "give the profile a shorter file name (it is the VM's name), or set XDG_RUNTIME_DIR to a shorter directory",
-			   "QMP socket '%s': %zu bytes, and a UNIX socket path holds at most %zu", sock, strlen(sock),
-			   sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+		plan_check(
+			b, CHECK_FAIL,
+			"give the profile a shorter file name (it is the VM's name), or set XDG_RUNTIME_DIR to a shorter directory",
+			"QMP socket '%s': %zu bytes, and a UNIX socket path holds at most %zu", sock,
+			strlen(sock), sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
 	/* Paused until the supervisor has pinned the vCPU threads and sends cont. */
 	plan_arg(b, "-S");
 	plan_monitor(b, "qmp", PLAN_QMP_SOCKET);
 	plan_monitor(b, "qmp-supervisor", PLAN_SUPERVISOR_SOCKET);
 	if (f->runtime_fallback)
-		plan_check(b, CHECK_WARN, NULL, "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
+		plan_check(b, CHECK_WARN, NULL,
+			   "XDG_RUNTIME_DIR is not set (no login session?): the QMP socket goes to %s",
 			   f->run_dir);
 	o = qopt_new("on");
 	qopt_add(o, "obsolete", "deny");
@@ -176,9 +178,10 @@ static void check_inhibit(struct builder *b)
 	const char *what = plan_inhibit(b->p);
 
 	if (what && !b->f->logind)
-		plan_check(b, CHECK_WARN, "inhibit = none in [vm] says you know",
-			   "inhibit: no logind here (no /run/systemd/seats): %s will not be inhibited while the VM runs",
-			   streq(what, "sleep") ? "sleep" : "sleep and idle");
+		plan_check(
+			b, CHECK_WARN, "inhibit = none in [vm] says you know",
+			"inhibit: no logind here (no /run/systemd/seats): %s will not be inhibited while the VM runs",
+			streq(what, "sleep") ? "sleep" : "sleep and idle");
 }
 
 void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *ret)

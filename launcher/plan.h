@@ -9,7 +9,7 @@ enum check_level { CHECK_OK, CHECK_WARN, CHECK_FAIL };
 struct check {
 	enum check_level level;
 	char *what; /* "/dev/kvm: usable" */
-	char *fix;  /* the one command that fixes it, or NULL */
+	char *fix; /* the one command that fixes it, or NULL */
 };
 
 struct plan {

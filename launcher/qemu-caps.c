@@ -126,8 +126,9 @@ static int cached_list(const char *bin, const char *cap, bool may_run, char **re
 	if (cache) {
 		struct strv keep = { 0 };
 		_cleanup_free_ char *old = NULL, *path_tab = xasprintf("%s\t", bin), *out = NULL;
-		_cleanup_free_ char *same = xasprintf("%" PRIu64 "\t%" PRId64 ".%09ld\t", (uint64_t)st.st_size,
-						      (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		_cleanup_free_ char *same = xasprintf("%" PRIu64 "\t%" PRId64 ".%09ld\t",
+						      (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec,
+						      st.st_mtim.tv_nsec);
 
 		if (read_small_file(cache, &old) == 0)
 			for (char *save, *line = strtok_r(old, "\n", &save); line;

@@ -35,13 +35,13 @@ enum privilege privilege_check(char *why, size_t len)
 		return PRIV_ELEVATED;
 	}
 	if (ru != eu || ru != su) {
-		snprintf(why, len, "real and effective user IDs differ (uid %u, euid %u, saved %u)", (unsigned)ru,
-			 (unsigned)eu, (unsigned)su);
+		snprintf(why, len, "real and effective user IDs differ (uid %u, euid %u, saved %u)",
+			 (unsigned)ru, (unsigned)eu, (unsigned)su);
 		return PRIV_ELEVATED;
 	}
 	if (rg != eg || rg != sg) {
-		snprintf(why, len, "real and effective group IDs differ (gid %u, egid %u, saved %u)", (unsigned)rg,
-			 (unsigned)eg, (unsigned)sg);
+		snprintf(why, len, "real and effective group IDs differ (gid %u, egid %u, saved %u)",
+			 (unsigned)rg, (unsigned)eg, (unsigned)sg);
 		return PRIV_ELEVATED;
 	}
 	if (ru == 0) {

@@ -8,8 +8,8 @@
 int sandbox_apply(void);
 
 enum privilege {
-	PRIV_NONE,     /* an ordinary user's own process */
-	PRIV_ROOT,     /* uid 0 throughout, as root starts it: refused unless --allow-root */
+	PRIV_NONE, /* an ordinary user's own process */
+	PRIV_ROOT, /* uid 0 throughout, as root starts it: refused unless --allow-root */
 	PRIV_ELEVATED, /* set-ID (real and effective or saved IDs differ) or holding a permitted
 			* capability as another user: what a copy made set-ID or given file
 			* capabilities gets, never to be handed on */

@@ -24,7 +24,8 @@ void cpuset_format(const struct cpuset *s, char *buf, size_t len)
 		while (j + 1 < s->n && s->cpu[j + 1] == s->cpu[j] + 1)
 			j++;
 		if (j > i + 1)
-			o += (size_t)snprintf(buf + o, len - o, "%s%u-%u", i ? "," : "", s->cpu[i], s->cpu[j]);
+			o += (size_t)snprintf(buf + o, len - o, "%s%u-%u", i ? "," : "", s->cpu[i],
+					      s->cpu[j]);
 		else {
 			o += (size_t)snprintf(buf + o, len - o, "%s%u", i ? "," : "", s->cpu[i]);
 			j = i;
@@ -57,7 +58,8 @@ static bool tid_in(const int *v, unsigned n, int tid)
 	return false;
 }
 
-int sv_pin_plan(const struct profile *p, unsigned n_host_cpus, const struct sv_threads *t, struct sv_pin **ret)
+int sv_pin_plan(const struct profile *p, unsigned n_host_cpus, const struct sv_threads *t,
+		struct sv_pin **ret)
 {
 	_cleanup_free_ struct sv_pin *pins = NULL;
 	struct cpuset emu, io;

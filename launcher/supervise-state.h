@@ -32,7 +32,8 @@ void sv_emulator_cpus(const struct profile *p, unsigned n_host_cpus, struct cpus
  * emulator's CPUs), every other thread on the emulator's. Returns how many entries it wrote to
  * @ret (malloc'd, NULL when nothing is pinned); -EINVAL when QEMU has more vCPU threads than
  * pin = lists. */
-int sv_pin_plan(const struct profile *p, unsigned n_host_cpus, const struct sv_threads *t, struct sv_pin **ret);
+int sv_pin_plan(const struct profile *p, unsigned n_host_cpus, const struct sv_threads *t,
+		struct sv_pin **ret);
 
 /* "2-5,8" for logs and messages. */
 void cpuset_format(const struct cpuset *s, char *buf, size_t len);
@@ -40,19 +41,19 @@ void cpuset_format(const struct cpuset *s, char *buf, size_t len);
 /* ---- events and actions ---- */
 
 enum sv_phase {
-	SV_STARTING,  /* QEMU forked, its monitor not answering yet */
-	SV_RUNNING,   /* pinned and continued */
+	SV_STARTING, /* QEMU forked, its monitor not answering yet */
+	SV_RUNNING, /* pinned and continued */
 	SV_POWERDOWN, /* the ACPI power button was pressed; quit at the deadline */
-	SV_QUITTING,  /* quit sent (or QEMU terminated); SIGKILL at the deadline */
+	SV_QUITTING, /* quit sent (or QEMU terminated); SIGKILL at the deadline */
 	SV_EXITED,
 };
 
 enum sv_event_type {
-	SV_EV_TICK,         /* the state's deadline passed */
-	SV_EV_QMP_UP,       /* the supervisor's monitor answered qmp_capabilities */
+	SV_EV_TICK, /* the state's deadline passed */
+	SV_EV_QMP_UP, /* the supervisor's monitor answered qmp_capabilities */
 	SV_EV_SETUP_FAILED, /* pinning or cont failed: the VM must not run */
-	SV_EV_SIGNAL,       /* SIGTERM, SIGINT or SIGHUP to the supervisor */
-	SV_EV_QEMU_EXITED,  /* QEMU's wait status in @status */
+	SV_EV_SIGNAL, /* SIGTERM, SIGINT or SIGHUP to the supervisor */
+	SV_EV_QEMU_EXITED, /* QEMU's wait status in @status */
 };
 
 struct sv_event {
@@ -62,15 +63,15 @@ struct sv_event {
 };
 
 enum sv_action_type {
-	SV_ACT_CONNECT,   /* try the supervisor's monitor (again) */
-	SV_ACT_PIN,       /* ask QMP for the threads, pin them as sv_pin_plan says */
-	SV_ACT_CONT,      /* QMP cont */
+	SV_ACT_CONNECT, /* try the supervisor's monitor (again) */
+	SV_ACT_PIN, /* ask QMP for the threads, pin them as sv_pin_plan says */
+	SV_ACT_CONT, /* QMP cont */
 	SV_ACT_POWERDOWN, /* QMP system_powerdown */
-	SV_ACT_QUIT,      /* QMP quit */
+	SV_ACT_QUIT, /* QMP quit */
 	SV_ACT_TERMINATE, /* SIGTERM to QEMU: its monitor is not up, QEMU quits cleanly on it */
-	SV_ACT_KILL,      /* SIGKILL to QEMU */
-	SV_ACT_IGNORED,   /* a signal that changes nothing now (logged) */
-	SV_ACT_EXIT,      /* QEMU is gone: give everything back, exit with @code */
+	SV_ACT_KILL, /* SIGKILL to QEMU */
+	SV_ACT_IGNORED, /* a signal that changes nothing now (logged) */
+	SV_ACT_EXIT, /* QEMU is gone: give everything back, exit with @code */
 };
 
 /* Why quit is sent, in SV_ACT_QUIT's code. */

@@ -37,7 +37,7 @@ struct sup {
 	struct qmp qmp;
 	bool qmp_up;
 	char *lg_created; /* a Looking Glass file this run made */
-	int inhibit_fd;   /* logind's inhibitor, held while QEMU runs */
+	int inhibit_fd; /* logind's inhibitor, held while QEMU runs */
 	bool desktop;
 	char *log_path;
 	char tail[1024]; /* the end of QEMU's output */
@@ -46,7 +46,7 @@ struct sup {
 	uint64_t cont_at;
 	long long since;
 	const char *failure; /* the first failure, for the log's last word */
-	bool stop_asked;     /* a signal asked QEMU to go */
+	bool stop_asked; /* a signal asked QEMU to go */
 };
 
 static uint64_t now_ms(void)
@@ -119,7 +119,8 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 static void notify_failure(struct sup *s, const char *name, const char *what, const char *fix)
 {
 	_cleanup_free_ char *summary = xasprintf("VM %s did not start", name);
-	_cleanup_free_ char *body = xasprintf("%s\nfix: %s\nlog: %s", what, fix, s->log_path ? s->log_path : "none");
+	_cleanup_free_ char *body = xasprintf("%s\nfix: %s\nlog: %s", what, fix,
+					      s->log_path ? s->log_path : "none");
 	char why[256];
 
 	say(s, "%s did not start: %s; fix: %s", name, what, fix);
@@ -159,7 +160,8 @@ static int pidfd_signal(struct sup *s, int sig)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-__attribute__((noreturn)) static void exec_qemu(struct sup *s, int out_w, const sigset_t *old_mask, const struct cpuset *emu)
+__attribute__((noreturn)) static void exec_qemu(struct sup *s, int out_w, const sigset_t *old_mask,
+						const struct cpuset *emu)
 {
 	static const char msg[] = "qemu-vm: starting QEMU failed\n";
 
@@ -284,7 +286,8 @@ static int qmp_tids(struct sup *s, const char *cmd, const char *key, struct strv
 		if (json_object_object_get_ex(e, key, &v))
 			tids[i] = json_object_get_int(v);
 		if (ret_names)
-			strv_push(ret_names, json_object_object_get_ex(e, "id", &v) ? json_object_get_string(v) : "?");
+			strv_push(ret_names,
+				  json_object_object_get_ex(e, "id", &v) ? json_object_get_string(v) : "?");
 	}
 	json_object_put(list);
 	*ret = TAKE_PTR(tids);
@@ -354,7 +357,8 @@ static int do_pin(struct sup *s)
 			/* A worker thread may end between the listing and now. */
 			if (r == -ESRCH && !strstr(pins[i].what, "vCPU"))
 				continue;
-			say(s, "pinning %s (thread %d) to CPU %s: %s", pins[i].what, pins[i].tid, cpus, strerror(-r));
+			say(s, "pinning %s (thread %d) to CPU %s: %s", pins[i].what, pins[i].tid, cpus,
+			    strerror(-r));
 			strv_clear(&io_names);
 			return r;
 		}
@@ -431,9 +435,10 @@ static bool perform(struct sup *s, const struct sv_action *a)
 		write_state(s);
 		return true;
 	case SV_ACT_QUIT:
-		say(s, "quit sent (%s)", a->code == SV_QUIT_SIGINT ? "a second SIGINT"
-				       : a->code == SV_QUIT_FAILED ? "the start failed"
-								   : "the guest did not power off in time");
+		say(s, "quit sent (%s)",
+		    a->code == SV_QUIT_SIGINT	? "a second SIGINT"
+		    : a->code == SV_QUIT_FAILED ? "the start failed"
+						: "the guest did not power off in time");
 		if (qmp_simple(s, "quit") < 0 && pidfd_signal(s, SIGTERM) == 0)
 			say(s, "QMP is gone: SIGTERM sent to QEMU");
 		write_state(s);
@@ -506,7 +511,8 @@ static void remove_socket(struct sup *s, const char *name)
 /* Everything taken, given back in reverse order. */
 static void give_back(struct sup *s)
 {
-	_cleanup_free_ char *state = vm_run_file(s->f->run_dir, "state"), *lock = vm_run_file(s->f->run_dir, "lock");
+	_cleanup_free_ char *state = vm_run_file(s->f->run_dir, "state"),
+			    *lock = vm_run_file(s->f->run_dir, "lock");
 
 	if (s->qmp_up)
 		qmp_close(&s->qmp);
@@ -569,7 +575,8 @@ static int loop(struct sup *s)
 			while (s->out_fd >= 0 && pass_output(s))
 				;
 			describe_exit(s, status);
-			sv_step(&s->st, &(struct sv_event){ .type = SV_EV_QEMU_EXITED, .status = status }, now_ms(), a);
+			sv_step(&s->st, &(struct sv_event){ .type = SV_EV_QEMU_EXITED, .status = status },
+				now_ms(), a);
 			return a[0].code;
 		}
 		feed(s, &(struct sv_event){ .type = SV_EV_TICK });
@@ -610,7 +617,8 @@ static int detach(struct sup *s, const char *log_path, bool *ret_child)
 		;
 	close(ready[0]);
 	if (code == 0) {
-		printf("%s: running in the background (supervisor pid %d); log: %s\n", s->p->name, (int)pid, log_path);
+		printf("%s: running in the background (supervisor pid %d); log: %s\n", s->p->name, (int)pid,
+		       log_path);
 		return 0;
 	}
 	fprintf(stderr, "qemu-vm: %s did not start; the log says why: %s\n", s->p->name, log_path);
@@ -620,8 +628,18 @@ static int detach(struct sup *s, const char *log_path, bool *ret_child)
 int supervise(const struct profile *p, const struct vm_facts *f, const struct plan *pl, int lock_fd,
 	      const struct supervise_opts *o)
 {
-	struct sup s = { .p = p, .f = f, .pl = pl, .lock_fd = lock_fd, .log_fd = -1, .echo = true, .pidfd = -1,
-			 .sigfd = -1, .out_fd = -1, .ready_fd = -1, .qmp = { .fd = -1 }, .inhibit_fd = -1,
+	struct sup s = { .p = p,
+			 .f = f,
+			 .pl = pl,
+			 .lock_fd = lock_fd,
+			 .log_fd = -1,
+			 .echo = true,
+			 .pidfd = -1,
+			 .sigfd = -1,
+			 .out_fd = -1,
+			 .ready_fd = -1,
+			 .qmp = { .fd = -1 },
+			 .inhibit_fd = -1,
 			 .desktop = o->desktop };
 	_cleanup_free_ char *log_path = NULL;
 	const char *inhibit = plan_inhibit(p);
@@ -675,7 +693,8 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		_cleanup_free_ char *why_text = xasprintf("VM %s is running", p->name);
 		char why[256];
 		if (bus_inhibit(inhibit, "qemu-vm", why_text, &s.inhibit_fd, why, sizeof(why)) < 0)
-			say(&s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on", why);
+			say(&s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on",
+			    why);
 		else
 			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
 	}
@@ -697,10 +716,10 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		code = 1;
 	}
 	/* QEMU gave up by itself, before the guest ran or in its first seconds. */
-	if (s.desktop && code != 0 && (s.st.phase == SV_EXITED) && (!s.cont_at || now_ms() - s.cont_at < 10000) &&
-	    !s.stop_asked) {
-		_cleanup_free_ char *what = xasprintf("QEMU exited with status %d%s%s", code, s.last_output[0] ? ": " : "",
-						      s.last_output);
+	if (s.desktop && code != 0 && (s.st.phase == SV_EXITED) &&
+	    (!s.cont_at || now_ms() - s.cont_at < 10000) && !s.stop_asked) {
+		_cleanup_free_ char *what = xasprintf("QEMU exited with status %d%s%s", code,
+						      s.last_output[0] ? ": " : "", s.last_output);
 		_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", p->name);
 		notify_failure(&s, p->name, what, fix);
 	}

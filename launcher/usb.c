@@ -73,11 +73,13 @@ static int peripheral_ids(struct qmp *q, struct strv *ret, char **ret_error)
 	json_object_put(arg);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; json_object_is_type(list, json_type_array) && i < json_object_array_length(list); i++) {
+	for (size_t i = 0; json_object_is_type(list, json_type_array) && i < json_object_array_length(list);
+	     i++) {
 		struct json_object *name, *type, *o = json_object_array_get_idx(list, i);
 
 		/* Children are "child<TYPE>"; the rest are the container's own properties. */
-		if (json_object_object_get_ex(o, "name", &name) && json_object_object_get_ex(o, "type", &type) &&
+		if (json_object_object_get_ex(o, "name", &name) &&
+		    json_object_object_get_ex(o, "type", &type) &&
 		    startswith(json_object_get_string(type), "child<"))
 			strv_push(&ids, json_object_get_string(name));
 	}
@@ -105,8 +107,9 @@ static int usb_attach(struct qmp *q, const char *vm, const char *arg, const stru
 	r = qmp_execute(q, "device_add", a, NULL, &err);
 	json_object_put(a);
 	if (r < 0) {
-		fprintf(stderr, "qemu-vm: %s: attaching '%s': %s (qemu-vm check %s shows what the device needs)\n", vm,
-			t->what, err ? err : strerror(-r), arg);
+		fprintf(stderr,
+			"qemu-vm: %s: attaching '%s': %s (qemu-vm check %s shows what the device needs)\n",
+			vm, t->what, err ? err : strerror(-r), arg);
 		return r;
 	}
 	/* QEMU waits for a device that is not plugged in yet and takes it when it appears. */
@@ -125,8 +128,8 @@ static int usb_detach(struct qmp *q, const char *vm, const char *arg, const stru
 	r = qmp_execute(q, "device_del", a, NULL, &err);
 	json_object_put(a);
 	if (r < 0) {
-		fprintf(stderr, "qemu-vm: %s: detaching '%s' (%s): %s (qemu-vm stop %s frees every device)\n", vm,
-			t->what, t->id, err ? err : strerror(-r), arg);
+		fprintf(stderr, "qemu-vm: %s: detaching '%s' (%s): %s (qemu-vm stop %s frees every device)\n",
+			vm, t->what, t->id, err ? err : strerror(-r), arg);
 		return r;
 	}
 	printf("%s: '%s' detached (%s)\n", vm, t->what, t->id);
@@ -148,8 +151,8 @@ static void no_controller(const struct profile *p, const char *arg)
 }
 
 /* Attaches or detaches each of @t in the running VM; the number that failed. */
-static unsigned usb_apply(const struct profile *p, const char *op, const char *arg, const struct usb_target *t,
-			  unsigned n)
+static unsigned usb_apply(const struct profile *p, const char *op, const char *arg,
+			  const struct usb_target *t, unsigned n)
 {
 	bool attach = streq(op, "attach");
 	unsigned failed = 0;
@@ -162,8 +165,9 @@ static unsigned usb_apply(const struct profile *p, const char *op, const char *a
 		struct strv ids = { 0 };
 
 		if (peripheral_ids(&q, &ids, &err) < 0) {
-			fprintf(stderr, "qemu-vm: %s: asking QEMU for its devices: %s (is it still running? qemu-vm "
-					"usb %s %s tries again)\n",
+			fprintf(stderr,
+				"qemu-vm: %s: asking QEMU for its devices: %s (is it still running? qemu-vm "
+				"usb %s %s tries again)\n",
 				p->name, err ? err : "the connection broke", op, arg);
 			failed += n - i;
 			break;
@@ -179,8 +183,9 @@ static unsigned usb_apply(const struct profile *p, const char *op, const char *a
 		else if (attach)
 			failed += usb_attach(&q, p->name, arg, &t[i]) < 0;
 		else if (!strv_contains(&ids, t[i].id)) {
-			fprintf(stderr, "qemu-vm: %s: '%s' is not attached (no device '%s'; qemu-vm usb attach %s %s "
-					"attaches it)\n",
+			fprintf(stderr,
+				"qemu-vm: %s: '%s' is not attached (no device '%s'; qemu-vm usb attach %s %s "
+				"attaches it)\n",
 				p->name, t[i].what, t[i].id, arg, t[i].what);
 			failed++;
 		} else

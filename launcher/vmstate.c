@@ -8,7 +8,6 @@
 #include "profile.h"
 #include "vmstate.h"
 
-
 static int check_private(const char *dir, const char *hint, char *why, size_t len)
 {
 	struct stat st;
@@ -19,8 +18,12 @@ static int check_private(const char *dir, const char *hint, char *why, size_t le
 		return r;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
-		snprintf(why, len, "%s is not a private directory of yours (%s, owner uid %u, mode %03o) (hint: %s)", dir,
-			 S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symlink" : "not a directory",
+		snprintf(why, len,
+			 "%s is not a private directory of yours (%s, owner uid %u, mode %03o) (hint: %s)",
+			 dir,
+			 S_ISDIR(st.st_mode)   ? "a directory"
+			 : S_ISLNK(st.st_mode) ? "a symlink"
+					       : "not a directory",
 			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), hint);
 		return -EPERM;
 	}

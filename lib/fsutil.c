@@ -52,8 +52,8 @@ static int open_parent(const char *path, int *ret_fd, const char **ret_base)
 /* Opens the directory @rel beneath @root_fd, walking it one component at a time and never
  * following a symlink. With @create, missing directories are made with @mode and pushed onto
  * @created (when not NULL). */
-static int walk_dir(int root_fd, const char *rel, bool create, mode_t mode,
-		    struct strv *created, int *ret_fd, char **ret_where)
+static int walk_dir(int root_fd, const char *rel, bool create, mode_t mode, struct strv *created, int *ret_fd,
+		    char **ret_where)
 {
 	_cleanup_free_ char *copy = NULL, *sofar = NULL;
 	_cleanup_close_ int fd = -1;
@@ -110,8 +110,7 @@ static int walk_dir(int root_fd, const char *rel, bool create, mode_t mode,
 
 /* Opens the parent directory of @rel as walk_dir() does; *@ret_base gets its last component
  * (malloc'd). */
-static int walk_parent(int root_fd, const char *rel, int *ret_dfd, char **ret_base,
-		       char **ret_where)
+static int walk_parent(int root_fd, const char *rel, int *ret_dfd, char **ret_base, char **ret_where)
 {
 	_cleanup_free_ char *copy = NULL;
 	char *slash, *base, *end;
@@ -199,8 +198,8 @@ static int open_tmp_at(int dfd, const char *base, char **ret_name)
 }
 
 /* The temporary file, its content and owner, fsync, renameat over @base, fsync of @dfd. */
-static int write_at(int dfd, const char *base, const void *data, size_t len, mode_t mode,
-		    uid_t uid, gid_t gid)
+static int write_at(int dfd, const char *base, const void *data, size_t len, mode_t mode, uid_t uid,
+		    gid_t gid)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
@@ -307,8 +306,7 @@ static int remove_at(int dfd, const char *base)
 	return 0;
 }
 
-int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-			    gid_t gid)
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
 {
 	_cleanup_close_ int dfd = -1;
 	const char *base;
@@ -322,8 +320,7 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	return write_file_atomic_owned(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID,
-				       (gid_t)FSUTIL_KEEP_ID);
+	return write_file_atomic_owned(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID, (gid_t)FSUTIL_KEEP_ID);
 }
 
 int read_file_full(const char *path, char **ret, size_t *ret_len)
@@ -374,8 +371,7 @@ int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_
 	return 1;
 }
 
-int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
-		      struct stat *ret_st)
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len, struct stat *ret_st)
 {
 	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -387,8 +383,8 @@ int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
 	return read_at(dfd, base, ret, ret_len, ret_st);
 }
 
-int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
-		       uid_t uid, gid_t gid)
+int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode, uid_t uid,
+		       gid_t gid)
 {
 	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -412,8 +408,7 @@ int remove_file_beneath(int root_fd, const char *rel)
 	return remove_at(dfd, base);
 }
 
-int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created,
-		  char **ret_where)
+int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created, char **ret_where)
 {
 	_cleanup_close_ int fd = -1;
 

@@ -57,16 +57,14 @@ int file_kind(const char *path);
 int lstat_beneath(int root_fd, const char *rel, struct stat *ret_st, char **ret_where);
 /* *@ret_st (when not NULL) gets the fstat() of the file that was read: its mode and owner
  * belong to that content, whatever has been renamed over @rel since. */
-int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len,
-		      struct stat *ret_st);
+int read_file_beneath(int root_fd, const char *rel, char **ret, size_t *ret_len, struct stat *ret_st);
 /* The parent directory of @rel must exist. */
-int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode,
-		       uid_t uid, gid_t gid);
+int write_file_beneath(int root_fd, const char *rel, const void *data, size_t len, mode_t mode, uid_t uid,
+		       gid_t gid);
 int remove_file_beneath(int root_fd, const char *rel);
 /* mkdir -p: each missing directory is made with @mode and, when @ret_created is not NULL,
  * pushed onto it (outermost first, in the form "/a/b"). */
-int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created,
-		  char **ret_where);
+int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_created, char **ret_where);
 /* Removes the directory @rel when it is empty (-ENOTEMPTY otherwise), fsyncs its parent. */
 int rmdir_beneath(int root_fd, const char *rel);
 /* Opens the directory @rel (O_RDONLY|O_DIRECTORY|O_CLOEXEC) into *@ret_fd. */

@@ -8,8 +8,7 @@
 
 static int dev_cmp(const void *a, const void *b)
 {
-	return pci_addr_cmp(&((const struct pci_dev_info *)a)->addr,
-			    &((const struct pci_dev_info *)b)->addr);
+	return pci_addr_cmp(&((const struct pci_dev_info *)a)->addr, &((const struct pci_dev_info *)b)->addr);
 }
 
 /* A sysfs attribute of the device directory DFD: "0x10de\n" and the like. */
@@ -90,7 +89,8 @@ int pci_read_function(const char *root, const struct pci_addr *a, struct pci_dev
 
 	if (dfd < 0)
 		return -errno;
-	if ((r = read_hex_at(dfd, "vendor", 0xffff, &v)) < 0 || (r = read_hex_at(dfd, "device", 0xffff, &dev)) < 0 ||
+	if ((r = read_hex_at(dfd, "vendor", 0xffff, &v)) < 0 ||
+	    (r = read_hex_at(dfd, "device", 0xffff, &dev)) < 0 ||
 	    (r = read_hex_at(dfd, "class", 0xffffff, &cls)) < 0)
 		return r;
 	/* Bridges have no subsystem IDs in their header; the kernel then has no such files. */
@@ -104,7 +104,8 @@ int pci_read_function(const char *root, const struct pci_addr *a, struct pci_dev
 	d.is_bridge = pci_class_is_bridge(d.class);
 	if (read_link_name_at(dfd, "driver", name, sizeof(name)) == 0)
 		d.driver = xstrdup(name);
-	if (read_link_name_at(dfd, "iommu_group", name, sizeof(name)) == 0 && parse_uint(name, 10, INT_MAX, &g) == 0)
+	if (read_link_name_at(dfd, "iommu_group", name, sizeof(name)) == 0 &&
+	    parse_uint(name, 10, INT_MAX, &g) == 0)
 		d.iommu_group = (int)g;
 	read_parent(path, &d);
 	*ret = d;
@@ -396,8 +397,8 @@ static int names_from_hwdb(struct pci_host *h)
 		}
 		/* The subsystem and programming interface left as wildcards: vendor, device, class and
 		 * subclass patterns match, the more specific ones (subsystem, interface) do not. */
-		snprintf(key, sizeof(key), "pci:v%08Xd%08Xsv*sd*bc%02Xsc%02Xi*", d->vendor, d->device, d->class >> 16,
-			 (d->class >> 8) & 0xff);
+		snprintf(key, sizeof(key), "pci:v%08Xd%08Xsv*sd*bc%02Xsc%02Xi*", d->vendor, d->device,
+			 d->class >> 16, (d->class >> 8) & 0xff);
 		for (struct udev_list_entry *e = U->udev_hwdb_get_properties_list_entry(hwdb, key, 0); e;
 		     e = U->udev_list_entry_get_next(e)) {
 			const char *k = U->udev_list_entry_get_name(e), *v = U->udev_list_entry_get_value(e);
@@ -471,8 +472,10 @@ static int names_from_pci_ids(struct pci_host *h, const char *file)
 	static const char *const paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ const struct pci_dev_info **order = xcalloc(h->n ? h->n : 1, sizeof(*order));
-	char **vendor = xcalloc(h->n ? h->n : 1, sizeof(char *)), **device = xcalloc(h->n ? h->n : 1, sizeof(char *));
-	char **base = xcalloc(h->n ? h->n : 1, sizeof(char *)), **sub = xcalloc(h->n ? h->n : 1, sizeof(char *));
+	char **vendor = xcalloc(h->n ? h->n : 1, sizeof(char *)),
+	     **device = xcalloc(h->n ? h->n : 1, sizeof(char *));
+	char **base = xcalloc(h->n ? h->n : 1, sizeof(char *)),
+	     **sub = xcalloc(h->n ? h->n : 1, sizeof(char *));
 	char line[512];
 	bool in_class = false;
 	size_t lo = 0, hi = 0; /* the devices (in order) of the current vendor */
@@ -498,7 +501,8 @@ static int names_from_pci_ids(struct pci_host *h, const char *file)
 						set_once(&device[order[i] - h->dev], name);
 			} else if (in_class && (name = ids_entry(line + 1, 2, &id))) {
 				for (size_t i = 0; i < h->n; i++)
-					if (h->dev[i].class >> 16 == cur && ((h->dev[i].class >> 8) & 0xff) == id)
+					if (h->dev[i].class >> 16 == cur &&
+					    ((h->dev[i].class >> 8) & 0xff) == id)
 						set_once(&sub[i], name);
 			}
 			continue;

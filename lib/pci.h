@@ -11,13 +11,13 @@ struct pci_dev_info {
 	struct pci_addr addr;
 	uint16_t vendor, device;
 	uint16_t sub_vendor, sub_device;
-	uint32_t class;      /* 24-bit class code: 0x030000 VGA */
-	char *driver;        /* bound driver name, or NULL */
-	int iommu_group;     /* -1 when the device has none */
-	bool is_bridge;      /* class 0x0604 or header type 1 */
+	uint32_t class; /* 24-bit class code: 0x030000 VGA */
+	char *driver; /* bound driver name, or NULL */
+	int iommu_group; /* -1 when the device has none */
+	bool is_bridge; /* class 0x0604 or header type 1 */
 	bool has_parent;
 	struct pci_addr parent; /* the upstream port, when on a bus below a bridge */
-	char name[160];      /* "NVIDIA Corporation GP104 [GeForce GTX 1070]", filled by pci_names_fill */
+	char name[160]; /* "NVIDIA Corporation GP104 [GeForce GTX 1070]", filled by pci_names_fill */
 	char class_name[64]; /* "VGA compatible controller" */
 };
 

@@ -229,7 +229,8 @@ static bool valid_host_port(const char *s)
 
 	if (s[0] == '[') {
 		end = strchr(s, ']');
-		if (!end || end == s + 1 || strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
+		if (!end || end == s + 1 ||
+		    strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
 			return false;
 		end++;
 	} else {
@@ -265,8 +266,9 @@ void parse_server(struct schema_ctx *c, void *dst)
 	 * and would connect to the words as separate servers. */
 	if (path && strpbrk(path, " \t")) {
 		_cleanup_free_ char *shown = escape_control(path);
-		schema_bad(c, "'%s' holds whitespace, which the sound server's client takes as a list "
-			      "of servers (move the socket, or link it from a path without spaces)",
+		schema_bad(c,
+			   "'%s' holds whitespace, which the sound server's client takes as a list "
+			   "of servers (move the socket, or link it from a path without spaces)",
 			   shown);
 		return;
 	}

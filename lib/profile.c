@@ -182,10 +182,11 @@ static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_se
 		char have[32];
 
 		format_size(p->memory, have, sizeof(have));
-		ini_error(doc, mem > huge ? mem : huge, mem > huge ? "memory" : "hugepages",
-			  "memory = %s is not a whole number of 1G pages, and QEMU takes huge pages only whole "
-			  "(make memory a multiple of 1G, or hugepages = 2M)",
-			  have);
+		ini_error(
+			doc, mem > huge ? mem : huge, mem > huge ? "memory" : "hugepages",
+			"memory = %s is not a whole number of 1G pages, and QEMU takes huge pages only whole "
+			"(make memory a multiple of 1G, or hugepages = 2M)",
+			have);
 	}
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
 		ini_error(doc, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
@@ -420,9 +421,9 @@ static int load_stream(FILE *f, const char *path, struct profile *ret, struct pr
 /* What a file that is no profile is, for the message. */
 static const char *file_kind(mode_t mode)
 {
-	return S_ISFIFO(mode)  ? "a FIFO"
-	       : S_ISCHR(mode) ? "a character device"
-	       : S_ISBLK(mode) ? "a block device"
+	return S_ISFIFO(mode)	? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
 	       : S_ISSOCK(mode) ? "a socket"
 				: "not a regular file";
 }

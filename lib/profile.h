@@ -88,13 +88,13 @@ struct usb_entry {
 	struct loc loc;
 	bool by_port;
 	struct pci_id id; /* vendor:product when !by_port */
-	unsigned bus;     /* by_port: 1-4.2 → bus 1, port "4.2" */
+	unsigned bus; /* by_port: 1-4.2 → bus 1, port "4.2" */
 	char port[32];
 };
 
 struct profile {
-	char *path;       /* the file read */
-	char *name;       /* NAME: basename without .ini */
+	char *path; /* the file read */
+	char *name; /* NAME: basename without .ini */
 
 	/* [vm] */
 	char *title;
@@ -114,9 +114,9 @@ struct profile {
 	enum toggle3 hyperv;
 	enum toggle3 hide_hypervisor;
 	char *hv_vendor_id; /* at most 12 characters */
-	char *qemu;         /* binary name or path */
+	char *qemu; /* binary name or path */
 	struct loc qemu_loc; /* line 0: the default */
-	char *cpu_model;    /* default "host" */
+	char *cpu_model; /* default "host" */
 	enum display display;
 	enum console console;
 
@@ -183,8 +183,7 @@ struct profile_errors {
 int profile_load(const char *path, struct profile *ret, struct profile_errors *errs);
 /* The same for a profile held in @text; @name stands for its path (messages, the VM's name,
  * relative paths). */
-int profile_load_string(const char *name, const char *text, struct profile *ret,
-			struct profile_errors *errs);
+int profile_load_string(const char *name, const char *text, struct profile *ret, struct profile_errors *errs);
 void profile_free(struct profile *p);
 void profile_errors_free(struct profile_errors *e);
 

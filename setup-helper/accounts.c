@@ -99,4 +99,3 @@ int run_account_tool(const struct setup_opts *o, const char *const *args)
 		setup_log_error("%s %s: %s", args[0], args[1], r < 0 ? strerror(-r) : "failed");
 	return r == 0 ? 0 : -EIO;
 }
-

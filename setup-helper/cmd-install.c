@@ -146,7 +146,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		hash_of(c->want_exists, c->want, c->want_len, c->want_hash);
 		if (drifted(c) && change_needed(c)) {
 			setup_log_error("'%s' was changed after vfio-setup installed it%s", c->path,
-				  o->force ? "; --force: replacing it" : "");
+					o->force ? "; --force: replacing it" : "");
 			any_drift = true;
 		}
 		files_change |= change_needed(c);
@@ -161,7 +161,7 @@ int setup_cmd_install(const struct setup_opts *o)
 	}
 	if (any_drift && !o->force) {
 		setup_log_error("refusing to overwrite changes made by hand (hint: vfio-setup status shows "
-			  "them; --force replaces them)");
+				"them; --force replaces them)");
 		r = -EEXIST;
 		goto out;
 	}
@@ -179,8 +179,7 @@ int setup_cmd_install(const struct setup_opts *o)
 
 	/* The new manifest. */
 	m.group = xstrdup(p.group);
-	if (e.have_old && e.old.group && streq(e.old.group, p.group) &&
-	    e.old.group_state != GROUP_RECORDED)
+	if (e.have_old && e.old.group && streq(e.old.group, p.group) && e.old.group_state != GROUP_RECORDED)
 		m.group_state = e.old.group_state;
 	else {
 		int g = group_exists(o, p.group);
@@ -291,8 +290,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		printf("would record: %zu file(s) in " SETUP_STATE_DIR "/manifest\n", m.n_files);
 		if (regen) {
 			udev_reload(o, true);
-			regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, true,
-				       &failed);
+			regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, true, &failed);
 		}
 		printf("dry run: nothing was written\n");
 		r = 0;
@@ -345,8 +343,10 @@ int setup_cmd_install(const struct setup_opts *o)
 		r = put_change(&e, c);
 		if (r < 0)
 			goto out;
-		printf("%s %s\n", !c->t ? (c->want_exists ? "restored" : "removed") :
-				  c->now_exists ? "updated" : "created",
+		printf("%s %s\n",
+		       !c->t	       ? (c->want_exists ? "restored" : "removed")
+		       : c->now_exists ? "updated"
+				       : "created",
 		       c->path);
 	}
 	/* 4. state of entries no longer wanted, then the final manifest */
@@ -366,12 +366,11 @@ int setup_cmd_install(const struct setup_opts *o)
 	}
 
 	/* 5. accounts and the programs that make it take effect */
-	if (group_todo &&
-	    run_account_tool(o, (const char *[]){ "groupadd", "--system", p.group, NULL }) < 0)
+	if (group_todo && run_account_tool(o, (const char *[]){ "groupadd", "--system", p.group, NULL }) < 0)
 		failed = 1;
 	for (size_t i = 0; i < users_todo.n; i++)
-		if (run_account_tool(o, (const char *[]){ "usermod", "-a", "-G", p.group,
-							  users_todo.v[i], NULL }) < 0)
+		if (run_account_tool(
+			    o, (const char *[]){ "usermod", "-a", "-G", p.group, users_todo.v[i], NULL }) < 0)
 			failed = 1;
 	if (m.group_state == GROUP_RECORDED)
 		printf("recorded, not done under --root (no user database there): groupadd --system "
@@ -381,8 +380,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		int regen_failed = 0;
 
 		udev_reload(o, false);
-		regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, false,
-			       &regen_failed);
+		regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, false, &regen_failed);
 		/* A failed program stays pending: the next install runs it again. */
 		if (m.regen_pending && !regen_failed) {
 			_cleanup_free_ char *done = NULL;
@@ -395,8 +393,8 @@ int setup_cmd_install(const struct setup_opts *o)
 		}
 		failed |= regen_failed;
 	}
-	printf("installed; %s\n", o->root_given ? "the tree is ready" :
-			      "reboot, then check with: qemu-vm check NAME");
+	printf("installed; %s\n",
+	       o->root_given ? "the tree is ready" : "reboot, then check with: qemu-vm check NAME");
 	r = failed ? -EIO : 0;
 out:
 	strv_clear(&errors);
@@ -408,4 +406,3 @@ out:
 	engine_free(&e);
 	return r < 0 ? 1 : 0;
 }
-

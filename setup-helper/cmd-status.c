@@ -20,9 +20,9 @@ int setup_cmd_status(const struct setup_opts *o)
 		return 3;
 	}
 	printf("installed: group '%s' (%s)\n", e.old.group ? e.old.group : SETUP_DEFAULT_GROUP,
-	       e.old.group_state == GROUP_CREATED  ? "created by install" :
-	       e.old.group_state == GROUP_RECORDED ? "recorded only, not created" :
-						     "existed before");
+	       e.old.group_state == GROUP_CREATED    ? "created by install"
+	       : e.old.group_state == GROUP_RECORDED ? "recorded only, not created"
+						     : "existed before");
 	for (size_t i = 0; i < e.old.users_added.n; i++)
 		printf("member: %s\n", e.old.users_added.v[i]);
 	for (size_t i = 0; i < e.old.users_recorded.n; i++)

@@ -43,7 +43,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 
 			any_drift = true;
 			setup_log_error("'%s' was changed after install%s:", c->path,
-				  o->force ? "; --force: restoring the original anyway" : "");
+					o->force ? "; --force: restoring the original anyway" : "");
 			if (read_file_beneath(e.root_fd, np, &inst, &len, NULL) >= 0)
 				print_diff(c->path, inst, len, c->now_exists ? c->now : NULL, c->now_len);
 		}
@@ -61,7 +61,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	}
 	if (any_drift && !o->force) {
 		setup_log_error("refusing to undo files changed by hand; nothing was changed (hint: keep "
-			  "your change by copying it elsewhere, then vfio-setup uninstall --force)");
+				"your change by copying it elsewhere, then vfio-setup uninstall --force)");
 		r = -EEXIST;
 		goto out;
 	}
@@ -127,8 +127,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	} else if (e.old.group_state != GROUP_RECORDED && can_run_account_tools(o)) {
 		for (size_t i = 0; i < e.old.users_added.n; i++)
 			if (user_in_group(o, e.old.users_added.v[i], e.old.group) &&
-			    run_account_tool(o, (const char *[]){ "gpasswd", "-d",
-								  e.old.users_added.v[i],
+			    run_account_tool(o, (const char *[]){ "gpasswd", "-d", e.old.users_added.v[i],
 								  e.old.group, NULL }) < 0)
 				failed = 1;
 	}
@@ -161,4 +160,3 @@ out:
 	engine_free(&e);
 	return r < 0 ? 1 : 0;
 }
-

@@ -28,13 +28,16 @@ static int memfd_of(const char *data, size_t len)
 	return fd;
 }
 
-int show_diff(int out_fd, const char *a_label, const char *a, size_t alen, const char *b_label,
-	      const char *b, size_t blen)
+int show_diff(int out_fd, const char *a_label, const char *a, size_t alen, const char *b_label, const char *b,
+	      size_t blen)
 {
 	/* The C locale: "\ No newline at end of file" is translated otherwise. */
 	static char *const envp[] = { (char *)"LC_ALL=C", NULL };
-	const char *argv[] = { "diff", "-u", "--label", a ? a_label : "/dev/null", "--label",
-			       b ? b_label : "/dev/null", "/dev/fd/3", "/dev/fd/4", NULL };
+	const char *argv[] = { "diff",	    "-u",
+			       "--label",   a ? a_label : "/dev/null",
+			       "--label",   b ? b_label : "/dev/null",
+			       "/dev/fd/3", "/dev/fd/4",
+			       NULL };
 	_cleanup_close_ int fa = memfd_of(a ? a : "", a ? alen : 0);
 	_cleanup_close_ int fb = memfd_of(b ? b : "", b ? blen : 0);
 	posix_spawn_file_actions_t acts;

@@ -45,8 +45,7 @@ char *cmdline_merge(const char *old, const struct strv *add)
 		const char *repl = NULL;
 
 		for (size_t j = 0; j < add->n && !repl; j++)
-			if (key_len(add->v[j], strlen(add->v[j])) == kl &&
-			    strncmp(add->v[j], w, kl) == 0)
+			if (key_len(add->v[j], strlen(add->v[j])) == kl && strncmp(add->v[j], w, kl) == 0)
 				repl = add->v[j];
 		fprintf(out, "%s%s", first ? "" : " ", repl ? repl : w);
 		first = false;
@@ -225,8 +224,8 @@ static int merge_assignment(const char *in, struct span s, const struct strv *pa
 		const char *tail = q ? vend + 1 : vend; /* after the value: comments etc. */
 		char qq = q ? q : '"';
 
-		line = xasprintf("%.*s%c%s%c%.*s", (int)(head_end - (in + s.start)), in + s.start, qq,
-				 merged, qq, (int)(end - tail), tail);
+		line = xasprintf("%.*s%c%s%c%.*s", (int)(head_end - (in + s.start)), in + s.start, qq, merged,
+				 qq, (int)(end - tail), tail);
 	}
 	*ret = splice(in, s, line);
 	return 0;
@@ -309,7 +308,8 @@ int edit_module_lines(const char *in, const struct strv *mods, char **ret, char 
 		if (strv_contains(&present, mods->v[i]))
 			continue;
 		if (!commented) {
-			n = append_line(out, "# vfio-setup: vfio-pci loads early and claims the guest's devices");
+			n = append_line(out,
+					"# vfio-setup: vfio-pci loads early and claims the guest's devices");
 			free(out);
 			out = n;
 			commented = true;

@@ -55,8 +55,8 @@ int check_path(const struct engine *e, const char *rel, mode_t type)
 		where = xstrdup(rel);
 		r = -ELOOP;
 	} else if (r > 0 && (st.st_mode & S_IFMT) != type) {
-		setup_log_error("'%s' is a %s, not a %s (hint: move it away)", rel,
-				type_name(st.st_mode), type_name(type));
+		setup_log_error("'%s' is a %s, not a %s (hint: move it away)", rel, type_name(st.st_mode),
+				type_name(type));
 		return -EINVAL;
 	}
 	if (r == -ELOOP)
@@ -163,7 +163,7 @@ int engine_init(struct engine *e, const struct setup_opts *o)
 		r = manifest_parse(e->old_text, &e->old, &err);
 	if (r < 0) {
 		setup_log_error("%s" SETUP_STATE_DIR "/manifest: %s", o->root_given ? o->root : "",
-			  err ? err : strerror(-r));
+				err ? err : strerror(-r));
 		return r;
 	}
 	e->have_old = true;
@@ -256,13 +256,12 @@ static bool same_content(bool ea, const char *a, size_t la, bool eb, const char 
 
 bool change_needed(const struct change *c)
 {
-	return !same_content(c->now_exists, c->now, c->now_len, c->want_exists, c->want,
-			     c->want_len);
+	return !same_content(c->now_exists, c->now, c->now_len, c->want_exists, c->want, c->want_len);
 }
 
 /* Every write goes through here (@rel beneath the root): the crash tests count them. */
-int put_file(const struct engine *e, const char *rel, bool exists, const char *data,
-		    size_t len, mode_t mode, uid_t uid, gid_t gid)
+int put_file(const struct engine *e, const char *rel, bool exists, const char *data, size_t len, mode_t mode,
+	     uid_t uid, gid_t gid)
 {
 	int r;
 
@@ -279,8 +278,7 @@ int put_file(const struct engine *e, const char *rel, bool exists, const char *d
 				  gid == getegid() ? (gid_t)FSUTIL_KEEP_ID : gid);
 }
 
-int put_state(const struct engine *e, const char *sub, const char *path,
-		     const char *data, size_t len)
+int put_state(const struct engine *e, const char *sub, const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *p = state_path(sub, path);
 	_cleanup_free_ char *dir = xstrdup(p);
@@ -320,7 +318,6 @@ void missing_dirs(const struct engine *e, const char *path, struct strv *ret)
 	strv_clear(&found);
 }
 
-
 int put_manifest(const struct engine *e, const char *text)
 {
 	_cleanup_free_ char *mp = state_path("/manifest", NULL);
@@ -338,8 +335,7 @@ int put_change(const struct engine *e, const struct change *c)
 	if (drifted(c))
 		r = keep_user_version(e, c);
 	if (r >= 0)
-		r = put_file(e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid,
-			     c->wgid);
+		r = put_file(e, c->path, c->want_exists, c->want, c->want_len, c->wmode, c->wuid, c->wgid);
 	if (r < 0)
 		setup_log_error("'%s': %s%s", c->path, strerror(-r),
 				r == -ELOOP ? " (a symlink: refusing to follow it)" : "");

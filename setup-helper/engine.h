@@ -55,8 +55,8 @@ bool drifted(const struct change *c);
 bool change_needed(const struct change *c);
 
 /* Every write goes through here (@rel beneath the root): the crash tests count them. */
-int put_file(const struct engine *e, const char *rel, bool exists, const char *data, size_t len,
-	     mode_t mode, uid_t uid, gid_t gid);
+int put_file(const struct engine *e, const char *rel, bool exists, const char *data, size_t len, mode_t mode,
+	     uid_t uid, gid_t gid);
 /* --force over a file changed by hand: its current content is kept next to it as
  * NAME.vfio-setup-old (a suffix none of the directories' readers picks up), and said. */
 #define KEPT_SUFFIX ".vfio-setup-old"
@@ -66,8 +66,7 @@ int put_change(const struct engine *e, const struct change *c);
 /* Writes @text as the manifest of an existing state directory; logs failures. */
 int put_manifest(const struct engine *e, const char *text);
 /* A copy in the state directory's @sub (/orig, /new). */
-int put_state(const struct engine *e, const char *sub, const char *path, const char *data,
-	      size_t len);
+int put_state(const struct engine *e, const char *sub, const char *path, const char *data, size_t len);
 void print_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen);
 /* Missing parent directories of @path, outermost first, root-relative, appended to @ret. */
 void missing_dirs(const struct engine *e, const char *path, struct strv *ret);
@@ -98,13 +97,11 @@ int run_account_tool(const struct setup_opts *o, const char *const *args);
 /* GRUB (grub-check.c): sources @before and @after with sh as grub-mkconfig does; 0 when every
  * kernel command line word of @before is still there (but those @params replace by key) and
  * every one of @params is; else -EINVAL and why in *@ret_error. */
-int grub_check_edit(const char *before, const char *after, const struct strv *params,
-		    char **ret_error);
+int grub_check_edit(const char *before, const char *after, const struct strv *params, char **ret_error);
 
 /* Regeneration (regen.c): printed instead of run under --root and in a dry run. */
 void regen_commands(const struct setup_opts *o, const char *initramfs, const char *bootloader,
-		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run,
-		    int *ret_failed);
+		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run, int *ret_failed);
 void udev_reload(const struct setup_opts *o, bool dry_run);
 /* Whether regen_commands() runs the programs (not under --root). */
 bool regen_runs(const struct setup_opts *o);

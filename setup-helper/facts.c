@@ -183,7 +183,7 @@ static void find_initramfs(const struct setup_opts *o, struct setup_facts *f)
 static void find_loader_entries(const struct setup_opts *o, struct setup_facts *f)
 {
 	static const char *const dirs[] = { "/boot/loader/entries", "/efi/loader/entries",
-					     "/boot/efi/loader/entries" };
+					    "/boot/efi/loader/entries" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = under_root(o, dirs[i]);
@@ -192,8 +192,7 @@ static void find_loader_entries(const struct setup_opts *o, struct setup_facts *
 
 		for (int j = 0; j < n; j++) {
 			size_t l = strlen(names[j]->d_name);
-			if (names[j]->d_name[0] != '.' && l > 5 &&
-			    streq(names[j]->d_name + l - 5, ".conf"))
+			if (names[j]->d_name[0] != '.' && l > 5 && streq(names[j]->d_name + l - 5, ".conf"))
 				strv_pushf(&f->loader_entries, "%s/%s", dirs[i], names[j]->d_name);
 			free(names[j]);
 		}
@@ -346,8 +345,7 @@ int valid_udev_value(const char *s)
 	return 0;
 }
 
-int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
-	       char *const *envp)
+int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts, char *const *envp)
 {
 	_cleanup_free_ char *path = find_program(argv[0]);
 	pid_t pid;

@@ -42,8 +42,7 @@ static int grub_words(const char *text, struct strv *ret)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	for (char *save = NULL, *w = strtok_r(buf, " \t\n", &save); w;
-	     w = strtok_r(NULL, " \t\n", &save))
+	for (char *save = NULL, *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 		strv_push(ret, w);
 	return 0;
 }
@@ -79,8 +78,7 @@ static char *cmdline_line(const char *text)
 	return found;
 }
 
-int grub_check_edit(const char *before, const char *after, const struct strv *params,
-		    char **ret_error)
+int grub_check_edit(const char *before, const char *after, const struct strv *params, char **ret_error)
 {
 	struct strv old = { 0 }, new = { 0 };
 	const char *lost = NULL, *missing = NULL;
@@ -90,8 +88,8 @@ int grub_check_edit(const char *before, const char *after, const struct strv *pa
 	if (r >= 0)
 		r = grub_words(after, &new);
 	if (r < 0) {
-		*ret_error = r == -EINVAL ? xstrdup("sh could not source it") :
-					    xasprintf("sh could not source it: %s", strerror(-r));
+		*ret_error = r == -EINVAL ? xstrdup("sh could not source it")
+					  : xasprintf("sh could not source it: %s", strerror(-r));
 		goto out;
 	}
 	for (size_t i = 0; i < old.n && !lost; i++)

@@ -87,8 +87,7 @@ const char *install_facts_module(const struct install_facts *f, const char *driv
 	size_t n = strlen(driver);
 
 	for (size_t i = 0; i < f->driver_modules.n; i++)
-		if (strncmp(f->driver_modules.v[i], driver, n) == 0 &&
-		    f->driver_modules.v[i][n] == '=')
+		if (strncmp(f->driver_modules.v[i], driver, n) == 0 && f->driver_modules.v[i][n] == '=')
 			return f->driver_modules.v[i] + n + 1;
 	return NULL;
 }
@@ -101,8 +100,7 @@ static bool profiles_name_devices(const struct install_facts *f)
 	return false;
 }
 
-void install_facts_read(const struct setup_opts *o, const struct setup_facts *host,
-			struct install_facts *ret)
+void install_facts_read(const struct setup_opts *o, const struct setup_facts *host, struct install_facts *ret)
 {
 	struct install_facts f = { .host = host };
 

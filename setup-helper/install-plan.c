@@ -19,8 +19,8 @@ static void add_error(struct strv *errors, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int render(const struct install_facts *f, const char *name, const struct tmpl_vars *v,
-		  char **ret, struct strv *errors)
+static int render(const struct install_facts *f, const char *name, const struct tmpl_vars *v, char **ret,
+		  struct strv *errors)
 {
 	const struct tmpl_file *t = install_facts_template(f, name);
 	_cleanup_free_ char *err = NULL;
@@ -80,8 +80,8 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 
 /* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
  * IOMMU group holds nothing else but bridges. */
-static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a,
-			  const char *what, struct strv *errors)
+static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a, const char *what,
+			  struct strv *errors)
 {
 	const struct pci_host *pci = pci_of(in);
 	const struct pci_dev_info *d;
@@ -230,8 +230,7 @@ static void use_profile(struct inputs *in, struct setup_plan *p, const struct pr
 		in->max_memory = prof->memory;
 	for (unsigned i = 0; i < prof->n_pci; i++) {
 		const struct pci_section *s = &prof->pci[i];
-		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof->path, s->loc.line,
-						      s->name);
+		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof->path, s->loc.line, s->name);
 		if (s->has_host)
 			select_device(in, p, &s->host, what, errors);
 		else if (s->has_ids)
@@ -343,8 +342,8 @@ static void check_id_collisions(struct inputs *in, struct setup_plan *p, struct 
 	}
 }
 
-static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
-				 struct setup_plan *p, struct strv *errors)
+static void install_plan_targets(const struct setup_opts *o, struct inputs *in, struct setup_plan *p,
+				 struct strv *errors)
 {
 	const struct setup_facts *f = in->f->host;
 	char num[64], human[32];
@@ -352,8 +351,8 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 	struct target *t;
 
 	if (!in->f->templates_dir) {
-		add_error(errors, "templates not found next to the program nor in "
-				  TEMPLATES_DATADIR " (hint: --templates DIR, or make install)");
+		add_error(errors, "templates not found next to the program nor in " TEMPLATES_DATADIR
+				  " (hint: --templates DIR, or make install)");
 		return;
 	}
 
@@ -369,8 +368,7 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 	render(in->f, "udev/65-qemu-vm.rules.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/security/limits.d/95-qemu-vm-memlock.conf", TGT_TEMPLATE);
 	render(in->f, "limits/95-qemu-vm-memlock.conf.in", &in->vars, &t->content, errors);
-	t = add_target(p, "/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf",
-		       TGT_TEMPLATE);
+	t = add_target(p, "/etc/systemd/system/user@.service.d/50-qemu-vm-memlock.conf", TGT_TEMPLATE);
 	render(in->f, "limits/user@.service.d-memlock.conf.in", &in->vars, &t->content, errors);
 
 	if (p->huge_count && p->huge_size != GIB) {
@@ -384,8 +382,7 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 		ids = join_words(&p->ids, ",");
 		tmpl_set(&in->vars, "IDS", ids);
 		for (size_t i = 0; i < p->softdeps.n; i++)
-			strv_pushf(tmpl_add_item(&in->vars, "softdep"), "MODULE=%s",
-				   p->softdeps.v[i]);
+			strv_pushf(tmpl_add_item(&in->vars, "softdep"), "MODULE=%s", p->softdeps.v[i]);
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
 		render(in->f, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
 	}
@@ -406,17 +403,14 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 			tmpl_set(&in->vars, "MODULES", mods);
 			p->initramfs = f->initramfs;
 			if (streq(f->initramfs, "mkinitcpio") && f->mkinitcpio_dropin) {
-				t = add_target(p, "/etc/mkinitcpio.conf.d/qemu-vm-vfio.conf",
-					       TGT_TEMPLATE);
-				render(in->f, "modprobe/mkinitcpio-vfio.conf.in", &in->vars,
-				       &t->content, errors);
+				t = add_target(p, "/etc/mkinitcpio.conf.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
+				render(in->f, "modprobe/mkinitcpio-vfio.conf.in", &in->vars, &t->content,
+				       errors);
 			} else if (streq(f->initramfs, "mkinitcpio"))
 				add_target(p, "/etc/mkinitcpio.conf", TGT_MKINITCPIO);
 			else if (streq(f->initramfs, "dracut")) {
-				t = add_target(p, "/etc/dracut.conf.d/qemu-vm-vfio.conf",
-					       TGT_TEMPLATE);
-				render(in->f, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content,
-				       errors);
+				t = add_target(p, "/etc/dracut.conf.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
+				render(in->f, "modprobe/dracut-vfio.conf.in", &in->vars, &t->content, errors);
 			} else if (streq(f->initramfs, "initramfs-tools"))
 				add_target(p, "/etc/initramfs-tools/modules", TGT_MODLINES);
 			else if (streq(f->initramfs, "booster"))
@@ -448,8 +442,8 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in,
 			add_target(p, f->loader_entries.v[i], TGT_LOADER);
 }
 
-int install_plan_build(const struct install_facts *facts, const struct setup_opts *o,
-		       struct setup_plan *ret, struct strv *errors)
+int install_plan_build(const struct install_facts *facts, const struct setup_opts *o, struct setup_plan *ret,
+		       struct strv *errors)
 {
 	const struct setup_facts *f = facts->host;
 	struct setup_plan p = { 0 };
@@ -472,8 +466,7 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 		if (r == 0)
 			add_error(errors, "--user: no user '%s' (hint: create it first)", u);
 		else if (r < 0)
-			strv_pushf(&p.notes, "no user database under the root: '%s' not checked",
-				   u);
+			strv_pushf(&p.notes, "no user database under the root: '%s' not checked", u);
 		push_unique(&p.users, u);
 	}
 
@@ -517,16 +510,17 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 			add_error(errors, "--memlock auto: no profile and no /proc/meminfo to size "
 					  "it from (hint: --memlock 17G)");
 	} else if (parse_size(o->memlock, &p.memlock) < 0 || p.memlock < 64u * 1024 * 1024)
-		add_error(errors, "--memlock: expected a size like 17G or auto, got '%s'",
-			  o->memlock);
+		add_error(errors, "--memlock: expected a size like 17G or auto, got '%s'", o->memlock);
 
 	if (o->hugepages && parse_hugepages(o->hugepages, &p.huge_count, &p.huge_size) < 0)
-		add_error(errors, "--hugepages: expected COUNTxSIZE with SIZE 2M or 1G, like 16x1G, "
-				  "got '%s'",
+		add_error(errors,
+			  "--hugepages: expected COUNTxSIZE with SIZE 2M or 1G, like 16x1G, "
+			  "got '%s'",
 			  o->hugepages);
 	if (p.huge_size == GIB && o->no_cmdline)
-		add_error(errors, "--hugepages %s: 1G pages are reserved on the kernel command "
-				  "line, which --no-cmdline leaves alone",
+		add_error(errors,
+			  "--hugepages %s: 1G pages are reserved on the kernel command "
+			  "line, which --no-cmdline leaves alone",
 			  o->hugepages);
 
 	if (f->cpu == CPU_INTEL)
@@ -608,7 +602,7 @@ static char *base_cmdline(const struct setup_facts *f)
 }
 
 int install_plan_content(const struct target *t, const struct setup_plan *p, const struct setup_facts *f,
-		 const char *orig, char **ret, char **ret_error)
+			 const char *orig, char **ret, char **ret_error)
 {
 	switch (t->kind) {
 	case TGT_TEMPLATE:

@@ -14,8 +14,8 @@
 /* One template file as read: its text, or why it cannot be used. */
 struct tmpl_file {
 	const char *name; /* "udev/65-qemu-vm.rules.in" */
-	char *path;       /* where it was read, for messages */
-	char *text;       /* NULL: see error */
+	char *path; /* where it was read, for messages */
+	char *text; /* NULL: see error */
 	char *error;
 };
 
@@ -38,7 +38,7 @@ struct install_facts {
 	int pci_error; /* < 0: the PCI devices could not be read */
 	struct pci_host pci;
 	struct strv driver_modules; /* "DRIVER=MODULE" for the drivers bound now */
-	char *templates_dir;        /* NULL: not found */
+	char *templates_dir; /* NULL: not found */
 	struct tmpl_file templates[INSTALL_TEMPLATES];
 };
 
@@ -52,14 +52,14 @@ struct tmpl_file *install_facts_template(const struct install_facts *f, const ch
 const char *install_facts_module(const struct install_facts *f, const char *driver);
 
 enum target_kind {
-	TGT_TEMPLATE,   /* a file vfio-setup owns, rendered from a template */
+	TGT_TEMPLATE, /* a file vfio-setup owns, rendered from a template */
 	TGT_MKINITCPIO, /* MODULES=(…) of mkinitcpio.conf */
-	TGT_GRUB,       /* /etc/default/grub */
+	TGT_GRUB, /* /etc/default/grub */
 	TGT_GRUB_DROPIN, /* /etc/default/grub.d/99-qemu-vm.cfg, where that directory exists */
-	TGT_KCMDLINE,   /* /etc/kernel/cmdline */
-	TGT_LOADER,     /* a boot loader entry */
-	TGT_MODLINES,   /* /etc/initramfs-tools/modules */
-	TGT_BOOSTER,    /* /etc/booster.yaml */
+	TGT_KCMDLINE, /* /etc/kernel/cmdline */
+	TGT_LOADER, /* a boot loader entry */
+	TGT_MODLINES, /* /etc/initramfs-tools/modules */
+	TGT_BOOSTER, /* /etc/booster.yaml */
 };
 
 struct target {
@@ -71,15 +71,15 @@ struct target {
 struct setup_plan {
 	char *group;
 	struct strv users;
-	struct strv ids;     /* vfio-pci IDs, "10de:1b81", in the order found, unique */
+	struct strv ids; /* vfio-pci IDs, "10de:1b81", in the order found, unique */
 	struct strv softdeps;
-	struct strv params;  /* kernel command line words to add */
+	struct strv params; /* kernel command line words to add */
 	struct strv modules; /* initramfs modules */
-	uint64_t memlock;    /* bytes */
+	uint64_t memlock; /* bytes */
 	uint64_t huge_count, huge_size;
 	struct target *targets;
 	size_t n_targets, n_alloc;
-	const char *initramfs;  /* to regenerate, or NULL */
+	const char *initramfs; /* to regenerate, or NULL */
 	const char *bootloader; /* to update, or NULL */
 	char *grub_mkconfig;
 	struct strv notes; /* said before acting: what is skipped and why */
@@ -87,13 +87,13 @@ struct setup_plan {
 
 /* Validates every input and computes the plan from @f alone (no I/O); on -EINVAL every
  * problem is in @errors. */
-int install_plan_build(const struct install_facts *f, const struct setup_opts *o,
-		       struct setup_plan *ret, struct strv *errors);
+int install_plan_build(const struct install_facts *f, const struct setup_opts *o, struct setup_plan *ret,
+		       struct strv *errors);
 void install_plan_free(struct setup_plan *p);
 
 /* The wanted content of @t given its original content (NULL when it did not exist). */
 int install_plan_content(const struct target *t, const struct setup_plan *p, const struct setup_facts *f,
-		 const char *orig, char **ret, char **ret_error);
+			 const char *orig, char **ret, char **ret_error);
 
 /* Where the templates are: --templates, else next to the binary (installed or build tree),
  * else $(DATADIR)/qemu-vm as the Makefile installs them. */

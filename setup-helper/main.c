@@ -73,10 +73,23 @@ struct command {
 };
 
 static const int scan_opts[] = { OPT_ROOT, OPT_JSON, 0 };
-static const int install_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_USER, OPT_GROUP,
-				    OPT_DEVICE, OPT_IDS, OPT_PROFILE, OPT_MEMLOCK, OPT_HUGEPAGES,
-				    OPT_NO_INITRAMFS, OPT_NO_CMDLINE, OPT_NO_IGNORE_MSRS,
-				    OPT_CMDLINE_IDS, OPT_INITRAMFS, OPT_BOOTLOADER, OPT_TEMPLATES,
+static const int install_opts[] = { OPT_ROOT,
+				    OPT_DRY_RUN,
+				    OPT_FORCE,
+				    OPT_USER,
+				    OPT_GROUP,
+				    OPT_DEVICE,
+				    OPT_IDS,
+				    OPT_PROFILE,
+				    OPT_MEMLOCK,
+				    OPT_HUGEPAGES,
+				    OPT_NO_INITRAMFS,
+				    OPT_NO_CMDLINE,
+				    OPT_NO_IGNORE_MSRS,
+				    OPT_CMDLINE_IDS,
+				    OPT_INITRAMFS,
+				    OPT_BOOTLOADER,
+				    OPT_TEMPLATES,
 				    0 };
 static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMPLATES, 0 };
 static const int status_opts[] = { OPT_ROOT, 0 };
@@ -124,7 +137,8 @@ static void command_help(const struct command *c)
 	printf("usage: vfio-setup %s %s\n\n%s\n\nOptions:\n", c->name, c->usage, c->help);
 	for (const int *a = c->allowed; *a; a++) {
 		const struct setup_option *o = option_by_code(*a);
-		_cleanup_free_ char *lhs = xasprintf("--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		_cleanup_free_ char *lhs = xasprintf("--%s%s%s", o->name, o->arg ? " " : "",
+						     o->arg ? o->arg : "");
 		printf("  %-24s %s\n", lhs, o->help);
 	}
 	printf("  %-24s %s\n\nExample:\n  %s\n", "-h, --help", "this help", c->example);
@@ -392,9 +406,10 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case OPT_INITRAMFS:
 			if (!streq(optarg, "mkinitcpio") && !streq(optarg, "dracut") &&
 			    !streq(optarg, "initramfs-tools") && !streq(optarg, "booster")) {
-				setup_log_error("--initramfs: expected mkinitcpio, dracut, initramfs-tools or "
-					  "booster, got '%s'",
-					  optarg);
+				setup_log_error(
+					"--initramfs: expected mkinitcpio, dracut, initramfs-tools or "
+					"booster, got '%s'",
+					optarg);
 				return -EINVAL;
 			}
 			o->initramfs = optarg;
@@ -403,8 +418,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			if (!streq(optarg, "grub") && !streq(optarg, "kernel-install") &&
 			    !streq(optarg, "loader-entries")) {
 				setup_log_error("--bootloader: expected grub, kernel-install or "
-					  "loader-entries, got '%s'",
-					  optarg);
+						"loader-entries, got '%s'",
+						optarg);
 				return -EINVAL;
 			}
 			o->bootloader = optarg;

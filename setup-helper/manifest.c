@@ -45,8 +45,7 @@ static bool hash_ok(const char *s)
  * been edited, so each value is checked again as install checked it. */
 static bool regen_ok(const char *what, const char *name)
 {
-	static const char *const initramfs[] = { "mkinitcpio", "dracut", "initramfs-tools",
-						 "booster" };
+	static const char *const initramfs[] = { "mkinitcpio", "dracut", "initramfs-tools", "booster" };
 	static const char *const bootloader[] = { "grub", "kernel-install", "loader-entries" };
 	const char *const *v = streq(what, "initramfs") ? initramfs : bootloader;
 	size_t n = streq(what, "initramfs") ? ARRAY_SIZE(initramfs) : ARRAY_SIZE(bootloader);
@@ -102,8 +101,7 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 	size_t n = 0;
 	char *save = NULL;
 
-	for (char *w = strtok_r(line, " ", &save); w && n < ARRAY_SIZE(words);
-	     w = strtok_r(NULL, " ", &save))
+	for (char *w = strtok_r(line, " ", &save); w && n < ARRAY_SIZE(words); w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	if (n == 0 || words[0][0] == '#')
 		return 0;
@@ -148,8 +146,7 @@ static int parse_line(struct manifest *m, char *line, char **ret_error)
 		m->regen_pending = true;
 		return 0;
 	}
-	if (streq(words[0], "dir") && n == 2 &&
-	    (manifest_path_ok(words[1]) || state_parent_ok(words[1]))) {
+	if (streq(words[0], "dir") && n == 2 && (manifest_path_ok(words[1]) || state_parent_ok(words[1]))) {
 		strv_push(&m->dirs, words[1]);
 		return 0;
 	}
@@ -225,9 +222,9 @@ char *manifest_format(const struct manifest *m)
 	      out);
 	if (m->group)
 		fprintf(out, "group %s %s\n", m->group,
-			m->group_state == GROUP_CREATED	  ? "created" :
-			m->group_state == GROUP_RECORDED ? "recorded" :
-							   "existed");
+			m->group_state == GROUP_CREATED	   ? "created"
+			: m->group_state == GROUP_RECORDED ? "recorded"
+							   : "existed");
 	for (size_t i = 0; i < m->users_added.n; i++)
 		fprintf(out, "user %s added\n", m->users_added.v[i]);
 	for (size_t i = 0; i < m->users_recorded.n; i++)
@@ -245,8 +242,8 @@ char *manifest_format(const struct manifest *m)
 	for (size_t i = 0; i < m->n_files; i++) {
 		const struct mf_file *f = &m->files[i];
 		fprintf(out, "file %s %s %s %04o %u %u %s\n", *f->orig ? f->orig : "-",
-			*f->installed ? f->installed : "-", *f->alt ? f->alt : "-",
-			(unsigned)f->mode & 07777, (unsigned)f->uid, (unsigned)f->gid, f->path);
+			*f->installed ? f->installed : "-", *f->alt ? f->alt : "-", (unsigned)f->mode & 07777,
+			(unsigned)f->uid, (unsigned)f->gid, f->path);
 	}
 	fclose(out);
 	return buf;

@@ -14,11 +14,11 @@
 enum group_state { GROUP_NONE, GROUP_CREATED, GROUP_EXISTED, GROUP_RECORDED };
 
 struct mf_file {
-	char *path;                  /* root-relative, absolute */
-	char orig[SHA256_HEX_LEN];   /* "" when the file did not exist before install */
+	char *path; /* root-relative, absolute */
+	char orig[SHA256_HEX_LEN]; /* "" when the file did not exist before install */
 	char installed[SHA256_HEX_LEN]; /* "" when install removes it (only while changing) */
-	char alt[SHA256_HEX_LEN];    /* a previous install's content, while an install runs */
-	mode_t mode;                 /* of the original, or of the created file */
+	char alt[SHA256_HEX_LEN]; /* a previous install's content, while an install runs */
+	mode_t mode; /* of the original, or of the created file */
 	uid_t uid;
 	gid_t gid;
 };
@@ -26,14 +26,14 @@ struct mf_file {
 struct manifest {
 	char *group;
 	enum group_state group_state;
-	struct strv users_added;    /* added to the group by install */
+	struct strv users_added; /* added to the group by install */
 	struct strv users_recorded; /* would have been added (--root without a user database) */
-	struct strv params;         /* kernel command line words install added */
-	struct strv ids;            /* vfio-pci IDs */
-	struct strv regen;          /* "initramfs NAME", "bootloader NAME": rerun on uninstall */
-	bool regen_pending;         /* written before the regen programs run, cleared after: a
+	struct strv params; /* kernel command line words install added */
+	struct strv ids; /* vfio-pci IDs */
+	struct strv regen; /* "initramfs NAME", "bootloader NAME": rerun on uninstall */
+	bool regen_pending; /* written before the regen programs run, cleared after: a
 				     * run killed in between is finished by the next one */
-	struct strv dirs;           /* directories install created, in creation order: under
+	struct strv dirs; /* directories install created, in creation order: under
 				     * /etc, /boot, /efi, and those above SETUP_STATE_DIR */
 	struct mf_file files[MANIFEST_MAX_FILES];
 	size_t n_files;

@@ -37,15 +37,14 @@ int setup_caps_drop(const char *cmd, const struct setup_opts *o)
 			char *name = cap_to_name(writer_caps[i]);
 			size_t l = strlen(missing);
 
-			snprintf(missing + l, sizeof(missing) - l, "%s%s", l ? ", " : "",
-				 name ? name : "?");
+			snprintf(missing + l, sizeof(missing) - l, "%s%s", l ? ", " : "", name ? name : "?");
 			cap_free(name);
 		}
 	}
 	if (*missing) {
 		setup_log_error("%s needs %s, which this process does not have (hint: sudo vfio-setup %s "
-			  "…, or --root DIR to act on another tree)",
-			  cmd, missing, cmd);
+				"…, or --root DIR to act on another tree)",
+				cmd, missing, cmd);
 		r = -EPERM;
 	} else if (cap_compare(now, want) != 0 && cap_set_proc(want) < 0)
 		r = -errno;

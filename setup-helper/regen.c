@@ -7,9 +7,9 @@
  * is to be run. */
 static const char *not_run(const struct setup_opts *o, bool dry_run)
 {
-	return o->root_given && !test_run_under_root() ? "not run under --root" :
-	       dry_run				     ? "would run" :
-							       NULL;
+	return o->root_given && !test_run_under_root() ? "not run under --root"
+	       : dry_run			       ? "would run"
+						       : NULL;
 }
 
 bool regen_runs(const struct setup_opts *o)
@@ -19,8 +19,8 @@ bool regen_runs(const struct setup_opts *o)
 
 /* /etc/kernel/cmdline reaches a boot entry when kernel-install adds that kernel again; every
  * installed kernel, not only the running one (add-all needs systemd 255). */
-static void kernel_install_all(const struct setup_opts *o, const struct setup_facts *f,
-			       bool dry_run, int *ret_failed)
+static void kernel_install_all(const struct setup_opts *o, const struct setup_facts *f, bool dry_run,
+			       int *ret_failed)
 {
 	const char *say = not_run(o, dry_run);
 
@@ -38,8 +38,8 @@ static void kernel_install_all(const struct setup_opts *o, const struct setup_fa
 		return;
 	}
 	for (size_t i = 0; i < f->kernels.n; i++) {
-		const char *argv[] = { "kernel-install", "add", f->kernels.v[i],
-				       f->kernel_images.v[i], NULL };
+		const char *argv[] = { "kernel-install", "add", f->kernels.v[i], f->kernel_images.v[i],
+				       NULL };
 
 		if (say)
 			printf("%s: kernel-install add %s %s\n", say, argv[2], argv[3]);
@@ -52,9 +52,8 @@ static void kernel_install_all(const struct setup_opts *o, const struct setup_fa
 	}
 }
 
-void regen_commands(const struct setup_opts *o, const char *initramfs,
-			   const char *bootloader, const char *grub_mkconfig,
-			   const struct setup_facts *f, bool dry_run, int *ret_failed)
+void regen_commands(const struct setup_opts *o, const char *initramfs, const char *bootloader,
+		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run, int *ret_failed)
 {
 	const char *say = not_run(o, dry_run);
 	const char *argv[8] = { 0 };
@@ -74,8 +73,8 @@ void regen_commands(const struct setup_opts *o, const char *initramfs,
 				       argv[1] ? argv[1] : "", argv[2] ? " …" : "");
 			else if (setup_run(o, argv, false) != 0) {
 				setup_log_error("%s failed: the initramfs is not regenerated (hint: run it "
-					  "again by hand before rebooting)",
-					  argv[0]);
+						"again by hand before rebooting)",
+						argv[0]);
 				*ret_failed = 1;
 			}
 		}
@@ -112,19 +111,22 @@ void regen_commands(const struct setup_opts *o, const char *initramfs,
 void udev_reload(const struct setup_opts *o, bool dry_run)
 {
 	static const char *const reload[] = { "udevadm", "control", "--reload", NULL };
-	static const char *const trigger[] = { "udevadm", "trigger", "--action=change",
-					       "--subsystem-match=vfio", "--subsystem-match=kvmfr",
-					       "--subsystem-match=usb", "--subsystem-match=input",
-					       "--subsystem-match=block", NULL };
+	static const char *const trigger[] = { "udevadm",
+					       "trigger",
+					       "--action=change",
+					       "--subsystem-match=vfio",
+					       "--subsystem-match=kvmfr",
+					       "--subsystem-match=usb",
+					       "--subsystem-match=input",
+					       "--subsystem-match=block",
+					       NULL };
 	const char *say = not_run(o, dry_run);
 
 	if (say) {
-		printf("%s: udevadm control --reload; udevadm trigger (vfio kvmfr usb input block)\n",
-		       say);
+		printf("%s: udevadm control --reload; udevadm trigger (vfio kvmfr usb input block)\n", say);
 		return;
 	}
 	if (setup_run(o, (const char *const *)reload, false) != 0 ||
 	    setup_run(o, (const char *const *)trigger, false) != 0)
 		setup_log_error("udevadm failed, ignoring: the rules apply from the next boot");
 }
-

@@ -11,8 +11,7 @@ struct iommu_state {
 	char hint[160];
 };
 
-static void read_iommu(const struct setup_opts *o, const struct setup_facts *f,
-		       struct iommu_state *s)
+static void read_iommu(const struct setup_opts *o, const struct setup_facts *f, struct iommu_state *s)
 {
 	_cleanup_free_ char *groups = under_root(o, "/sys/kernel/iommu_groups");
 	_cleanup_free_ char *units = under_root(o, "/sys/class/iommu");
@@ -51,11 +50,13 @@ static void read_iommu(const struct setup_opts *o, const struct setup_facts *f,
 	if (s->enabled)
 		return;
 	if (f->cpu == CPU_INTEL)
-		snprintf(s->hint, sizeof(s->hint), "enable VT-d in the firmware and boot with "
-						   "intel_iommu=on (vfio-setup install adds it)");
+		snprintf(s->hint, sizeof(s->hint),
+			 "enable VT-d in the firmware and boot with "
+			 "intel_iommu=on (vfio-setup install adds it)");
 	else if (f->cpu == CPU_AMD)
-		snprintf(s->hint, sizeof(s->hint), "enable AMD-Vi/IOMMU in the firmware; the kernel "
-						   "turns it on by default");
+		snprintf(s->hint, sizeof(s->hint),
+			 "enable AMD-Vi/IOMMU in the firmware; the kernel "
+			 "turns it on by default");
 	else
 		snprintf(s->hint, sizeof(s->hint), "enable the IOMMU in the firmware");
 }
@@ -76,8 +77,7 @@ static bool gpu_viable(const struct pci_host *h, const struct pci_dev_info *g,
 		return false;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pci_dev_info *d = &h->dev[i];
-		if (d->iommu_group != g->iommu_group || d->is_bridge ||
-		    pci_addr_in_card(&g->addr, &d->addr))
+		if (d->iommu_group != g->iommu_group || d->is_bridge || pci_addr_in_card(&g->addr, &d->addr))
 			continue;
 		*ret_blocker = d;
 		return false;
@@ -101,8 +101,7 @@ static json_object *dev_json(const struct setup_opts *o, const struct pci_dev_in
 	json_object *j = json_object_new_object();
 	char b[32];
 
-	json_object_object_add(j, "address",
-			       json_object_new_string(pci_addr_fmt(&d->addr, b, sizeof(b))));
+	json_object_object_add(j, "address", json_object_new_string(pci_addr_fmt(&d->addr, b, sizeof(b))));
 	snprintf(b, sizeof(b), "%06x", d->class);
 	json_object_object_add(j, "class", json_object_new_string(b));
 	snprintf(b, sizeof(b), "%04x:%04x", d->vendor, d->device);
@@ -142,8 +141,7 @@ int setup_cmd_scan(const struct setup_opts *o)
 		json_object_object_add(io, "enabled", json_object_new_boolean(s.enabled));
 		json_object_object_add(io, "units", json_object_new_int((int)s.units));
 		json_object_object_add(io, "interrupt_remapping", json_object_new_string(s.remap));
-		json_object_object_add(io, "cpu_vendor",
-				       json_object_new_string(cpu_vendor_name(f.cpu)));
+		json_object_object_add(io, "cpu_vendor", json_object_new_string(cpu_vendor_name(f.cpu)));
 		json_object_object_add(io, "hint", *s.hint ? json_object_new_string(s.hint) : NULL);
 		json_object_object_add(root, "iommu", io);
 		groups = json_object_new_array();
@@ -168,9 +166,9 @@ int setup_cmd_scan(const struct setup_opts *o)
 			if (d->iommu_group != last) {
 				json_object *g = json_object_new_object();
 				cur = json_object_new_array();
-				json_object_object_add(g, "group",
-						       d->iommu_group < 0 ? NULL :
-									    json_object_new_int(d->iommu_group));
+				json_object_object_add(
+					g, "group",
+					d->iommu_group < 0 ? NULL : json_object_new_int(d->iommu_group));
 				json_object_object_add(g, "devices", cur);
 				json_object_array_add(groups, g);
 			}
@@ -209,14 +207,14 @@ int setup_cmd_scan(const struct setup_opts *o)
 							      "--device %s",
 							      b);
 			json_object_object_add(g, "address", json_object_new_string(b));
-			json_object_object_add(g, "group", d->iommu_group < 0 ? NULL :
-							  json_object_new_int(d->iommu_group));
+			json_object_object_add(
+				g, "group", d->iommu_group < 0 ? NULL : json_object_new_int(d->iommu_group));
 			json_object_object_add(g, "viable", json_object_new_boolean(viable));
 			json_object_object_add(g, "host_display", json_object_new_boolean(host_display));
-			json_object_object_add(g, "blocked_by",
-					       blocker ? json_object_new_string(pci_addr_fmt(
-								 &blocker->addr, bb, sizeof(bb))) :
-							 NULL);
+			json_object_object_add(
+				g, "blocked_by",
+				blocker ? json_object_new_string(pci_addr_fmt(&blocker->addr, bb, sizeof(bb)))
+					: NULL);
 			json_object_object_add(g, "install", viable ? json_object_new_string(line) : NULL);
 			json_object_array_add(gpus, g);
 			continue;
@@ -227,19 +225,19 @@ int setup_cmd_scan(const struct setup_opts *o)
 		else if (!viable && blocker)
 			printf("    cannot be passed alone: IOMMU group %d also holds %s [%04x:%04x], "
 			       "which is not a bridge or a function of this card\n",
-			       d->iommu_group, short_addr(&blocker->addr, bb, sizeof(bb)),
-			       blocker->vendor, blocker->device);
+			       d->iommu_group, short_addr(&blocker->addr, bb, sizeof(bb)), blocker->vendor,
+			       blocker->device);
 		else if (!viable)
 			printf("    cannot be passed: no IOMMU group\n");
 		else {
 			printf("    can be passed alone (group %d; bridges in it are fine)%s\n",
-			       d->iommu_group,
-			       host_display ? "; it is the host's boot display" : "");
+			       d->iommu_group, host_display ? "; it is the host's boot display" : "");
 			printf("    sudo vfio-setup install --user \"$USER\" --device %s\n", b);
 		}
 	}
 	if (o->json) {
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE |
 								  JSON_C_TO_STRING_SPACED));
 		json_object_put(root);
 	}

@@ -21,12 +21,12 @@ struct setup_opts {
 	bool dry_run, force, json;
 	const char *group;
 	struct strv users, devices, ids, profiles;
-	const char *memlock;   /* NULL: auto */
+	const char *memlock; /* NULL: auto */
 	const char *hugepages; /* "16x1G" */
 	bool no_initramfs, no_cmdline, no_ignore_msrs, cmdline_ids;
-	const char *initramfs;  /* forced generator */
+	const char *initramfs; /* forced generator */
 	const char *bootloader; /* forced boot loader */
-	const char *templates;  /* template directory override */
+	const char *templates; /* template directory override */
 	/* install: its inputs (profiles, templates, devices), read while the process still has
 	 * the privileges to read them (setup_install_read), then used after they are dropped. */
 	struct install_facts *inputs;
@@ -41,12 +41,12 @@ struct setup_facts {
 	char *initramfs_error; /* several found: the message */
 	bool mkinitcpio_dropin;
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
-	char *grub_mkconfig;    /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
-	bool grub_dropin;       /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */
+	char *grub_mkconfig; /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
+	bool grub_dropin; /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */
 	struct strv loader_entries; /* root-relative paths of BLS entries */
-	struct strv kernels;        /* installed kernel releases (with a vmlinuz), version order */
-	struct strv kernel_images;  /* their images, root-relative, in the same order */
-	char *proc_cmdline;     /* the running kernel's command line, or NULL */
+	struct strv kernels; /* installed kernel releases (with a vmlinuz), version order */
+	struct strv kernel_images; /* their images, root-relative, in the same order */
+	char *proc_cmdline; /* the running kernel's command line, or NULL */
 };
 
 /* Root-relative path → the path to open. */
@@ -67,8 +67,7 @@ int group_exists(const struct setup_opts *o, const char *name);
 
 /* Runs @argv (no shell, found in PATH) with @acts (may be NULL) and @envp (NULL: ours), and
  * waits; returns its exit status or -errno. */
-int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts,
-	       char *const *envp);
+int spawn_wait(const char *const *argv, const posix_spawn_file_actions_t *acts, char *const *envp);
 /* Runs @argv (no shell) and waits; returns its exit status or -errno. Refused under --root
  * (-EPERM) unless @ok_under_root: programs that take --root themselves. */
 int setup_run(const struct setup_opts *o, const char *const *argv, bool ok_under_root);

@@ -120,7 +120,6 @@ int put_first_manifest(const struct engine *e, const char *text)
 	return fsync(pfd) < 0 ? -errno : 0;
 }
 
-
 /* Is @name a temporary file of a write to @base: ".BASE." and 12 hex digits (fsutil's)? */
 static bool is_temp_of(const char *name, const char *base)
 {

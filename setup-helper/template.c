@@ -60,8 +60,8 @@ static bool value_safe(const char *s)
 }
 
 /* Substitutes one line (without its newline) into @out. */
-static int render_line(const char *line, size_t len, const struct strv *item,
-		       const struct strv *globals, FILE *out, char **ret_error)
+static int render_line(const char *line, size_t len, const struct strv *item, const struct strv *globals,
+		       FILE *out, char **ret_error)
 {
 	const char *p = line, *end = line + len;
 
@@ -83,13 +83,13 @@ static int render_line(const char *line, size_t len, const struct strv *item,
 		if (!val)
 			val = lookup(globals, open + 2, (size_t)(close - open - 2));
 		if (!val) {
-			*ret_error = xasprintf("unknown template variable '%.*s'",
-					       (int)(close - open - 2), open + 2);
+			*ret_error = xasprintf("unknown template variable '%.*s'", (int)(close - open - 2),
+					       open + 2);
 			return -EINVAL;
 		}
 		if (!value_safe(val)) {
-			*ret_error = xasprintf("unsafe value for '%.*s': '%s'",
-					       (int)(close - open - 2), open + 2, val);
+			*ret_error = xasprintf("unsafe value for '%.*s': '%s'", (int)(close - open - 2),
+					       open + 2, val);
 			return -EINVAL;
 		}
 		fputs(val, out);
@@ -132,8 +132,8 @@ int tmpl_render(const char *text, const struct tmpl_vars *v, char **ret, char **
 				const char *val = lookup(&v->globals, p + 3, nlen);
 
 				if (val && *val)
-					r = render_line(close + 2, (size_t)(p + len - close - 2),
-							NULL, &v->globals, out, ret_error);
+					r = render_line(close + 2, (size_t)(p + len - close - 2), NULL,
+							&v->globals, out, ret_error);
 			}
 		} else
 			r = render_line(p, len, NULL, &v->globals, out, ret_error);

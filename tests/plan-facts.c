@@ -24,8 +24,11 @@ struct pci_dev_info facts_dev(unsigned bus, unsigned slot, unsigned fn, uint16_t
 void laptop_facts(struct vm_facts *f, const char *gpu_driver)
 {
 	/* In the desktop session, with a QEMU that has every display. */
-	*f = (struct vm_facts){ .user = xstrdup("alice"), .profile_arg = "laptop", .qemu_has_pipewire = -1,
-				.qemu_has_display = 1, .gui_session = true };
+	*f = (struct vm_facts){ .user = xstrdup("alice"),
+				.profile_arg = "laptop",
+				.qemu_has_pipewire = -1,
+				.qemu_has_display = 1,
+				.gui_session = true };
 	f->host.root = "/";
 	f->qemu_path = xstrdup("/usr/bin/qemu-system-x86_64");
 	f->qemu_file = xstrdup("/usr/bin/qemu-system-x86_64");

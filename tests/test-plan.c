@@ -86,14 +86,17 @@ START_TEST(optimus_mirror)
 
 	i = find_arg(&pl, "-device", "pcie-root-port");
 	ck_assert_int_gt(i, 0);
-	ck_assert_str_eq(pl.argv.v[i], "pcie-root-port,id=rp.gpu,bus=pcie.0,addr=01.0,chassis=1,port=16,hotplug=off");
+	ck_assert_str_eq(pl.argv.v[i],
+			 "pcie-root-port,id=rp.gpu,bus=pcie.0,addr=01.0,chassis=1,port=16,hotplug=off");
 	i = find_arg(&pl, "-device", "vfio-pci");
-	ck_assert_str_eq(pl.argv.v[i], "vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,"
-				       "romfile=/tmp/a,,b=c.rom,x-pci-sub-vendor-id=0x1025,x-pci-sub-device-id=0x118b");
+	ck_assert_str_eq(pl.argv.v[i],
+			 "vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,"
+			 "romfile=/tmp/a,,b=c.rom,x-pci-sub-vendor-id=0x1025,x-pci-sub-device-id=0x118b");
 	ck_assert_int_eq(find_arg(&pl, "-device", "vfio-pci,host=0000:01:00.1"), -1); /* skipped */
 	ck_assert_ptr_nonnull(find_check(&pl, CHECK_OK, "root port at 00:01.0 gives the guest bus 01"));
 	ck_assert_int_gt(find_arg(&pl, "-cpu", "host,hv-relaxed=on"), 0);
-	ck_assert_ptr_nonnull(strstr(pl.argv.v[find_arg(&pl, "-cpu", "host")], ",kvm=off,hv-vendor-id=0123456789ab"));
+	ck_assert_ptr_nonnull(
+		strstr(pl.argv.v[find_arg(&pl, "-cpu", "host")], ",kvm=off,hv-vendor-id=0123456789ab"));
 	ck_assert_int_gt(find_arg(&pl, "-display", "none"), 0); /* a GPU is passed */
 	ck_assert(plan_ok(&pl));
 	plan_free(&pl);
@@ -120,10 +123,14 @@ START_TEST(long_paths_whole)
 	static const size_t lens[] = { 1000, PATH_MAX - 1 };
 
 	for (size_t li = 0; li < ARRAY_SIZE(lens); li++) {
-		_cleanup_free_ char *rom = long_path(lens[li], "/gpu.rom"), *disk = long_path(lens[li], "/d.qcow2");
-		_cleanup_free_ char *table = long_path(lens[li], "/t.aml"), *run = long_path(lens[li], "/run");
-		_cleanup_free_ char *erom = qemu_escape(rom), *edisk = qemu_escape(disk), *etable = qemu_escape(table);
-		_cleanup_free_ char *want_rom = NULL, *want_disk = NULL, *want_table = NULL, *want_fwcfg = NULL;
+		_cleanup_free_ char *rom = long_path(lens[li], "/gpu.rom"),
+				    *disk = long_path(lens[li], "/d.qcow2");
+		_cleanup_free_ char *table = long_path(lens[li], "/t.aml"),
+				    *run = long_path(lens[li], "/run");
+		_cleanup_free_ char *erom = qemu_escape(rom), *edisk = qemu_escape(disk),
+				    *etable = qemu_escape(table);
+		_cleanup_free_ char *want_rom = NULL, *want_disk = NULL, *want_table = NULL,
+				    *want_fwcfg = NULL;
 		_cleanup_free_ char *want_qmp = NULL, *erun = qemu_escape(run);
 		struct profile p;
 		struct vm_facts f;
@@ -145,13 +152,16 @@ START_TEST(long_paths_whole)
 		free(f.run_dir);
 		f.run_dir = xstrdup(run);
 		f.rom[0] = (struct host_file){ .path = xstrdup(rom), .state = ACC_OK };
-		f.disk[0] = (struct host_file){ .path = xstrdup(disk), .state = ACC_OK, .mode = S_IFREG | 0600 };
+		f.disk[0] = (struct host_file){ .path = xstrdup(disk),
+						.state = ACC_OK,
+						.mode = S_IFREG | 0600 };
 		f.acpi[0] = (struct host_file){ .path = xstrdup(table), .state = ACC_OK };
 		f.fwcfg[0] = (struct host_file){ .path = xstrdup(rom), .state = ACC_OK };
 		plan_build(&p, &f, &pl);
 
 		want_rom = xasprintf("vfio-pci,host=0000:01:00.0,id=hostdev.gpu.0,bus=rp.gpu,addr=00.0,"
-				     "multifunction=on,romfile=%s", erom);
+				     "multifunction=on,romfile=%s",
+				     erom);
 		want_disk = xasprintf("file=%s,if=none,id=drive.system,format=qcow2,cache=none", edisk);
 		want_table = xasprintf("file=%s", etable);
 		want_fwcfg = xasprintf("name=opt/x/rom,file=%s", erom);
@@ -232,7 +242,9 @@ START_TEST(looking_glass_and_tables)
 	     &p);
 	laptop_facts(&f, "vfio-pci");
 	f.lg = (struct host_file){ .path = xstrdup("/dev/shm/lg,x"), .state = ACC_MISSING, .err = ENOENT };
-	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/-lead ing.aml"), .state = ACC_MISSING, .err = ENOENT };
+	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/-lead ing.aml"),
+					.state = ACC_MISSING,
+					.err = ENOENT };
 	f.fwcfg[0] = (struct host_file){ .path = xstrdup("/tmp/r,om"), .state = ACC_MISSING, .err = ENOENT };
 	plan_build(&p, &f, &pl);
 	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-object", "memory-backend-file")],
@@ -243,7 +255,8 @@ START_TEST(looking_glass_and_tables)
 			 "name=opt/com.lion328/nvidia-rom,file=/tmp/r,,om");
 	ck_assert_str_eq(pl.argv.v[pl.argv.n - 1], "-no-reboot");
 	/* Missing table and fw_cfg file: failures that name file:line. */
-	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, ".ini:7: [acpi] table: table '/tmp/-lead ing.aml'"));
+	ck_assert_ptr_nonnull(
+		find_check(&pl, CHECK_FAIL, ".ini:7: [acpi] table: table '/tmp/-lead ing.aml'"));
 	ck_assert_ptr_nonnull(find_check(&pl, CHECK_FAIL, ".ini:9: opt/com.lion328/nvidia-rom: fw_cfg file"));
 	free(f.lg.path);
 	plan_free(&pl);
@@ -266,9 +279,11 @@ START_TEST(hugepages_short)
 	plan_build(&p, &f, &pl);
 	c = find_check(&pl, CHECK_FAIL, "hugepages: need 16 free 1G pages for 16G, 2 free of 4");
 	ck_assert_ptr_nonnull(c);
-	ck_assert(startswith(c->fix, "echo 18 | sudo tee /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"));
-	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-object", "memory-backend-memfd")],
-			 "memory-backend-memfd,id=mem0,size=16G,share=on,hugetlb=on,hugetlbsize=1G,prealloc=on");
+	ck_assert(startswith(c->fix,
+			     "echo 18 | sudo tee /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"));
+	ck_assert_str_eq(
+		pl.argv.v[find_arg(&pl, "-object", "memory-backend-memfd")],
+		"memory-backend-memfd,id=mem0,size=16G,share=on,hugetlb=on,hugetlbsize=1G,prealloc=on");
 	plan_free(&pl);
 	free_facts(&f);
 	profile_free(&p);
@@ -332,8 +347,8 @@ START_TEST(audio_servers)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		_cleanup_free_ char *ini =
-			xasprintf("[vm]\nmemory = 1G\n[audio]\nbackend = pulseaudio\nserver = %s\n", cases[i].server);
+		_cleanup_free_ char *ini = xasprintf(
+			"[vm]\nmemory = 1G\n[audio]\nbackend = pulseaudio\nserver = %s\n", cases[i].server);
 		struct profile p;
 		struct vm_facts f;
 		struct plan pl;
@@ -367,13 +382,18 @@ START_TEST(missing_disk_fix)
 	     "[disk data]\npath = /dev/sdz\n",
 	     &p);
 	laptop_facts(&f, "vfio-pci");
-	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path), .state = ACC_MISSING, .err = ENOENT };
-	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path), .state = ACC_MISSING, .err = ENOENT };
+	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path),
+					.state = ACC_MISSING,
+					.err = ENOENT };
+	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path),
+					.state = ACC_MISSING,
+					.err = ENOENT };
 	plan_build(&p, &f, &pl);
 	c = find_check(&pl, CHECK_FAIL, "[disk system] path");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_nonnull(c->fix);
-	ck_assert(startswith(c->fix, "qemu-img create -f qcow2 '/home/alice/vm/new disk.qcow2' 64G  (64G: a placeholder"));
+	ck_assert(startswith(
+		c->fix, "qemu-img create -f qcow2 '/home/alice/vm/new disk.qcow2' 64G  (64G: a placeholder"));
 	c = find_check(&pl, CHECK_FAIL, "[disk data] path");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_null(strstr(c->fix ? c->fix : "", "qemu-img"));
@@ -433,10 +453,14 @@ START_TEST(vfio_container)
 	ck_assert(!plan_ok(&pl));
 	c = find_check(&pl, CHECK_FAIL, "/dev/vfio/vfio: missing: the vfio module is not loaded");
 	ck_assert_ptr_nonnull(c);
-	ck_assert_str_eq(c->fix, "sudo vfio-setup install --user alice --device 01:00.0, then reboot  (or for now: sudo modprobe vfio)");
+	ck_assert_str_eq(
+		c->fix,
+		"sudo vfio-setup install --user alice --device 01:00.0, then reboot  (or for now: sudo modprobe vfio)");
 	plan_free(&pl);
 
-	f.host.vfio = (struct host_file){ .path = f.host.vfio.path, .state = ACC_DENIED, .err = EACCES, .mode = 020600 };
+	f.host.vfio = (struct host_file){
+		.path = f.host.vfio.path, .state = ACC_DENIED, .err = EACCES, .mode = 020600
+	};
 	plan_build(&p, &f, &pl);
 	c = find_check(&pl, CHECK_FAIL, "/dev/vfio/vfio: Permission denied (owner 0, group 0, mode 0600)");
 	ck_assert_ptr_nonnull(c);
@@ -468,12 +492,19 @@ START_TEST(aio_native_for_block_devices)
 	     "[disk cached]\npath = /dev/sdb\ncache = writeback\n",
 	     &p);
 	laptop_facts(&f, "vfio-pci");
-	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path), .state = ACC_OK, .mode = S_IFBLK | 0660 };
-	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path), .state = ACC_OK, .mode = S_IFREG | 0600 };
-	f.disk[2] = (struct host_file){ .path = xstrdup(p.disk[2].path), .state = ACC_OK, .mode = S_IFBLK | 0660 };
+	f.disk[0] = (struct host_file){ .path = xstrdup(p.disk[0].path),
+					.state = ACC_OK,
+					.mode = S_IFBLK | 0660 };
+	f.disk[1] = (struct host_file){ .path = xstrdup(p.disk[1].path),
+					.state = ACC_OK,
+					.mode = S_IFREG | 0600 };
+	f.disk[2] = (struct host_file){ .path = xstrdup(p.disk[2].path),
+					.state = ACC_OK,
+					.mode = S_IFBLK | 0660 };
 	plan_build(&p, &f, &pl);
-	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/dev/disk/by-id/nvme-x-part4")],
-			 "file=/dev/disk/by-id/nvme-x-part4,if=none,id=drive.blk,format=raw,cache=none,aio=native");
+	ck_assert_str_eq(
+		pl.argv.v[find_arg(&pl, "-drive", "file=/dev/disk/by-id/nvme-x-part4")],
+		"file=/dev/disk/by-id/nvme-x-part4,if=none,id=drive.blk,format=raw,cache=none,aio=native");
 	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/tmp/x.qcow2")],
 			 "file=/tmp/x.qcow2,if=none,id=drive.img,format=qcow2,cache=none");
 	ck_assert_str_eq(pl.argv.v[find_arg(&pl, "-drive", "file=/dev/sdb")],
@@ -496,7 +527,8 @@ static void assert_fixes(const struct plan *pl, const char *const want[][2], siz
 	for (size_t i = 0; i < n; i++) {
 		const struct check *c = find_check(pl, CHECK_FAIL, want[i][0]);
 		ck_assert_msg(c, "no FAIL with '%s'", want[i][0]);
-		ck_assert_msg(streq(c->fix, want[i][1]), "'%s': fix '%s', expected '%s'", want[i][0], c->fix, want[i][1]);
+		ck_assert_msg(streq(c->fix, want[i][1]), "'%s': fix '%s', expected '%s'", want[i][0], c->fix,
+			      want[i][1]);
 	}
 }
 
@@ -506,18 +538,29 @@ START_TEST(every_failure_has_a_fix)
 	struct vm_facts f;
 	struct plan pl;
 	static const char *const want[][2] = {
-		{ "/dev/kvm: not a character device", "reboot  (the kernel makes /dev/kvm anew; something else is in its place)" },
-		{ "hugepages: the host has no 1G pool", "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)" },
-		{ ":4: pin: the host has CPUs 0-3 only", "change pin = at @:4 to CPUs within 0-3  (lscpu -e lists them)" },
-		{ ":8: romfile: ROM '/tmp/gone.rom': No such file or directory", "check the path at @:8, or put the ROM there" },
-		{ "/dev/vfio/1: not a character device", "reboot  (the kernel makes /dev/vfio/1 anew; something else is in its place)" },
-		{ "[pci audio]: its root port 01.0 is taken by [pci gpu]", "set root-port = auto in [pci audio]" },
-		{ "[pci far]: root-port = mirror cannot give the guest bus 03", "set root-port = auto in [pci far]  (or root-port = none in the sections whose ports sort before it)" },
-		{ "[pci nic]: root-port = mirror needs a device behind a root port", "set root-port = auto in [pci nic]" },
+		{ "/dev/kvm: not a character device",
+		  "reboot  (the kernel makes /dev/kvm anew; something else is in its place)" },
+		{ "hugepages: the host has no 1G pool",
+		  "hugepages = 2M in [vm]  (this CPU has no 1G pages: no pdpe1gb in /proc/cpuinfo)" },
+		{ ":4: pin: the host has CPUs 0-3 only",
+		  "change pin = at @:4 to CPUs within 0-3  (lscpu -e lists them)" },
+		{ ":8: romfile: ROM '/tmp/gone.rom': No such file or directory",
+		  "check the path at @:8, or put the ROM there" },
+		{ "/dev/vfio/1: not a character device",
+		  "reboot  (the kernel makes /dev/vfio/1 anew; something else is in its place)" },
+		{ "[pci audio]: its root port 01.0 is taken by [pci gpu]",
+		  "set root-port = auto in [pci audio]" },
+		{ "[pci far]: root-port = mirror cannot give the guest bus 03",
+		  "set root-port = auto in [pci far]  (or root-port = none in the sections whose ports sort before it)" },
+		{ "[pci nic]: root-port = mirror needs a device behind a root port",
+		  "set root-port = auto in [pci nic]" },
 		{ ":20: [disk d] path: disk '/tmp/d.img': Permission denied", "sudo chown alice /tmp/d.img" },
-		{ ":22: [looking-glass] path: '/dev/kvmfr0' is a regular file", "sudo rm /dev/kvmfr0  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=32" },
-		{ ":25: [acpi] table: table '/tmp/my ssdt.aml': Permission denied", "chmod u+r '/tmp/my ssdt.aml'" },
-		{ ":27: opt/x: '/tmp/dir' is not a regular file", "change the path at @:27 to the fw_cfg file itself" },
+		{ ":22: [looking-glass] path: '/dev/kvmfr0' is a regular file",
+		  "sudo rm /dev/kvmfr0  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=32" },
+		{ ":25: [acpi] table: table '/tmp/my ssdt.aml': Permission denied",
+		  "chmod u+r '/tmp/my ssdt.aml'" },
+		{ ":27: opt/x: '/tmp/dir' is not a regular file",
+		  "change the path at @:27 to the fw_cfg file itself" },
 	};
 	char fixed[ARRAY_SIZE(want)][2][256];
 	const char *wants[ARRAY_SIZE(want)][2];
@@ -550,17 +593,28 @@ START_TEST(every_failure_has_a_fix)
 	f.vfio_group[1] = (struct host_file){ .path = xstrdup("/dev/vfio/1"), .state = ACC_OK };
 	f.vfio_group[2] = (struct host_file){ .path = xstrdup("/dev/vfio/3"), .state = ACC_OK };
 	f.vfio_group[3] = (struct host_file){ .path = xstrdup("/dev/vfio/4"), .state = ACC_OK };
-	f.rom[0] = (struct host_file){ .path = xstrdup("/tmp/gone.rom"), .state = ACC_MISSING, .err = ENOENT };
-	f.disk[0] = (struct host_file){ .path = xstrdup("/tmp/d.img"), .state = ACC_DENIED, .err = EACCES, .uid = 0, .mode = 0100600 };
+	f.rom[0] = (struct host_file){ .path = xstrdup("/tmp/gone.rom"),
+				       .state = ACC_MISSING,
+				       .err = ENOENT };
+	f.disk[0] = (struct host_file){
+		.path = xstrdup("/tmp/d.img"), .state = ACC_DENIED, .err = EACCES, .uid = 0, .mode = 0100600
+	};
 	f.lg = (struct host_file){ .path = xstrdup("/dev/kvmfr0"), .state = ACC_WRONG_TYPE, .mode = 0100644 };
-	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/my ssdt.aml"), .state = ACC_DENIED, .err = EACCES, .uid = 1000, .mode = 0100200 };
-	f.fwcfg[0] = (struct host_file){ .path = xstrdup("/tmp/dir"), .state = ACC_WRONG_TYPE, .mode = 040755 };
+	f.acpi[0] = (struct host_file){ .path = xstrdup("/tmp/my ssdt.aml"),
+					.state = ACC_DENIED,
+					.err = EACCES,
+					.uid = 1000,
+					.mode = 0100200 };
+	f.fwcfg[0] = (struct host_file){ .path = xstrdup("/tmp/dir"),
+					 .state = ACC_WRONG_TYPE,
+					 .mode = 040755 };
 	plan_build(&p, &f, &pl);
 	/* @ in a fix stands for the profile's file name. */
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		const char *at = strchr(want[i][1], '@');
 		if (at)
-			snprintf(fixed[i][1], sizeof(fixed[i][1]), "%.*s%s%s", (int)(at - want[i][1]), want[i][1], p.path, at + 1);
+			snprintf(fixed[i][1], sizeof(fixed[i][1]), "%.*s%s%s", (int)(at - want[i][1]),
+				 want[i][1], p.path, at + 1);
 		else
 			snprintf(fixed[i][1], sizeof(fixed[i][1]), "%s", want[i][1]);
 		wants[i][0] = want[i][0];
@@ -587,8 +641,10 @@ START_TEST(fixes_quote_paths)
 	const char *q = "'/home/alice/my vms/it'\\''s.ini'";
 	char want[4][160];
 
-	snprintf(want[0], sizeof(want[0]), "sudo vfio-setup install --user alice --profile %s, then reboot  "
-		 "(or for now: sudo modprobe vfio)", q);
+	snprintf(want[0], sizeof(want[0]),
+		 "sudo vfio-setup install --user alice --profile %s, then reboot  "
+		 "(or for now: sudo modprobe vfio)",
+		 q);
 	snprintf(want[1], sizeof(want[1]), "sudo vfio-setup install --user alice --profile %s", q);
 	snprintf(want[2], sizeof(want[2]), "sudo vfio-setup install --user alice --profile %s", q);
 	snprintf(want[3], sizeof(want[3]), "sudo chown alice '/dev/shm/looking glass'");
@@ -609,9 +665,17 @@ START_TEST(fixes_quote_paths)
 		f.profile_arg = "/home/alice/my vms/it's.ini";
 		f.host.vfio.state = ACC_MISSING;
 		f.host.vfio.err = ENOENT;
-		f.disk[0] = (struct host_file){ .path = xstrdup("/dev/sdb"), .state = ACC_DENIED, .err = EACCES, .mode = 060660 };
-		f.lg = (struct host_file){ .path = xstrdup("/dev/shm/looking glass"), .state = ACC_DENIED, .err = EACCES, .mode = 0100600 };
-		f.keyboard = (struct host_file){ .path = xstrdup("/dev/input/by-id/kbd"), .state = ACC_DENIED, .err = EACCES, .mode = 020600 };
+		f.disk[0] = (struct host_file){
+			.path = xstrdup("/dev/sdb"), .state = ACC_DENIED, .err = EACCES, .mode = 060660
+		};
+		f.lg = (struct host_file){ .path = xstrdup("/dev/shm/looking glass"),
+					   .state = ACC_DENIED,
+					   .err = EACCES,
+					   .mode = 0100600 };
+		f.keyboard = (struct host_file){ .path = xstrdup("/dev/input/by-id/kbd"),
+						 .state = ACC_DENIED,
+						 .err = EACCES,
+						 .mode = 020600 };
 		plan_build(&p, &f, &pl);
 		assert_fixes(&pl, wants, ARRAY_SIZE(wants));
 	}

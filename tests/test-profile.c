@@ -235,7 +235,8 @@ START_TEST(all_errors_in_one_run)
 			       &p, &e),
 			  6);
 	ck_assert_str_eq(e.msgs.v[0], NAME ":2: memory: expected a size like 16G or 512M, got '16 gigs'");
-	ck_assert_ptr_nonnull(strstr(e.msgs.v[1], ":3: cpus: expected a whole number from 1 to 255, got '0'"));
+	ck_assert_ptr_nonnull(
+		strstr(e.msgs.v[1], ":3: cpus: expected a whole number from 1 to 255, got '0'"));
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[2], ":4: memory: set again; it was already set on line 2"));
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[3], ":5: colour: unknown key in [vm]"));
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[4], ":6: [gpu]: unknown section"));

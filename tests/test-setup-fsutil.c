@@ -174,8 +174,9 @@ START_TEST(beneath_parent_symlink_refused)
 	ck_assert_int_eq(symlink("../victim", l2), 0);
 	ck_assert_int_eq(write_file_atomic(existing, "keep", 4, 0644), 0);
 
-	ck_assert_int_eq(write_file_beneath(root, "/etc/modprobe.d/x.conf", "x", 1, 0644,
-					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), -ELOOP);
+	ck_assert_int_eq(write_file_beneath(root, "/etc/modprobe.d/x.conf", "x", 1, 0644, FSUTIL_KEEP_ID,
+					    FSUTIL_KEEP_ID),
+			 -ELOOP);
 	ck_assert_int_eq(lstat_beneath(root, "/etc/modprobe.d/x.conf", &st, &where), -ELOOP);
 	ck_assert_str_eq(where, "/etc/modprobe.d");
 	free(TAKE_PTR(where));
@@ -193,12 +194,13 @@ START_TEST(beneath_parent_symlink_refused)
 	ck_assert_uint_eq(created.n, 0);
 	free(TAKE_PTR(where));
 	/* The walk stays beneath the root. */
-	ck_assert_int_eq(write_file_beneath(root, "/../victim/x", "x", 1, 0644, FSUTIL_KEEP_ID,
-					    FSUTIL_KEEP_ID), -EINVAL);
+	ck_assert_int_eq(
+		write_file_beneath(root, "/../victim/x", "x", 1, 0644, FSUTIL_KEEP_ID, FSUTIL_KEEP_ID),
+		-EINVAL);
 	ck_assert_int_eq(mkdir_beneath(root, "etc/../../victim/d", 0755, NULL, NULL), -EINVAL);
 	/* A file where a directory should be. */
-	ck_assert_int_eq(write_file_beneath(root, "/etc/file", "f", 1, 0644, FSUTIL_KEEP_ID,
-					    FSUTIL_KEEP_ID), 0);
+	ck_assert_int_eq(write_file_beneath(root, "/etc/file", "f", 1, 0644, FSUTIL_KEEP_ID, FSUTIL_KEEP_ID),
+			 0);
 	ck_assert_int_eq(lstat_beneath(root, "/etc/file/x", &st, &where), -ENOTDIR);
 	ck_assert_str_eq(where, "/etc/file");
 
@@ -230,9 +232,11 @@ START_TEST(beneath_write_read_remove)
 	ck_assert_uint_eq(created.n, 0);
 
 	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "one\n", 4, 0600,
-					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
-	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "two two\n", 8,
-					    0640, FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), 0);
+					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID),
+			 0);
+	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/manifest", "two two\n", 8, 0640,
+					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID),
+			 0);
 	ck_assert_int_eq(read_file_beneath(root, "/var/lib/vfio-setup/manifest", &data, &len, &rst), 0);
 	ck_assert_str_eq(data, "two two\n");
 	ck_assert_uint_eq(len, 8);
@@ -252,8 +256,9 @@ START_TEST(beneath_write_read_remove)
 
 	/* A symlink as the last component. */
 	ck_assert_int_eq(symlink("manifest", link), 0);
-	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/link", "x", 1, 0644,
-					    FSUTIL_KEEP_ID, FSUTIL_KEEP_ID), -ELOOP);
+	ck_assert_int_eq(write_file_beneath(root, "/var/lib/vfio-setup/link", "x", 1, 0644, FSUTIL_KEEP_ID,
+					    FSUTIL_KEEP_ID),
+			 -ELOOP);
 	ck_assert_int_eq(lstat_beneath(root, "/var/lib/vfio-setup/link", &st, &where), 1);
 	ck_assert(S_ISLNK(st.st_mode));
 	ck_assert_ptr_null(where); /* the last component is not on the way */

@@ -17,8 +17,11 @@ struct fixture {
 static struct pci_dev_info dev(unsigned bus, unsigned slot, unsigned fn, uint16_t v, uint16_t d,
 			       uint32_t class, const char *driver, int group)
 {
-	struct pci_dev_info i = { .addr = { 0, bus, slot, fn }, .vendor = v, .device = d,
-				  .class = class, .driver = driver ? xstrdup(driver) : NULL,
+	struct pci_dev_info i = { .addr = { 0, bus, slot, fn },
+				  .vendor = v,
+				  .device = d,
+				  .class = class,
+				  .driver = driver ? xstrdup(driver) : NULL,
 				  .iommu_group = group };
 
 	i.is_bridge = pci_class_is_bridge(class);
@@ -42,14 +45,15 @@ static void setup(struct fixture *x)
 	};
 
 	*x = (struct fixture){ .o = { .root = "/nonexistent-root", .root_given = true } };
-	x->host = (struct setup_facts){ .cpu = CPU_INTEL, .mem_total = 32ull << 30,
-					.initramfs = "initramfs-tools", .bootloader = "grub",
+	x->host = (struct setup_facts){ .cpu = CPU_INTEL,
+					.mem_total = 32ull << 30,
+					.initramfs = "initramfs-tools",
+					.bootloader = "grub",
 					.grub_mkconfig = xstrdup("update-grub") };
 	x->f.host = &x->host;
 	x->f.templates_dir = xstrdup("/tmpl");
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
-		x->f.templates[i] = (struct tmpl_file){ .name = texts[i][0],
-							.text = xstrdup(texts[i][1]) };
+		x->f.templates[i] = (struct tmpl_file){ .name = texts[i][0], .text = xstrdup(texts[i][1]) };
 }
 
 static void teardown(struct fixture *x)

@@ -80,11 +80,12 @@ START_TEST(edit_cmdlines)
 {
 	struct strv p = words("intel_iommu=on", "iommu=pt", NULL);
 	_cleanup_free_ char *m = cmdline_merge("ro quiet intel_iommu=off splash", &p);
-	_cleanup_free_ char *g1 = NULL, *g2 = NULL, *g3 = NULL, *g4 = NULL, *g5 = NULL, *k = NULL, *l = NULL, *err = NULL;
+	_cleanup_free_ char *g1 = NULL, *g2 = NULL, *g3 = NULL, *g4 = NULL, *g5 = NULL, *k = NULL, *l = NULL,
+			    *err = NULL;
 
 	ck_assert_str_eq(m, "ro quiet intel_iommu=on splash iommu=pt");
-	ck_assert_int_eq(edit_grub_default("A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet' # keep\nB=2\n", &p,
-					   &g1, &err), 0);
+	ck_assert_int_eq(
+		edit_grub_default("A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet' # keep\nB=2\n", &p, &g1, &err), 0);
 	ck_assert_str_eq(g1, "A=1\nGRUB_CMDLINE_LINUX_DEFAULT='quiet intel_iommu=on iommu=pt' # keep\nB=2\n");
 	ck_assert_int_eq(edit_grub_default("GRUB_CMDLINE_LINUX=quiet", &p, &g2, &err), 0);
 	ck_assert_str_eq(g2, "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"");
@@ -124,8 +125,7 @@ START_TEST(edit_module_lists)
 	ck_assert_int_eq(edit_module_lines("dm_crypt\nvfio\n", &mods, &d, &err), 0);
 	ck_assert_str_eq(d, "dm_crypt\nvfio\n# vfio-setup: vfio-pci loads early and claims the guest's "
 			    "devices\nvfio_pci\nvfio_iommu_type1\n");
-	ck_assert_int_eq(edit_booster("compress: zstd\nmodules_force_load: kvm, vfio\n", &mods, &e,
-				      &err), 0);
+	ck_assert_int_eq(edit_booster("compress: zstd\nmodules_force_load: kvm, vfio\n", &mods, &e, &err), 0);
 	ck_assert_str_eq(e, "compress: zstd\nmodules_force_load: kvm,vfio,vfio_pci,vfio_iommu_type1\n");
 	strv_clear(&mods);
 }
@@ -186,13 +186,20 @@ START_TEST(manifest_roundtrip)
 	/* Every name uninstall hands to a program is checked again when the manifest is read. */
 	{
 		static const char *const tampered[] = {
-			"group qemu-vm;reboot created\n", "group -r created\n",
-			"group ../qemu-vm existed\n",    "user -rf added\n",
-			"user root,wheel added\n",      "user Alice recorded\n",
-			"user $(reboot) recorded\n",     "param $(reboot)\n",
-			"param a\\b\n",                  "id 10de:1b8\n",
-			"id 10DE:1B81\n",                "regen initramfs sh\n",
-			"regen shell dracut\n",          "dir /usr/bin\n",
+			"group qemu-vm;reboot created\n",
+			"group -r created\n",
+			"group ../qemu-vm existed\n",
+			"user -rf added\n",
+			"user root,wheel added\n",
+			"user Alice recorded\n",
+			"user $(reboot) recorded\n",
+			"param $(reboot)\n",
+			"param a\\b\n",
+			"id 10de:1b8\n",
+			"id 10DE:1B81\n",
+			"regen initramfs sh\n",
+			"regen shell dracut\n",
+			"dir /usr/bin\n",
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(tampered); i++) {
 			_cleanup_free_ char *t = xasprintf("# vfio-setup manifest\nversion 1\n%s",

@@ -114,7 +114,8 @@ START_TEST(pin_nothing)
 }
 END_TEST
 
-static unsigned step(struct sv_state *s, enum sv_event_type type, int arg, uint64_t now, struct sv_action *out)
+static unsigned step(struct sv_state *s, enum sv_event_type type, int arg, uint64_t now,
+		     struct sv_action *out)
 {
 	struct sv_event ev = { .type = type, .signo = arg, .status = arg };
 	return sv_step(s, &ev, now, out);

@@ -34,4 +34,5 @@ void parse_qemu_arg(struct schema_ctx *c, void *dst);
 /* Shared inside the profile code. */
 _printf_(2, 3) void schema_bad(struct schema_ctx *c, const char *fmt, ...);
 bool valid_device_name(const char *s);
-const char *xdg_dir(const char *var, const char *home_suffix);
+/* $VAR when it is absolute, else $HOME/@home_suffix (NULL: none); allocated, or NULL. */
+char *xdg_dir(const char *var, const char *home_suffix);

@@ -53,9 +53,8 @@ int parse_cpulist(const char *s, struct cpuset *ret)
 {
 	struct cpuset set = { 0 };
 	const char *p = s;
-	static bool seen[4096];
+	bool seen[4096] = { false };
 
-	memset(seen, 0, sizeof(seen));
 	if (strempty(s))
 		return -EINVAL;
 	for (;;) {
@@ -223,23 +222,19 @@ int parse_usb_port(const char *s, unsigned *ret_bus, char *ret_port, size_t len)
 	return 0;
 }
 
-const char *xdg_dir(const char *var, const char *home_suffix)
+char *xdg_dir(const char *var, const char *home_suffix)
 {
-	static char buf[4][PATH_MAX];
-	static unsigned slot;
 	const char *v = secure_getenv(var);
 	const char *home;
 
 	if (!strempty(v) && v[0] == '/')
-		return v;
+		return xstrdup(v);
 	if (!home_suffix)
 		return NULL;
 	home = secure_getenv("HOME");
 	if (strempty(home))
 		return NULL;
-	slot = (slot + 1) % 4;
-	snprintf(buf[slot], sizeof(buf[slot]), "%s/%s", home, home_suffix);
-	return buf[slot];
+	return xasprintf("%s/%s", home, home_suffix);
 }
 
 char *expand_path(const char *s)
@@ -276,6 +271,7 @@ char *expand_path(const char *s)
 			bool brace = p[1] == '{';
 			const char *name = p + 1 + brace;
 			size_t nlen = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+			_cleanup_free_ char *owned = NULL;
 			const char *val = NULL;
 			bool known = false;
 
@@ -288,7 +284,7 @@ char *expand_path(const char *s)
 					known = true;
 					val = streq(vars[i].name, "HOME")
 						      ? secure_getenv("HOME")
-						      : xdg_dir(vars[i].name, vars[i].home_suffix);
+						      : (owned = xdg_dir(vars[i].name, vars[i].home_suffix));
 				}
 			if (!known) {
 				errno = EINVAL;

@@ -524,7 +524,7 @@ bool profile_name_is_path(const char *name)
 
 char *profile_find(const char *name, const char *root)
 {
-	const char *cfg;
+	_cleanup_free_ char *cfg = NULL;
 	char *path;
 
 	if (profile_name_is_path(name)) {

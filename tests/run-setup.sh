@@ -431,7 +431,8 @@ grub_refused "export-prefixed assignment" \
 	"'/etc/default/grub': after the edit GRUB would lose 'quiet', from line 9: 'export GRUB_CMDLINE_LINUX_DEFAULT=.*hint: add 'intel_iommu=on iommu=pt' to GRUB_CMDLINE_LINUX_DEFAULT by hand"
 seed_copy debian "$Gr"
 echo 'GRUB_CMDLINE_LINUX_DEFAULT=$GRUB_CMDLINE_LINUX_DEFAULT" mitigations=off"' >>"$Gr/etc/default/grub"
-grub_refused "self-referencing assignment" "after the edit GRUB would lose 'mitigations=off'"
+grub_refused "self-referencing assignment" \
+	"'/etc/default/grub': GRUB_CMDLINE_LINUX_DEFAULT: the value is partly quoted; make it one quoted string"
 for kind in symlink fifo dir; do
 	seed_copy debian "$Gr"
 	mv "$Gr/etc/default/grub" "$Gr/etc/default/grub.real"

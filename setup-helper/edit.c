@@ -120,6 +120,17 @@ char *join_words(const struct strv *s, const char *sep)
 	return buf;
 }
 
+/* A word without quotes, or one wholly inside one pair of quotes with none within. */
+static bool plain_or_quoted(const char *w)
+{
+	size_t l = strlen(w);
+
+	if (!strpbrk(w, "\"'\\"))
+		return true;
+	return l >= 2 && (w[0] == '"' || w[0] == '\'') && w[l - 1] == w[0] && !memchr(w + 1, w[0], l - 2) &&
+	       !memchr(w + 1, '\\', l - 2);
+}
+
 int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **ret_error)
 {
 	struct span s;
@@ -146,13 +157,23 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
 		return -EINVAL;
 	}
 	split_words(open + 1, (size_t)(close - open - 1), &words);
-	for (size_t i = 0; i < words.n; i++)
+	for (size_t i = 0; i < words.n; i++) {
 		if (strchr(words.v[i], '$') || strchr(words.v[i], '`')) {
 			*ret_error = xasprintf("MODULES=(: cannot edit an entry with an expansion: '%s'",
 					       words.v[i]);
 			strv_clear(&words);
 			return -EINVAL;
 		}
+		/* The words are split at blanks: a quote that does not wrap a whole word may hold a
+		 * blank, or glue two words into one as the shell reads them. */
+		if (!plain_or_quoted(words.v[i])) {
+			*ret_error = xasprintf("MODULES=(: cannot edit the entry '%s': quote whole module "
+					       "names only, one per word",
+					       words.v[i]);
+			strv_clear(&words);
+			return -EINVAL;
+		}
+	}
 	for (size_t i = 0; i < mods->n; i++)
 		strv_push(&merged, mods->v[i]);
 	for (size_t i = 0; i < words.n; i++) {

@@ -131,6 +131,23 @@ START_TEST(edit_module_lists)
 }
 END_TEST
 
+/* Found by the edit fuzzer: a quote inside an entry held a blank, or glued two words. */
+START_TEST(edit_mkinitcpio_quotes)
+{
+	struct strv mods = words("vfio_pci", NULL, NULL);
+	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *err1 = NULL, *err2 = NULL, *err3 = NULL;
+
+	ck_assert_int_eq(edit_mkinitcpio("MODULES=(a \"b c\" d)\n", &mods, &a, &err1), -EINVAL);
+	ck_assert_ptr_null(a);
+	ck_assert_ptr_nonnull(strstr(err1, "quote whole module names only"));
+	ck_assert_int_eq(edit_mkinitcpio("MODULES=(a \"crc32c\"ont)\n", &mods, &b, &err2), -EINVAL);
+	ck_assert_ptr_nonnull(err2);
+	ck_assert_int_eq(edit_mkinitcpio("MODULES=(a \"crc32c\" 'x')\n", &mods, &c, &err3), 0);
+	ck_assert_str_eq(c, "MODULES=(vfio_pci a \"crc32c\" 'x')\n");
+	strv_clear(&mods);
+}
+END_TEST
+
 START_TEST(template_render)
 {
 	struct tmpl_vars v = { 0 };
@@ -242,6 +259,7 @@ int main(void)
 	tcase_add_test(tc, diff_like_gnu);
 	tcase_add_test(tc, edit_cmdlines);
 	tcase_add_test(tc, edit_module_lists);
+	tcase_add_test(tc, edit_mkinitcpio_quotes);
 	tcase_add_test(tc, template_render);
 	tcase_add_test(tc, manifest_roundtrip);
 	suite_add_tcase(s, tc);

@@ -142,7 +142,7 @@ scan() {
 }
 
 install_step() {
-	local initrd_before f missing=()
+	local initrd_before f grubfile missing=()
 	snapshot "$logs/pre-install"
 	initrd_before=$(sha256sum <"$(kernel_initrd)")
 	run vfio-setup install --user "$user" --device 01:00.0 --device 02:00.0 --profile "$profile" ||
@@ -162,7 +162,10 @@ install_step() {
 	cat "$logs/touched.txt"
 	echo "== directories created:"
 	cat "$logs/created-dirs.txt"
-	for f in /etc/modprobe.d/qemu-vm-vfio.conf /etc/initramfs-tools/modules /etc/default/grub \
+	# With /etc/default/grub.d (Debian's grub2-common ships it) the words go to a drop-in there.
+	grubfile=/etc/default/grub
+	[ -d /etc/default/grub.d ] && grubfile=/etc/default/grub.d/99-qemu-vm.cfg
+	for f in /etc/modprobe.d/qemu-vm-vfio.conf /etc/initramfs-tools/modules "$grubfile" \
 		/etc/security/limits.d/95-qemu-vm-memlock.conf /etc/udev/rules.d/65-qemu-vm.rules \
 		/boot/grub/grub.cfg /etc/group; do
 		grep -q "^$f " "$logs/touched.txt" || missing+=("$f")

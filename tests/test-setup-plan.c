@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests for vfio-setup's pure install plan: targets, kernel words, softdeps and refusals
  * from hand-made facts, with no tree, no templates directory and no user database. */
+#include "plan-facts.h"
 #include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -13,20 +14,6 @@ struct fixture {
 	struct setup_plan p;
 	struct strv errors;
 };
-
-static struct pci_dev_info dev(unsigned bus, unsigned slot, unsigned fn, uint16_t v, uint16_t d,
-			       uint32_t class, const char *driver, int group)
-{
-	struct pci_dev_info i = { .addr = { 0, bus, slot, fn },
-				  .vendor = v,
-				  .device = d,
-				  .class = class,
-				  .driver = driver ? xstrdup(driver) : NULL,
-				  .iommu_group = group };
-
-	i.is_bridge = pci_class_is_bridge(class);
-	return i;
-}
 
 /* A Debian-like host: Intel, 32G, initramfs-tools, GRUB; one-line templates naming their
  * variables. The root does not exist: the plan must not look at it. */
@@ -76,10 +63,10 @@ static void laptop_pci(struct fixture *x)
 	x->f.pci_read = true;
 	x->f.pci.n = 4;
 	x->f.pci.dev = xcalloc(4, sizeof(struct pci_dev_info));
-	x->f.pci.dev[0] = dev(0, 1, 0, 0x8086, 0x1901, 0x060400, "pcieport", 1);
-	x->f.pci.dev[1] = dev(1, 0, 0, 0x10de, 0x1c8d, 0x030000, "nouveau", 1);
-	x->f.pci.dev[2] = dev(1, 0, 1, 0x10de, 0x0fb9, 0x040300, NULL, 1);
-	x->f.pci.dev[3] = dev(3, 0, 0, 0x8086, 0x15b8, 0x020000, "e1000e", 2);
+	x->f.pci.dev[0] = facts_dev(0, 1, 0, 0x8086, 0x1901, 0x060400, "pcieport", 1);
+	x->f.pci.dev[1] = facts_dev(1, 0, 0, 0x10de, 0x1c8d, 0x030000, "nouveau", 1);
+	x->f.pci.dev[2] = facts_dev(1, 0, 1, 0x10de, 0x0fb9, 0x040300, NULL, 1);
+	x->f.pci.dev[3] = facts_dev(3, 0, 0, 0x8086, 0x15b8, 0x020000, "e1000e", 2);
 	strv_push(&x->f.driver_modules, "nouveau=nouveau");
 	strv_push(&x->f.driver_modules, "e1000e=e1000e");
 }

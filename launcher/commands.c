@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "bus.h"
 #include "inspect.h"
+#include "maintenance.h"
 #include "plan.h"
 #include "qmp.h"
 #include "sandbox.h"
@@ -59,14 +60,17 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 }
 
 /* parse → inspect → plan: everything up to the point where something would happen. @no_run:
- * why QEMU may not be run to learn what it can do, or NULL. */
-static int prepare(const struct global *g, const char *name, const char *no_run, struct profile *p,
-		   struct vm_facts *f, struct plan *pl)
+ * why QEMU may not be run to learn what it can do, or NULL. @maintenance: the profile's
+ * maintenance form (--maintenance). */
+static int prepare(const struct global *g, const char *name, const char *no_run, bool maintenance,
+		   struct profile *p, struct vm_facts *f, struct plan *pl)
 {
 	int r = load_profile(g, name, p);
 
 	if (r < 0)
 		return r;
+	if (maintenance)
+		profile_maintenance(p);
 	/* Fixes name the profile by its absolute path: they run under sudo, from anywhere. */
 	_cleanup_free_ char *abs = realpath(p->path, NULL);
 	r = inspect(g->root, p, abs ? abs : p->path, no_run, f);
@@ -175,19 +179,36 @@ static int json_option(int argc, char **argv, int n_args, const char *usage, boo
 
 int cmd_check(const struct global *g, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "maintenance", no_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
 	size_t fails = 0, warns = 0;
-	bool json;
+	bool json = false, maintenance = false;
+	int c;
 
-	if (json_option(argc, argv, 1, "check [--json] NAME", &json) < 0)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'j' && c != 'm') {
+			fprintf(stderr, "usage: qemu-vm check [--json] [--maintenance] NAME\n");
+			return 2;
+		}
+		json |= c == 'j';
+		maintenance |= c == 'm';
+	}
+	if (optind != argc - 1 || argv[optind][0] == '-') {
+		fprintf(stderr, "usage: qemu-vm check [--json] [--maintenance] NAME\n");
 		return 2;
+	}
 	name = argv[optind];
 	if (refuse_privileged(g, "check"))
 		return 1;
-	if (prepare(g, name, privileged_no_run(), &p, &f, &pl) < 0)
+	if (prepare(g, name, privileged_no_run(), maintenance, &p, &f, &pl) < 0)
 		return 1;
 	for (size_t i = 0; i < pl.n_checks; i++) {
 		fails += pl.checks[i].level == CHECK_FAIL;
@@ -200,8 +221,9 @@ int cmd_check(const struct global *g, int argc, char **argv)
 	}
 	print_checks(&pl, stdout, true);
 	if (fails)
-		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s would refuse to start\n", p.name,
-		       fails, fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s", name);
+		printf("%s: %zu problem%s, %zu warning%s; qemu-vm run %s%s would refuse to start\n", p.name,
+		       fails, fails == 1 ? "" : "s", warns, warns == 1 ? "" : "s",
+		       maintenance ? "--maintenance " : "", name);
 	else
 		printf("%s: ready, %zu warning%s\n", p.name, warns, warns == 1 ? "" : "s");
 	release(&p, &f, &pl);
@@ -213,9 +235,10 @@ int cmd_show(const struct global *g, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "oneline", no_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "maintenance", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool oneline = false, json = false;
+	bool oneline = false, json = false, maintenance = false;
 	struct profile p;
 	struct vm_facts f;
 	struct plan pl;
@@ -223,18 +246,19 @@ int cmd_show(const struct global *g, int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c != 'o' && c != 'j') {
-			fprintf(stderr, "usage: qemu-vm show [--oneline | --json] NAME\n");
+		if (c != 'o' && c != 'j' && c != 'm') {
+			fprintf(stderr, "usage: qemu-vm show [--oneline | --json] [--maintenance] NAME\n");
 			return 2;
 		}
 		oneline |= c == 'o';
 		json |= c == 'j';
+		maintenance |= c == 'm';
 	}
 	if (optind != argc - 1 || (oneline && json)) {
-		fprintf(stderr, "usage: qemu-vm show [--oneline | --json] NAME\n");
+		fprintf(stderr, "usage: qemu-vm show [--oneline | --json] [--maintenance] NAME\n");
 		return 2;
 	}
-	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", &p, &f, &pl) < 0)
+	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", maintenance, &p, &f, &pl) < 0)
 		return 1;
 	if (json) {
 		json_out_show(p.name, &pl);
@@ -270,8 +294,13 @@ static int vm_run_dir(const char *name, bool create, char **ret)
 
 int cmd_run(const struct global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "detach", no_argument, NULL, 'd' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "maintenance", no_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct supervise_opts o = { 0 };
+	bool maintenance = false;
 	_cleanup_free_ char *run_dir = NULL, *error = NULL;
 	struct vm_state held;
 	struct profile p;
@@ -281,21 +310,22 @@ int cmd_run(const struct global *g, int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c != 'd') {
-			fprintf(stderr, "usage: qemu-vm run [--detach] NAME\n");
+		if (c != 'd' && c != 'm') {
+			fprintf(stderr, "usage: qemu-vm run [--detach] [--maintenance] NAME\n");
 			return 2;
 		}
-		o.detach = true;
+		o.detach |= c == 'd';
+		maintenance |= c == 'm';
 	}
 	if (optind != argc - 1 || argv[optind][0] == '-') {
-		fprintf(stderr, "usage: qemu-vm run [--detach] NAME\n");
+		fprintf(stderr, "usage: qemu-vm run [--detach] [--maintenance] NAME\n");
 		return 2;
 	}
 	o.profile_arg = argv[optind];
 	o.desktop = !isatty(2);
 	if (refuse_privileged(g, "run a VM"))
 		return 1;
-	if (prepare(g, o.profile_arg, privileged_no_run(), &p, &f, &pl) < 0)
+	if (prepare(g, o.profile_arg, privileged_no_run(), maintenance, &p, &f, &pl) < 0)
 		return 1;
 	/* A bug report's tree may hold anything; its programs are read about, never run. */
 	if (f.qemu_in_tree) {

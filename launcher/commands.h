@@ -60,6 +60,7 @@ int cmd_stop(const struct global *g, int argc, char **argv);
 int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
 int cmd_log(const struct global *g, int argc, char **argv);
+int cmd_viewer(const struct global *g, int argc, char **argv);
 
 /* --json output (json.c): stable keys, documented in qemu-vm(1). */
 struct json_object;

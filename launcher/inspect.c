@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include "inspect.h"
+#include "viewer.h"
 #include "plan.h"
 #include "qemu-caps.h"
 
@@ -75,7 +76,8 @@ char *runtime_base(bool *ret_fallback)
 int inspect(const char *root, const struct profile *p, const char *profile_arg, const char *no_run,
 	    struct vm_facts *ret)
 {
-	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1, .qemu_has_display = -1 };
+	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1, .qemu_has_display = -1,
+			   .qemu_has_spice = -1 };
 	_cleanup_free_ char *rt = runtime_base(&f.runtime_fallback);
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
@@ -107,9 +109,13 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (f.qemu_file && !f.foreign_root && (p->audio == AUDIO_AUTO || p->audio == AUDIO_PIPEWIRE))
 		f.qemu_has_pipewire = qemu_has_pipewire(f.qemu_file, !f.no_run);
 	/* auto may be gtk (the plan decides): ask about the one the profile may get. */
-	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE)
+	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE && p->display != DISPLAY_SPICE)
 		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk",
 						      !f.no_run);
+	if (f.qemu_file && !f.foreign_root && p->display == DISPLAY_SPICE)
+		f.qemu_has_spice = qemu_has_spice(f.qemu_file, !f.no_run);
+	if (viewer_client(p))
+		f.viewer_path = find_program_under(root, viewer_client(p));
 	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
@@ -225,5 +231,6 @@ void vm_facts_free(struct vm_facts *f)
 	host_file_free(&f->audio_socket);
 	host_file_free(&f->keyboard);
 	host_file_free(&f->mouse);
+	free(f->viewer_path);
 	*f = (struct vm_facts){ 0 };
 }

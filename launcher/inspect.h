@@ -29,6 +29,8 @@ struct vm_facts {
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
 	int qemu_has_pipewire; /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */
 	int qemu_has_display; /* QEMU has the display gtk or sdl the profile may get: 1, 0, < 0 unknown */
+	int qemu_has_spice; /* display = spice: QEMU has SPICE: 1, 0, < 0 unknown */
+	char *viewer_path; /* the client qemu-vm viewer would start, as found on PATH, or NULL */
 	bool gui_session; /* DISPLAY or WAYLAND_DISPLAY is set: a window can open */
 	bool foreign_root; /* the host root is not the running system: nothing in it is run */
 	bool logind; /* run/systemd/seats exists: logind (or elogind) runs */

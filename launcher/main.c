@@ -15,13 +15,19 @@ static const struct command_option global_options[] = {
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 
+#define MAINTENANCE_OPT                                                                                 \
+	{ "maintenance", NULL, "the same VM without [pci], evdev and Looking Glass, with a display",     \
+	  ARG_NONE }
+
 static const struct command_option show_opts[] = {
 	{ "oneline", NULL, "the command line on one line", ARG_NONE },
 	{ "json", NULL, "{ name, argv: [...] }", ARG_NONE },
+	MAINTENANCE_OPT,
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option check_opts[] = {
 	{ "json", NULL, "{ name, ready, problems, warnings, checks: [{ level, what, fix }] }", ARG_NONE },
+	MAINTENANCE_OPT,
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option list_opts[] = {
@@ -40,6 +46,11 @@ static const struct command_option stop_opts[] = {
 };
 static const struct command_option run_opts[] = {
 	{ "detach", NULL, "return once QMP answers; the supervisor goes on in the background", ARG_NONE },
+	MAINTENANCE_OPT,
+	{ NULL, NULL, NULL, ARG_NONE },
+};
+static const struct command_option viewer_opts[] = {
+	{ "maintenance", NULL, "the viewer of a VM that run --maintenance started", ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option desktop_opts[] = {
@@ -52,12 +63,13 @@ static int cmd_help(const struct global *g, int argc, char **argv);
 static int cmd_complete(const struct global *g, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "[--detach] NAME", "check, then start the VM and supervise it", run_opts,
-	  "qemu-vm run --detach gaming", .pos = { ARG_PROFILE } },
-	{ "check", cmd_check, "[--json] NAME", "every precondition, each with its fix", check_opts,
-	  "qemu-vm check gaming", .pos = { ARG_PROFILE } },
-	{ "show", cmd_show, "[--oneline|--json] NAME", "the QEMU command line, shell-quoted; nothing started",
-	  show_opts, "qemu-vm show --oneline gaming", .pos = { ARG_PROFILE } },
+	{ "run", cmd_run, "[--detach] [--maintenance] NAME", "check, then start the VM and supervise it",
+	  run_opts, "qemu-vm run --detach gaming", .pos = { ARG_PROFILE } },
+	{ "check", cmd_check, "[--json] [--maintenance] NAME", "every precondition, each with its fix",
+	  check_opts, "qemu-vm check gaming", .pos = { ARG_PROFILE } },
+	{ "show", cmd_show, "[--oneline|--json] [--maintenance] NAME",
+	  "the QEMU command line, shell-quoted; nothing started", show_opts, "qemu-vm show --oneline gaming",
+	  .pos = { ARG_PROFILE } },
 	{ "stop", cmd_stop, "[--force] [--timeout SECONDS] NAME",
 	  "ACPI power button; --force quits QEMU after the timeout", stop_opts,
 	  "qemu-vm stop --timeout 120 gaming", .pos = { ARG_RUNNING } },
@@ -71,6 +83,9 @@ static const struct command commands[] = {
 	  "attach|detach" },
 	{ "log", cmd_log, "NAME", "the last run's log", .example = "qemu-vm log gaming",
 	  .pos = { ARG_PROFILE } },
+	{ "viewer", cmd_viewer, "[--maintenance] NAME",
+	  "opens a running VM: Looking Glass's client, or a SPICE viewer", viewer_opts,
+	  "qemu-vm viewer gaming", .pos = { ARG_RUNNING } },
 	{ "list", cmd_list, "[--json]", "the profiles found", list_opts, .example = "qemu-vm list" },
 	{ "devices", cmd_devices, "[--json]", "PCI devices by IOMMU group, and USB devices", devices_opts,
 	  .example = "qemu-vm devices --json" },
@@ -89,7 +104,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: qemu-vm [--host-root DIR] [--allow-root] COMMAND [ARGS]\n"
 		     "       qemu-vm --version | --help | COMMAND --help\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-8s %-34s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(out, "  %-8s %-40s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(out, "\nProfiles: $XDG_CONFIG_HOME/qemu-vm/NAME.ini, /etc/qemu-vm/NAME.ini, or a path.\n"
 		     "Exit status: 0 done, 1 failed (or check found a problem), 2 usage error.\n"
 		     "More: qemu-vm help COMMAND, man qemu-vm, man qemu-vm.ini\n");

@@ -35,3 +35,8 @@ void plan_pci(struct builder *b);
 
 /* plan-devices.c */
 void plan_devices(struct builder *b);
+
+/* plan-spice.c */
+void plan_spice(struct builder *b);
+/* Whether the client qemu-vm viewer starts is there (a warning when not). */
+void plan_check_viewer(struct builder *b);

@@ -56,15 +56,20 @@ static void plan_display(struct builder *b)
 		primary |= p->pci[si].primary;
 	if (d == DISPLAY_AUTO)
 		d = passes_gpu(b) || p->console == CONSOLE_STDIO ? DISPLAY_NONE : DISPLAY_GTK;
-	/* x-vga=on makes the passed GPU the legacy VGA device: an emulated one would clash. */
-	if (d != DISPLAY_NONE && !primary) {
+	/* x-vga=on makes the passed GPU the legacy VGA device: an emulated one would clash. SPICE
+	 * beside a passed GPU carries input and clipboard (Looking Glass): no emulated video. */
+	if (d != DISPLAY_NONE && !primary && !(d == DISPLAY_SPICE && passes_gpu(b))) {
 		plan_arg(b, "-device");
-		plan_arg(b, "VGA,id=vga0");
+		plan_arg(b, p->maintenance ? "virtio-vga,id=vga0" : "VGA,id=vga0");
 	}
-	plan_arg(b, "-display");
-	plan_arg(b, schema_enum_name(&schema_display, d));
+	if (d == DISPLAY_SPICE)
+		plan_spice(b);
+	else {
+		plan_arg(b, "-display");
+		plan_arg(b, schema_enum_name(&schema_display, d));
+	}
 	/* A tree read with --host-root is not where the VM would open its window. */
-	if (d != DISPLAY_NONE && !b->f->foreign_root)
+	if (d != DISPLAY_NONE && d != DISPLAY_SPICE && !b->f->foreign_root)
 		check_display(b, d);
 	if (p->console == CONSOLE_STDIO) {
 		plan_arg(b, "-serial");
@@ -549,4 +554,5 @@ void plan_devices(struct builder *b)
 	plan_usb(b);
 	plan_input(b);
 	plan_tables(b);
+	plan_check_viewer(b);
 }

@@ -42,6 +42,8 @@ bool plan_has_usb_controller(const struct profile *p);
  * one the supervisor keeps for itself. */
 #define PLAN_QMP_SOCKET "qmp.sock"
 #define PLAN_SUPERVISOR_SOCKET "supervisor.sock"
+/* display = spice: the SPICE server's socket, in the same directory. */
+#define PLAN_SPICE_SOCKET "spice.sock"
 
 /* A word as a POSIX shell would read it back, quoted only when needed. */
 char *shell_quote(const char *s);

@@ -12,6 +12,9 @@
 
 extern char **environ;
 
+/* What the cache holds for an option QEMU refused: no name is spelt so. */
+#define REFUSED "!"
+
 /* The strings of @s, each followed by @sep. */
 static char *join(const struct strv *s, char sep)
 {
@@ -32,8 +35,9 @@ static char *join(const struct strv *s, char sep)
 }
 
 /* Runs "QEMU @opt help" without a shell; the names it lists (every one-word line after the
- * heading), comma-separated, in *@ret. */
-static int probe(const char *qemu, const char *opt, char **ret)
+ * heading), comma-separated, in *@ret. With @refusal_ok, QEMU refusing the option (exit 1) is an
+ * answer too: "!". */
+static int probe(const char *qemu, const char *opt, bool refusal_ok, char **ret)
 {
 	char *const argv[] = { (char *)qemu, (char *)opt, (char *)"help", NULL };
 	posix_spawn_file_actions_t fa;
@@ -64,6 +68,10 @@ static int probe(const char *qemu, const char *opt, char **ret)
 	buf[len] = '\0';
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (refusal_ok && WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+		*ret = xstrdup(REFUSED);
+		return 0;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -EIO;
 	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -92,8 +100,9 @@ static bool listed(const char *list, const char *name)
 }
 
 /* What "QEMU -@cap help" lists, from the cache (one line per binary and question, keyed by
- * path, size and mtime), else asked once when @may_run and cached. */
-static int cached_list(const char *bin, const char *cap, bool may_run, char **ret)
+ * path, size and mtime), else asked once when @may_run and cached; REFUSED for an option QEMU
+ * does not know, when @refusal_ok. */
+static int cached_list(const char *bin, const char *cap, bool may_run, bool refusal_ok, char **ret)
 {
 	_cleanup_free_ char *cache_dir = expand_path("$XDG_CACHE_HOME/qemu-vm");
 	_cleanup_free_ char *cache = NULL, *content = NULL, *key = NULL, *opt = NULL, *list = NULL;
@@ -118,7 +127,7 @@ static int cached_list(const char *bin, const char *cap, bool may_run, char **re
 	if (!may_run)
 		return -EAGAIN;
 	opt = xasprintf("-%s", cap);
-	r = probe(bin, opt, &list);
+	r = probe(bin, opt, refusal_ok, &list);
 	if (r < 0)
 		return r;
 	/* The other lines stay, but those of an older build of the same path and an older
@@ -150,7 +159,7 @@ static int cached_list(const char *bin, const char *cap, bool may_run, char **re
 int qemu_has_pipewire(const char *bin, bool may_run)
 {
 	_cleanup_free_ char *list = NULL;
-	int r = cached_list(bin, "audiodev", may_run, &list);
+	int r = cached_list(bin, "audiodev", may_run, false, &list);
 
 	return r < 0 ? r : listed(list, "pipewire");
 }
@@ -158,7 +167,16 @@ int qemu_has_pipewire(const char *bin, bool may_run)
 int qemu_has_display(const char *bin, const char *name, bool may_run)
 {
 	_cleanup_free_ char *list = NULL;
-	int r = cached_list(bin, "display", may_run, &list);
+	int r = cached_list(bin, "display", may_run, false, &list);
 
 	return r < 0 ? r : listed(list, name);
+}
+
+int qemu_has_spice(const char *bin, bool may_run)
+{
+	_cleanup_free_ char *list = NULL;
+	/* A QEMU built without SPICE knows no -spice option group: "-spice help" exits 1. */
+	int r = cached_list(bin, "spice", may_run, true, &list);
+
+	return r < 0 ? r : !streq(list, REFUSED);
 }

@@ -10,3 +10,5 @@
 int qemu_has_pipewire(const char *bin, bool may_run);
 /* Whether it has the display @name (gtk, sdl), from -display help: the same way. */
 int qemu_has_display(const char *bin, const char *name, bool may_run);
+/* Whether it has a SPICE server (-spice help answers rather than refuses): the same way. */
+int qemu_has_spice(const char *bin, bool may_run);

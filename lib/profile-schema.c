@@ -16,7 +16,7 @@ ENUM(schema_hugepages, C("off", HUGE_OFF), C("2M", HUGE_2M), C("1G", HUGE_1G));
 ENUM(schema_firmware, C("uefi", FW_UEFI), C("bios", FW_BIOS));
 ENUM(schema_accel, C("kvm", ACCEL_KVM), C("tcg", ACCEL_TCG), C("auto", ACCEL_AUTO));
 ENUM(schema_display, C("auto", DISPLAY_AUTO), C("none", DISPLAY_NONE), C("gtk", DISPLAY_GTK),
-     C("sdl", DISPLAY_SDL));
+     C("sdl", DISPLAY_SDL), C("spice", DISPLAY_SPICE));
 ENUM(schema_console, C("none", CONSOLE_NONE), C("stdio", CONSOLE_STDIO));
 ENUM(schema_inhibit, C("auto", INHIBIT_AUTO), C("sleep,idle", INHIBIT_SLEEP_IDLE), C("sleep", INHIBIT_SLEEP),
      C("none", INHIBIT_NONE));
@@ -132,7 +132,9 @@ const struct schema_key schema_keys[] = {
 	  .expect = "a QEMU CPU model name like host or max", .def = "host",
 	  .doc = "the CPU model QEMU emulates or passes through", .example = "host" },
 	{ SEC_VM, "display", ST_ENUM, VM(display), .choices = &schema_display, .def = "auto",
-	  .doc = "auto: none when a GPU is passed or console = stdio, else gtk", .example = "auto" },
+	  .doc = "auto: none when a GPU is passed or console = stdio, else gtk; spice: a SPICE server on a "
+		 "socket in the run directory, for qemu-vm viewer (and Looking Glass's input and clipboard)",
+	  .example = "auto" },
 	{ SEC_VM, "console", ST_ENUM, VM(console), .choices = &schema_console, .def = "none",
 	  .doc = "stdio: the guest's serial port and QEMU's monitor on the terminal", .example = "none" },
 

@@ -29,7 +29,7 @@ enum toggle3 { T_AUTO = -1, T_OFF = 0, T_ON = 1 };
 enum hugepages { HUGE_OFF, HUGE_2M, HUGE_1G };
 enum firmware { FW_UEFI, FW_BIOS };
 enum accel { ACCEL_KVM, ACCEL_TCG, ACCEL_AUTO };
-enum display { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_GTK, DISPLAY_SDL };
+enum display { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_GTK, DISPLAY_SDL, DISPLAY_SPICE };
 enum console { CONSOLE_NONE, CONSOLE_STDIO };
 enum subids { SUBIDS_OFF, SUBIDS_AUTO, SUBIDS_EXPLICIT };
 enum rootport { ROOTPORT_AUTO, ROOTPORT_MIRROR, ROOTPORT_NONE };
@@ -168,6 +168,9 @@ struct profile {
 
 	/* [qemu] */
 	struct strv extra_args;
+
+	/* Not a key: run --maintenance made this the same VM without passthrough (maintenance.c). */
+	bool maintenance;
 };
 
 /* One collected error: "file:line: key: message". */

@@ -71,12 +71,13 @@ for sh in bash zsh; do
 	[[ " $shells " == *" $sh "* ]] || continue
 	c=${sh}_complete
 	expect "$sh: qemu-vm d" "$($c qemu-vm d)" "desktop devices "
-	expect "$sh: qemu-vm (all commands)" "$($c qemu-vm '' | wc -w)" "10"
+	expect "$sh: qemu-vm (all commands)" "$($c qemu-vm '' | wc -w)" "11"
 	expect "$sh: qemu-vm --al" "$($c qemu-vm --al)" "--allow-root "
 	expect "$sh: qemu-vm run" "$($c qemu-vm run '')" "gaming office "
 	expect "$sh: qemu-vm check o" "$($c qemu-vm check o)" "office "
-	expect "$sh: qemu-vm show --" "$($c qemu-vm show --)" "--help --json --oneline "
+	expect "$sh: qemu-vm show --" "$($c qemu-vm show --)" "--help --json --maintenance --oneline "
 	expect "$sh: qemu-vm stop" "$($c qemu-vm stop '')" "gaming "
+	expect "$sh: qemu-vm viewer (running VMs)" "$($c qemu-vm viewer '')" "gaming "
 	expect "$sh: qemu-vm stop --timeout 5" "$($c qemu-vm stop --timeout 5 '')" "gaming "
 	expect "$sh: qemu-vm usb" "$($c qemu-vm usb '')" "attach detach "
 	expect "$sh: qemu-vm usb attach" "$($c qemu-vm usb attach '')" "gaming "
@@ -108,6 +109,7 @@ if [[ " $shells " == *" fish "* ]]; then
 	expect "fish: qemu-vm r" "$(fish_complete 'qemu-vm r')" "run "
 	expect "fish: qemu-vm stop " "$(fish_complete 'qemu-vm stop ')" "gaming "
 	expect "fish: qemu-vm show --o" "$(fish_complete 'qemu-vm show --o')" "--oneline "
+	expect "fish: qemu-vm viewer " "$(fish_complete 'qemu-vm viewer ')" "gaming "
 	expect "fish: qemu-vm desktop " "$(fish_complete 'qemu-vm desktop ')" "gaming office "
 	expect "fish: vfio-setup un" "$(fish_complete 'vfio-setup un')" "uninstall "
 	expect "fish: vfio-setup install --initramfs d" "$(fish_complete 'vfio-setup install --initramfs d')" "dracut "

@@ -10,7 +10,6 @@
 static void check_spice(struct builder *b)
 {
 	const struct vm_facts *f = b->f;
-	const struct profile *p = b->p;
 
 	if (f->qemu_has_spice == 0)
 		plan_check(
@@ -26,10 +25,6 @@ static void check_spice(struct builder *b)
 	else if (f->qemu_path)
 		plan_check(b, CHECK_WARN, NULL, "display: could not learn whether %s has SPICE (-spice help: %s)",
 			   f->qemu_path, strerror(-f->qemu_has_spice));
-	if (p->lg && p->pointer == POINTER_USB_TABLET)
-		plan_check(b, CHECK_WARN, "pointer = ps2 in [input]",
-			   "[looking-glass]: pointer = usb-tablet: Looking Glass sends relative mouse motion over "
-			   "SPICE, which a tablet (absolute) does not take");
 }
 
 void plan_spice(struct builder *b)
@@ -55,6 +50,10 @@ void plan_spice(struct builder *b)
 	plan_arg(b, "virtserialport,bus=vser0.0,chardev=vdagent,name=com.redhat.spice.0");
 	if (!b->f->foreign_root)
 		check_spice(b);
+	if (b->p->lg && b->p->pointer == POINTER_USB_TABLET)
+		plan_check(b, CHECK_WARN, "pointer = ps2 in [input]",
+			   "[looking-glass]: pointer = usb-tablet: Looking Glass sends relative mouse motion over "
+			   "SPICE, which a tablet (absolute) does not take");
 }
 
 void plan_check_viewer(struct builder *b)

@@ -27,7 +27,7 @@ run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 	local host=$1
 	shift
 	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR=/run/user/1000 XDG_CACHE_HOME="$T/cache" \
-		PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		${GOLDEN_DISPLAY:+DISPLAY="$GOLDEN_DISPLAY"} PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 		"$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
 	echo "exit $?"
 }
@@ -53,6 +53,18 @@ done
 compare "everything@desktop.argv" < <(run desktop show tests/golden/profiles/everything.ini)
 compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/everything.ini)
 compare "slot@desktop.argv" < <(run desktop show tests/golden/profiles/slot.ini)
+compare "spice@desktop.argv" < <(run desktop show tests/golden/profiles/spice.ini)
+compare "spice@desktop.check" < <(run desktop check tests/golden/profiles/spice.ini)
+# --maintenance: no [pci], evdev or Looking Glass; virtio-vga on SPICE outside a desktop session,
+# on GTK in one; check asks nothing of VFIO or memlock.
+for pair in desktop@desktop laptop@laptop demo@desktop; do
+	profile=${pair%@*} host=${pair#*@}
+	compare "$profile-maintenance@$host.argv" < <(run "$host" show --maintenance "profiles/$profile.ini")
+	compare "$profile-maintenance@$host.check" < <(run "$host" check --maintenance "profiles/$profile.ini")
+done
+compare "everything-maintenance@desktop.argv" < <(run desktop show --maintenance tests/golden/profiles/everything.ini)
+compare "everything-maintenance@desktop.check" < <(run desktop check --maintenance tests/golden/profiles/everything.ini)
+compare "laptop-maintenance-gui@laptop.argv" < <(GOLDEN_DISPLAY=:0 run laptop show --maintenance profiles/laptop.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

@@ -35,8 +35,8 @@ static char *join(const struct strv *s, char sep)
 }
 
 /* Runs "QEMU @opt help" without a shell; the names it lists (every one-word line after the
- * heading), comma-separated, in *@ret. With @refusal_ok, QEMU refusing the option (exit 1) is an
- * answer too: "!". */
+ * heading), comma-separated, in *@ret. With @refusal_ok, QEMU refusing the option (exit 1,
+ * nothing listed) is an answer too: "!". */
 static int probe(const char *qemu, const char *opt, bool refusal_ok, char **ret)
 {
 	char *const argv[] = { (char *)qemu, (char *)opt, (char *)"help", NULL };
@@ -68,11 +68,12 @@ static int probe(const char *qemu, const char *opt, bool refusal_ok, char **ret)
 	buf[len] = '\0';
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (refusal_ok && WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+	/* QEMU 7.2 exits 1 after listing an option group's keys too: the listing is the answer. */
+	if (refusal_ok && WIFEXITED(status) && WEXITSTATUS(status) == 1 && len == 0) {
 		*ret = xstrdup(REFUSED);
 		return 0;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && !(refusal_ok && len > 0)))
 		return -EIO;
 	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (heading && strchr(line, ' ')) /* "Available audio drivers:" */

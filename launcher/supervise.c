@@ -518,6 +518,8 @@ static void give_back(struct sup *s)
 		qmp_close(&s->qmp);
 	remove_socket(s, PLAN_SUPERVISOR_SOCKET);
 	remove_socket(s, PLAN_QMP_SOCKET);
+	/* QEMU leaves its SPICE socket behind, whatever way it exits. */
+	remove_socket(s, PLAN_SPICE_SOCKET);
 	if (s->lg_created) {
 		if (unlink(s->lg_created) == 0)
 			say(s, "removed the Looking Glass file %s this run created", s->lg_created);

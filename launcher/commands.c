@@ -258,7 +258,8 @@ int cmd_show(const struct global *g, int argc, char **argv)
 		fprintf(stderr, "usage: qemu-vm show [--oneline | --json] [--maintenance] NAME\n");
 		return 2;
 	}
-	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", maintenance, &p, &f, &pl) < 0)
+	if (prepare(g, argv[optind], "show runs nothing (check asks QEMU once)", maintenance, &p, &f, &pl) <
+	    0)
 		return 1;
 	if (json) {
 		json_out_show(p.name, &pl);

@@ -76,8 +76,10 @@ char *runtime_base(bool *ret_fallback)
 int inspect(const char *root, const struct profile *p, const char *profile_arg, const char *no_run,
 	    struct vm_facts *ret)
 {
-	struct vm_facts f = { .profile_arg = profile_arg, .qemu_has_pipewire = -1, .qemu_has_display = -1,
-			   .qemu_has_spice = -1 };
+	struct vm_facts f = { .profile_arg = profile_arg,
+			      .qemu_has_pipewire = -1,
+			      .qemu_has_display = -1,
+			      .qemu_has_spice = -1 };
 	_cleanup_free_ char *rt = runtime_base(&f.runtime_fallback);
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;

@@ -15,19 +15,17 @@ static const struct command_option global_options[] = {
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 
-#define MAINTENANCE_OPT                                                                                 \
-	{ "maintenance", NULL, "the same VM without [pci], evdev and Looking Glass, with a display",     \
-	  ARG_NONE }
+#define MAINTENANCE_HELP "the same VM without [pci], evdev and Looking Glass, with a display"
 
 static const struct command_option show_opts[] = {
 	{ "oneline", NULL, "the command line on one line", ARG_NONE },
 	{ "json", NULL, "{ name, argv: [...] }", ARG_NONE },
-	MAINTENANCE_OPT,
+	{ "maintenance", NULL, MAINTENANCE_HELP, ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option check_opts[] = {
 	{ "json", NULL, "{ name, ready, problems, warnings, checks: [{ level, what, fix }] }", ARG_NONE },
-	MAINTENANCE_OPT,
+	{ "maintenance", NULL, MAINTENANCE_HELP, ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option list_opts[] = {
@@ -46,7 +44,7 @@ static const struct command_option stop_opts[] = {
 };
 static const struct command_option run_opts[] = {
 	{ "detach", NULL, "return once QMP answers; the supervisor goes on in the background", ARG_NONE },
-	MAINTENANCE_OPT,
+	{ "maintenance", NULL, MAINTENANCE_HELP, ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 static const struct command_option viewer_opts[] = {

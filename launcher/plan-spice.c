@@ -18,13 +18,15 @@ static void check_spice(struct builder *b)
 			"qemu-char-spice), or set display = none in [vm]",
 			"display: %s has no SPICE server (-spice help: no such option)", f->qemu_path);
 	else if (f->qemu_has_spice == 1)
-		plan_check(b, CHECK_OK, NULL, "display: QEMU has SPICE, on %s/%s", f->run_dir, PLAN_SPICE_SOCKET);
+		plan_check(b, CHECK_OK, NULL, "display: QEMU has SPICE, on %s/%s", f->run_dir,
+			   PLAN_SPICE_SOCKET);
 	else if (f->qemu_path && f->no_run)
-		plan_check(b, CHECK_WARN, NULL, "display: whether %s has SPICE was not probed: %s", f->qemu_path,
-			   f->no_run);
+		plan_check(b, CHECK_WARN, NULL, "display: whether %s has SPICE was not probed: %s",
+			   f->qemu_path, f->no_run);
 	else if (f->qemu_path)
-		plan_check(b, CHECK_WARN, NULL, "display: could not learn whether %s has SPICE (-spice help: %s)",
-			   f->qemu_path, strerror(-f->qemu_has_spice));
+		plan_check(b, CHECK_WARN, NULL,
+			   "display: could not learn whether %s has SPICE (-spice help: %s)", f->qemu_path,
+			   strerror(-f->qemu_has_spice));
 }
 
 void plan_spice(struct builder *b)
@@ -51,9 +53,10 @@ void plan_spice(struct builder *b)
 	if (!b->f->foreign_root)
 		check_spice(b);
 	if (b->p->lg && b->p->pointer == POINTER_USB_TABLET)
-		plan_check(b, CHECK_WARN, "pointer = ps2 in [input]",
-			   "[looking-glass]: pointer = usb-tablet: Looking Glass sends relative mouse motion over "
-			   "SPICE, which a tablet (absolute) does not take");
+		plan_check(
+			b, CHECK_WARN, "pointer = ps2 in [input]",
+			"[looking-glass]: pointer = usb-tablet: Looking Glass sends relative mouse motion over "
+			"SPICE, which a tablet (absolute) does not take");
 }
 
 void plan_check_viewer(struct builder *b)

@@ -52,7 +52,8 @@ static void client_argv(const struct profile *p, const char *client_path, const 
 
 int cmd_viewer(const struct global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "maintenance", no_argument, NULL, 'm' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "maintenance", no_argument, NULL, 'm' },
+					      { NULL, 0, NULL, 0 } };
 	_cleanup_free_ char *rt = NULL, *dir = NULL, *sock = NULL, *client_path = NULL;
 	const char *client;
 	struct vm_state st;
@@ -84,7 +85,10 @@ int cmd_viewer(const struct global *g, int argc, char **argv)
 		fprintf(stderr,
 			"qemu-vm: %s has nothing for a viewer: display = %s opens %s (set display = spice in "
 			"[vm] for one, or add [looking-glass])\n",
-			p.name, maintenance ? "gtk" : p.display == DISPLAY_NONE ? "none" : "gtk or sdl",
+			p.name,
+			maintenance		    ? "gtk"
+			: p.display == DISPLAY_NONE ? "none"
+						    : "gtk or sdl",
 			p.display == DISPLAY_NONE ? "no display" : "QEMU's own window");
 		profile_free(&p);
 		return 1;
@@ -114,7 +118,8 @@ int cmd_viewer(const struct global *g, int argc, char **argv)
 	}
 	client_path = find_program_under("/", client);
 	if (!client_path) {
-		fprintf(stderr, "qemu-vm: '%s' is not on PATH (hint: %s)\n", client, viewer_package_hint(client));
+		fprintf(stderr, "qemu-vm: '%s' is not on PATH (hint: %s)\n", client,
+			viewer_package_hint(client));
 		profile_free(&p);
 		return 1;
 	}

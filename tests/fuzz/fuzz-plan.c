@@ -77,6 +77,10 @@ static bool known_literal(const char *s)
 {
 	static const char *const lit[] = {
 		"VGA,id=vga0",
+		"virtio-vga,id=vga0",
+		"virtio-serial-pci,id=vser0",
+		"spicevmc,id=vdagent,name=vdagent",
+		"virtserialport,bus=vser0.0,chardev=vdagent,name=com.redhat.spice.0",
 		"mon:stdio",
 		"ivshmem-plain,id=lg,memdev=lg-mem",
 		"pipewire,id=snd0",

@@ -46,15 +46,6 @@ user_env() {
 	envs=(HOME="$T/home" XDG_RUNTIME_DIR="$T/run" PATH=/usr/bin:/bin
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${bus[@]}")
 }
-bg_as_user() { # bg_as_user COMMAND... &: as_user in a background subshell that becomes COMMAND
-	local envs=()
-	user_env
-	if [ -n "$user" ]; then
-		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
-			env -i "${envs[@]}" "$@"
-	fi
-	exec env -i "${envs[@]}" "$@"
-}
 
 vm() { # vm NAME [KEY = VALUE...]: a profile with the [vm] keys given
 	local name=$1

@@ -49,6 +49,17 @@ as_user() {
 	fi
 }
 
+# bg_as_user COMMAND... &: as_user, in a background subshell that becomes COMMAND (its pid is $!).
+bg_as_user() {
+	local envs=()
+	user_env
+	if [ -n "$user" ]; then
+		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
+			env -i "${envs[@]}" "$@"
+	fi
+	exec env -i "${envs[@]}" "$@"
+}
+
 # runnable_by WHO PROGRAM DIR: a path of PROGRAM that WHO (a user name or uid) can run: PROGRAM
 # itself, or, when a directory above it is closed to WHO (a checkout under root's 0700 home, or
 # in a 0700 mktemp -d), a copy in DIR/bin, with the templates vfio-setup looks for next to its

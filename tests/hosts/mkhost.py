@@ -40,10 +40,14 @@ host can `include` another and change what differs.
     A pci line for a BDF seen before changes only the keys it names.
     {A..B} in the BDF, a bus or a group repeats the line once per value; all
     ranges of a line step together (hex in BDFs and buses, decimal in groups).
+  drm CARD BDF                  sys/class/drm/cardCARD, the DRM device of the GPU at BDF
+  connector CARD NAME connected|disconnected [MODE...]
+                                sys/class/drm/cardCARD-NAME (eDP-1, HDMI-A-1): status, modes
   usb-root BUS BDF 2.0|3.0      root hub usbBUS of the controller at BDF
   usb PORT KEY VALUE...         USB device BUS-PORT (e.g. 1-4, 1-4.2); keys:
       id VVVV:PPPP  manufacturer S  product S  serial S  speed 1.5|12|480|5000
       dev N (default: the next free)  interfaces N (default 1: PORT:1.0 ...)
+      hid P,P... (each interface's bInterfaceProtocol: 1 keyboard, 2 mouse, 0 other)
   input NAME EVENT              dev/input/by-id/NAME -> ../EVENT, dev/input/EVENT
   delete pci BDF | usb PORT | input NAME | driver NAME | node PATH | module NAME PARAM
 
@@ -191,6 +195,7 @@ class Usb:
         self.speed = "480"
         self.dev = None
         self.interfaces = 1
+        self.hid = None  # bInterfaceProtocol per interface
 
 
 class Host:
@@ -217,6 +222,8 @@ class Host:
         self.usb_roots = {}  # bus -> (bdf, version)
         self.usb = {}
         self.inputs = {}
+        self.drm = {}  # card -> bdf
+        self.connectors = {}  # (card, name) -> (status, modes)
 
     # --- parsing ---------------------------------------------------------------------------
 
@@ -309,6 +316,14 @@ class Host:
             need(1, "pci BDF KEY VALUE...")
             for words in expand_ranges(w):
                 self.pci_statement(words[1:])
+        elif op == "drm":
+            need(2, "drm CARD BDF")
+            self.drm[int(args[0])] = parse_bdf(args[1])
+        elif op == "connector":
+            need(3, "connector CARD NAME connected|disconnected [MODE...]")
+            if args[2] not in ("connected", "disconnected"):
+                raise SpecError(f"connector: expected connected or disconnected, got '{args[2]}'")
+            self.connectors[(int(args[0]), args[1])] = (args[2], args[3:])
         elif op == "usb-root":
             need(3, "usb-root BUS BDF 2.0|3.0")
             if args[2] not in ("2.0", "3.0"):
@@ -395,6 +410,8 @@ class Host:
                 setattr(u, key, val)
             elif key in ("dev", "interfaces"):
                 setattr(u, key, int(val))
+            elif key == "hid":
+                u.hid = [int(p) for p in val.split(",")]
             else:
                 raise SpecError(f"usb {port}: unknown key '{key}'")
 
@@ -461,6 +478,7 @@ class Host:
         b.write(MARKER, f"fake host '{self.name}', built by mkhost.py\n")
         self.build_pci(b)
         self.build_usb(b)
+        self.build_drm(b)
         self.build_system(b)
         self.build_dev(b)
         self.build_run(b)
@@ -522,6 +540,22 @@ class Host:
                 b.mkdir(f"sys/module/{mod}")
                 b.link(f"sys/bus/pci/drivers/{drv}/module", f"sys/module/{mod}")
 
+    def build_drm(self, b):
+        for card in sorted(self.drm):
+            if self.drm[card] not in self.pci:
+                raise SpecError(f"drm {card}: no pci {bdf_str(self.drm[card])}")
+            path = f"{self.pci_dir(self.drm[card])}/drm/card{card}"
+            b.mkdir(path)
+            b.link(f"{path}/device", self.pci_dir(self.drm[card]))
+            b.link(f"sys/class/drm/card{card}", path)
+        for (card, name), (status, modes) in sorted(self.connectors.items()):
+            if card not in self.drm:
+                raise SpecError(f"connector {card} {name}: no drm {card}")
+            path = f"{self.pci_dir(self.drm[card])}/drm/card{card}/card{card}-{name}"
+            b.write(f"{path}/status", status + "\n")
+            b.write(f"{path}/modes", "".join(m + "\n" for m in modes))
+            b.link(f"sys/class/drm/card{card}-{name}", path)
+
     def build_usb(self, b):
         b.mkdir("sys/bus/usb/devices")
         devnum = {}  # bus -> the last number given
@@ -548,9 +582,9 @@ class Host:
                 raise SpecError(f"usb {port}: device number {dev} is taken on bus {bus}")
             taken.add((bus, dev))
             self.usb_device(b, port, path, bus, dev, devpath, u.id, u.manufacturer,
-                            u.product, u.serial, u.speed, u.interfaces)
+                            u.product, u.serial, u.speed, u.interfaces, u.hid)
 
-    def usb_device(self, b, name, path, bus, dev, devpath, ids, man, prod, serial, speed, nif):
+    def usb_device(self, b, name, path, bus, dev, devpath, ids, man, prod, serial, speed, nif, hid=None):
         b.mkdir(path)
         b.symlink("dev/bus/usb/%03d/%03d" % (bus, dev), "/dev/null")
         attrs = {"idVendor": "%04x" % ids[0], "idProduct": "%04x" % ids[1], "busnum": str(bus),
@@ -568,6 +602,9 @@ class Host:
             b.mkdir(f"{path}/{iface}")
             b.write(f"{path}/{iface}/bInterfaceNumber", "%02x\n" % i)
             b.write(f"{path}/{iface}/bInterfaceClass", "09\n" if devpath == "0" else "03\n")
+            if hid is not None and i < len(hid):
+                b.write(f"{path}/{iface}/bInterfaceSubClass", "%02x\n" % (1 if hid[i] else 0))
+                b.write(f"{path}/{iface}/bInterfaceProtocol", "%02x\n" % hid[i])
             b.link(f"sys/bus/usb/devices/{iface}", f"{path}/{iface}")
 
     def build_system(self, b):

@@ -62,8 +62,8 @@ int load_profile(const struct global *g, const char *name, struct profile *ret)
 /* parse → inspect → plan: everything up to the point where something would happen. @no_run:
  * why QEMU may not be run to learn what it can do, or NULL. @maintenance: the profile's
  * maintenance form (--maintenance). */
-static int prepare(const struct global *g, const char *name, const char *no_run, bool maintenance,
-		   struct profile *p, struct vm_facts *f, struct plan *pl)
+int prepare(const struct global *g, const char *name, const char *no_run, bool maintenance, struct profile *p,
+	    struct vm_facts *f, struct plan *pl)
 {
 	int r = load_profile(g, name, p);
 
@@ -84,7 +84,7 @@ static int prepare(const struct global *g, const char *name, const char *no_run,
 	return 0;
 }
 
-static void release(struct profile *p, struct vm_facts *f, struct plan *pl)
+void release(struct profile *p, struct vm_facts *f, struct plan *pl)
 {
 	plan_free(pl);
 	vm_facts_free(f);
@@ -140,7 +140,7 @@ static const char *single_name(int argc, char **argv, const char *usage)
 	return NULL;
 }
 
-static void print_checks(const struct plan *pl, FILE *out, bool all)
+void print_checks(const struct plan *pl, FILE *out, bool all)
 {
 	static const char *const tag[] = { "ok  ", "warn", "FAIL" };
 

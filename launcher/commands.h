@@ -43,6 +43,13 @@ int complete_words(const struct global *g, const struct command_option *globals,
 
 /* Finds and parses the profile NAME (a name or a path), printing every error; 0 or -errno. */
 int load_profile(const struct global *g, const char *name, struct profile *ret);
+/* parse → inspect → plan for the profile NAME, errors said; release() gives it all back. @no_run:
+ * why QEMU may not be run to learn what it can do, or NULL; @maintenance: its maintenance form. */
+int prepare(const struct global *g, const char *name, const char *no_run, bool maintenance, struct profile *p,
+	    struct vm_facts *f, struct plan *pl);
+void release(struct profile *p, struct vm_facts *f, struct plan *pl);
+/* The checks as check prints them; @all: the ok ones too. */
+void print_checks(const struct plan *pl, FILE *out, bool all);
 /* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */
 int vm_qmp_open(const char *name, struct qmp *ret);
 /* Says why and returns true when the process is set-ID or holds capabilities as another user
@@ -61,6 +68,7 @@ int cmd_usb(const struct global *g, int argc, char **argv);
 int cmd_desktop(const struct global *g, int argc, char **argv);
 int cmd_log(const struct global *g, int argc, char **argv);
 int cmd_viewer(const struct global *g, int argc, char **argv);
+int cmd_new(const struct global *g, int argc, char **argv);
 
 /* --json output (json.c): stable keys, documented in qemu-vm(1). */
 struct json_object;

@@ -57,6 +57,17 @@ static const struct command_option desktop_opts[] = {
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 
+/* ARG_DIR: a path, which the shells complete themselves. */
+static const struct command_option new_opts[] = {
+	{ "gpu", "BDF", "pass this card (again for another; default: the GPU that is not the boot GPU)",
+	  ARG_PCI },
+	{ "disk", "PATH[:SIZE]", "the system disk; with SIZE a new qcow2 image (never over a file)",
+	  ARG_DIR },
+	{ "iso", "FILE", "an installer ISO, as a CD-ROM", ARG_DIR },
+	{ "virtio-iso", "FILE", "the virtio-win drivers ISO, as a second CD-ROM", ARG_DIR },
+	{ NULL, NULL, NULL, ARG_NONE },
+};
+
 static int cmd_help(const struct global *g, int argc, char **argv);
 static int cmd_complete(const struct global *g, int argc, char **argv);
 
@@ -89,6 +100,10 @@ static const struct command commands[] = {
 	  .example = "qemu-vm devices --json" },
 	{ "desktop", cmd_desktop, "[--print|--remove] NAME", "an application menu entry that starts NAME",
 	  desktop_opts, "qemu-vm desktop gaming", .pos = { ARG_PROFILE } },
+	{ "new", cmd_new, "[--gpu BDF]... [--disk PATH[:SIZE]] [--iso FILE] [--virtio-iso FILE] NAME",
+	  "a commented profile made from this host's devices", new_opts,
+	  "qemu-vm new --gpu 01:00 --disk ~/vm/win11.qcow2:128G --iso ~/Win11.iso gaming",
+	  .pos = { ARG_NONE } },
 	{ "help", cmd_help, "[COMMAND]", "this overview, or a command's options and an example",
 	  .example = "qemu-vm help stop", .pos = { ARG_COMMAND } },
 };

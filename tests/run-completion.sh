@@ -87,6 +87,10 @@ for sh in bash zsh; do
 	expect "$sh: vfio-setup install --bootloader" "$($c vfio-setup install --bootloader '')" \
 		"grub kernel-install loader-entries "
 	expect "$sh: vfio-setup install --profile" "$($c vfio-setup install --profile '')" "gaming office "
+	expect "$sh: qemu-vm new --gpu (the fake host's GPU)" \
+		"$($c qemu-vm --host-root "$H" new --gpu 01 | grep -o '01:00.0')" "01:00.0"
+	expect "$sh: qemu-vm new --gpu 00:1f (the five functions of the fake host's slot 00:1f)" \
+		"$($c qemu-vm --host-root "$H" new --gpu 00:1f | wc -w)" "5"
 	expect "$sh: vfio-setup install --device (the fake host's GPU)" \
 		"$($c vfio-setup install --root "$H" --device 01 | grep -o '01:00.0')" "01:00.0"
 	# A USB device of the fake host, by vendor:product, as bash leaves it after its ':' split.

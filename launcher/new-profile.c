@@ -115,8 +115,11 @@ static int pick_gpus(const struct new_facts *f, const struct new_options *o, siz
 			struct pci_addr card = o->gpu[g];
 			size_t i;
 
+			/* Any function of a GPU stands for the card; another device's function, for itself. */
 			card.func = 0;
 			i = find_dev(f, &card);
+			if (i == SIZE_MAX || !pci_class_is_gpu(f->pci.dev[i].class))
+				i = find_dev(f, &o->gpu[g]);
 			if (i == SIZE_MAX) {
 				*ret_error = xasprintf(
 					"--gpu %s: the host has no such PCI device (qemu-vm devices "
@@ -183,7 +186,7 @@ static int write_card(FILE *out, const struct new_facts *f, size_t i, unsigned n
 		for (size_t k = 0; k < f->pci.n; k++) {
 			const struct pci_dev_info *o = &f->pci.dev[k];
 
-			if (o->iommu_group == d->iommu_group && !pci_addr_same_slot(&o->addr, &d->addr) &&
+			if (o->iommu_group == d->iommu_group && !pci_addr_in_card(&d->addr, &o->addr) &&
 			    !group_member_ok(o)) {
 				*ret_error = xasprintf(
 					"%s: IOMMU group %d is not viable: %s (%04x:%04x %s, on %s) is in it too "
@@ -208,7 +211,7 @@ static int write_card(FILE *out, const struct new_facts *f, size_t i, unsigned n
 			", in no IOMMU group: the IOMMU is off (qemu-vm check says how to turn it on)\n");
 	for (size_t k = 0; k < f->pci.n; k++) {
 		const struct pci_dev_info *o = &f->pci.dev[k];
-		bool card = pci_addr_same_slot(&o->addr, &d->addr);
+		bool card = pci_addr_in_card(&d->addr, &o->addr);
 
 		if (!card && (d->iommu_group < 0 || o->iommu_group != d->iommu_group))
 			continue;
@@ -220,7 +223,11 @@ static int write_card(FILE *out, const struct new_facts *f, size_t i, unsigned n
 	}
 	{
 		const char *h = short_addr(&d->addr, a, sizeof(a));
-		key(out, "host", h, "the whole card: every function of slot %.*s", (int)strlen(h) - 2, h);
+		if (d->addr.func == 0)
+			key(out, "host", h, "the whole card: every function of slot %.*s", (int)strlen(h) - 2,
+			    h);
+		else
+			key(out, "host", h, "this function alone");
 	}
 	{
 		char ids[16];

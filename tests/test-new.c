@@ -223,6 +223,19 @@ START_TEST(which_gpu)
 	ck_assert_uint_eq(p.n_pci, 1);
 	ck_assert_uint_eq(p.pci[0].host.bus, 2);
 	profile_free(&p);
+	/* A function of the GPU stands for the card; another device's function for itself. */
+	o.gpu[0] = (struct pci_addr){ 0, 1, 0, 1 };
+	free(text);
+	make(&f, &o, &p, &text);
+	ck_assert_uint_eq(p.pci[0].host.bus, 1);
+	ck_assert_uint_eq(p.pci[0].host.func, 0);
+	profile_free(&p);
+	o.gpu[0] = (struct pci_addr){ 0, 0, 1, 0 };
+	free(text);
+	make(&f, &o, &p, &text);
+	ck_assert_uint_eq(p.pci[0].host.slot, 1);
+	ck_assert_msg(strstr(text, "host = 00:01.0"), "%s", text);
+	profile_free(&p);
 	/* An address the host does not have. */
 	free(error);
 	error = NULL;

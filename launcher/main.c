@@ -117,7 +117,12 @@ static void usage(FILE *out)
 	fprintf(out, "usage: qemu-vm [--host-root DIR] [--allow-root] COMMAND [ARGS]\n"
 		     "       qemu-vm --version | --help | COMMAND --help\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-8s %-40s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		if (strlen(commands[i].args) > 40) /* the help goes below a long synopsis */
+			fprintf(out, "  %-8s %s\n  %-8s %-40s %s\n", commands[i].name, commands[i].args, "",
+				"", commands[i].help);
+		else
+			fprintf(out, "  %-8s %-40s %s\n", commands[i].name, commands[i].args,
+				commands[i].help);
 	fprintf(out, "\nProfiles: $XDG_CONFIG_HOME/qemu-vm/NAME.ini, /etc/qemu-vm/NAME.ini, or a path.\n"
 		     "Exit status: 0 done, 1 failed (or check found a problem), 2 usage error.\n"
 		     "More: qemu-vm help COMMAND, man qemu-vm, man qemu-vm.ini\n");

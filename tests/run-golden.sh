@@ -32,19 +32,6 @@ run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 	echo "exit $?"
 }
 
-compare() { # compare GOLDEN: stdin against tests/golden/GOLDEN
-	local golden=tests/golden/$1
-	sed "s|$T|@T@|g" > "$T/out"
-	if [ "${UPDATE:-}" = 1 ]; then
-		cp "$T/out" "$golden"
-		echo "updated $golden"
-	elif diff -u "$golden" "$T/out"; then
-		ok "$1"
-	else
-		bad "$1"
-	fi
-}
-
 for pair in desktop@desktop laptop@laptop minimal@desktop demo@desktop desktop@broken laptop@broken; do
 	profile=${pair%@*} host=${pair#*@}
 	compare "$pair.argv" < <(run "$host" show "profiles/$profile.ini")

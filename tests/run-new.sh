@@ -29,18 +29,6 @@ run() { # run HOST ARGS...: qvm's output and its exit status, $T shown as @T@
 	qvm "$@"
 	echo "exit $?"
 }
-compare() { # compare GOLDEN: stdin against tests/golden/GOLDEN
-	local golden=tests/golden/$1
-	sed "s|$T|@T@|g" >"$T/out"
-	if [ "${UPDATE:-}" = 1 ]; then
-		cp "$T/out" "$golden"
-		echo "updated $golden"
-	elif diff -u "$golden" "$T/out"; then
-		ok "$1"
-	else
-		bad "$1"
-	fi
-}
 tree() { (cd "$cfg" 2>/dev/null && ls -A | tr '\n' ' '); }
 
 # The desktop: the GTX 1070 (the GPU that is not the boot GPU), Looking Glass for the 1440p

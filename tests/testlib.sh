@@ -12,6 +12,21 @@ summary() { # summary NAME
 	[ "$fail" -eq 0 ]
 }
 
+# compare GOLDEN: standard input against tests/golden/GOLDEN, with the suite's temporary
+# directory $T shown as @T@ (and left in $T/out); UPDATE=1 rewrites the golden file instead.
+compare() {
+	local golden=tests/golden/$1
+	sed "s|$T|@T@|g" >"$T/out"
+	if [ "${UPDATE:-}" = 1 ]; then
+		cp "$T/out" "$golden"
+		echo "updated $golden"
+	elif diff -u "$golden" "$T/out"; then
+		ok "$1"
+	else
+		bad "$1"
+	fi
+}
+
 # require_tools HINT TOOL...: skips the suite (exit 77), saying HINT, when a TOOL is not on PATH.
 require_tools() {
 	local hint=$1 t

@@ -71,7 +71,7 @@ for sh in bash zsh; do
 	[[ " $shells " == *" $sh "* ]] || continue
 	c=${sh}_complete
 	expect "$sh: qemu-vm d" "$($c qemu-vm d)" "desktop devices "
-	expect "$sh: qemu-vm (all commands)" "$($c qemu-vm '' | wc -w)" "11"
+	expect "$sh: qemu-vm (all commands)" "$($c qemu-vm '' | wc -w)" "12"
 	expect "$sh: qemu-vm --al" "$($c qemu-vm --al)" "--allow-root "
 	expect "$sh: qemu-vm run" "$($c qemu-vm run '')" "gaming office "
 	expect "$sh: qemu-vm check o" "$($c qemu-vm check o)" "office "

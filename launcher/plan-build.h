@@ -35,3 +35,6 @@ void plan_pci(struct builder *b);
 
 /* plan-devices.c */
 void plan_devices(struct builder *b);
+
+/* plan-tpm.c */
+void plan_tpm(struct builder *b);

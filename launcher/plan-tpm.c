@@ -35,6 +35,7 @@ void plan_tpm(struct builder *b)
 	plan_arg_opt(b, o);
 	plan_arg(b, "-device");
 	o = qopt_new("tpm-crb");
+	qopt_add(o, "id", "tpm");
 	qopt_add(o, "tpmdev", "tpm0");
 	plan_arg_opt(b, o);
 

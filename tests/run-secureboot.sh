@@ -30,14 +30,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-if [ "$(id -u)" -eq 0 ]; then
-	if ! test_user_add qvmsb$$ "$T/home"; then
-		echo "SKIP: cannot create a test user"
-		exit 77
-	fi
-else
-	echo "note: not root: the supervisor runs as ourselves"
-fi
+suite_user qvmsb$$ "$T/home"
 P=$T/home/.config/qemu-vm
 DATA=$T/home/.local/share/qemu-vm/sb
 mkdir -p "$P" "$T/run" "$T/out"

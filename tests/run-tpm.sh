@@ -27,14 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" -eq 0 ]; then
-	if ! test_user_add qvmtpm$$ "$T/home"; then
-		echo "SKIP: cannot create a test user"
-		exit 77
-	fi
-else
-	echo "note: not root: the supervisor runs as ourselves"
-fi
+suite_user qvmtpm$$ "$T/home"
 P=$T/home/.config/qemu-vm
 TPM=$T/home/.local/share/qemu-vm/win/tpm
 mkdir -p "$P" "$T/run" "$T/nobin"
@@ -46,15 +39,6 @@ path=/usr/bin:/bin
 user_env() {
 	envs=(HOME="$T/home" XDG_RUNTIME_DIR="$T/run" PATH="$path"
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}")
-}
-bg_as_user() {
-	local envs=()
-	user_env
-	if [ -n "$user" ]; then
-		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
-			env -i "${envs[@]}" "$@"
-	fi
-	exec env -i "${envs[@]}" "$@"
 }
 
 printf '[vm]\nmemory = 128M\ncpus = 1\naccel = tcg\ncpu = qemu64\nfirmware = bios\ndisplay = none\nshutdown-timeout = 1\n[network]\nmode = none\n[input]\npointer = none\n[tpm]\nversion = 2.0\n' > "$P/win.ini"
@@ -84,18 +68,6 @@ start() {
 	done
 	bad "qemu-vm run $1 did not get the guest running: $(cat "$T/$1.out")"
 	return 1
-}
-wait_exit() {
-	for _ in $(seq 300); do
-		if ! kill -0 "$1" 2>/dev/null || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]; then
-			wait "$1"
-			return
-		fi
-		sleep 0.1
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 255
 }
 
 # check before the first run: the TPM is still to be made.

@@ -19,25 +19,18 @@ _printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...)
 
 static int prepare_vars(const struct profile *p, const struct vm_facts *f, char **ret_error)
 {
-	_cleanup_free_ char *dir = NULL, *template = NULL;
-	char *slash;
+	_cleanup_free_ char *aside = NULL;
 	int r;
 
-	if (p->firmware != FW_UEFI || !f->vars_path || f->vars_exists)
+	if (p->firmware != FW_UEFI || !f->vars_path || !f->host.has_firmware)
 		return 0;
-	dir = xstrdup(f->vars_path);
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	r = mkdir_parents(dir, 0700);
-	if (r < 0)
-		return fail(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir,
-			    strerror(-r));
-	template = host_path(f->host.root, f->host.firmware.vars);
-	r = copy_file_atomic(template, f->vars_path, 0600);
-	if (r < 0)
-		return fail(ret_error, r, "copying the UEFI vars template %s to %s: %s",
-			    f->host.firmware.vars, f->vars_path, strerror(-r));
-	return 0;
+	r = vars_prepare(f->host.root, f->vars_path, &f->host.firmware, f->vars_state, &aside, ret_error);
+	if (r == 0 && aside)
+		fprintf(stderr,
+			"qemu-vm: %s was made for the firmware %s: kept aside as %s, and a fresh copy made "
+			"from %s\n",
+			f->vars_path, f->vars_made_for, aside, f->host.firmware.vars);
+	return r;
 }
 
 int act_prepare(const struct profile *p, const struct vm_facts *f, const struct plan *pl, char **ret_error)

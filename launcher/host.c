@@ -526,23 +526,26 @@ static bool flash_format(struct json_object *file, enum flash_format *ret)
 	return true;
 }
 
-int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
+int firmware_find(const char *root, bool secure_boot, struct firmware_pair *ret, char **ret_error)
 {
 	struct strv files = { 0 };
 	struct firmware_pair best = { 0 };
 	bool have = false;
 
 	list_descriptors(root, &files);
-	for (size_t i = 0; i < files.n && !(have && !best.secure_boot); i++) {
+	for (size_t i = 0; i < files.n && !(have && (secure_boot || !best.requires_smm)); i++) {
 		struct json_object *o = json_object_from_file(files.v[i]), *map;
 		const char *dev, *code = NULL, *vars = NULL;
 		enum flash_format code_fmt = FLASH_RAW, vars_fmt = FLASH_RAW;
+		bool sb;
 
 		if (!o)
 			continue;
-		if (json_array_has(o, "interface-types", "uefi") && targets_q35_x86_64(o) &&
-		    json_object_object_get_ex(o, "mapping", &map) && (dev = json_str(map, "device")) &&
-		    streq(dev, "flash")) {
+		sb = json_array_has(o, "features", "secure-boot") &&
+		     json_array_has(o, "features", "enrolled-keys");
+		if ((sb || !secure_boot) && json_array_has(o, "interface-types", "uefi") &&
+		    targets_q35_x86_64(o) && json_object_object_get_ex(o, "mapping", &map) &&
+		    (dev = json_str(map, "device")) && streq(dev, "flash")) {
 			struct json_object *ex, *nv;
 			if (json_object_object_get_ex(map, "executable", &ex) && flash_format(ex, &code_fmt))
 				code = json_str(ex, "filename");
@@ -555,22 +558,29 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 			_cleanup_free_ char *c = host_path(root, code), *v = host_path(root, vars);
 
 			if (access(c, R_OK) == 0 && access(v, R_OK) == 0 &&
-			    (!have || (best.secure_boot && !smm))) {
+			    (!have || (best.requires_smm && !smm))) {
 				free(best.code);
 				free(best.vars);
 				best = (struct firmware_pair){ xstrdup(code), xstrdup(vars), code_fmt,
-							       vars_fmt, smm };
+							       vars_fmt,      smm,	     sb };
 				have = true;
 			}
 		}
 		json_object_put(o);
 	}
 	if (!have) {
-		*ret_error =
-			files.n ? xasprintf("none of the %zu firmware descriptors in %s describes a readable "
-					    "x86_64 q35 UEFI flash image",
-					    files.n, "/usr/share/qemu/firmware")
-				: xstrdup("no QEMU firmware descriptors in /usr/share/qemu/firmware");
+		if (secure_boot)
+			*ret_error = xasprintf(
+				"none of the %zu firmware descriptors in %s describes an x86_64 q35 UEFI image "
+				"with Secure Boot and enrolled keys (features secure-boot and enrolled-keys) "
+				"whose files are readable",
+				files.n, "/usr/share/qemu/firmware");
+		else
+			*ret_error =
+				files.n ? xasprintf("none of the %zu firmware descriptors in %s describes a "
+						    "readable x86_64 q35 UEFI flash image",
+						    files.n, "/usr/share/qemu/firmware")
+					: xstrdup("no QEMU firmware descriptors in /usr/share/qemu/firmware");
 		strv_clear(&files);
 		return -ENOENT;
 	}
@@ -579,7 +589,7 @@ int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error)
 	return 0;
 }
 
-int host_facts_read(const char *root, struct host_facts *ret)
+int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret)
 {
 	struct host_facts f = { .root = root ? root : "/" };
 
@@ -590,7 +600,7 @@ int host_facts_read(const char *root, struct host_facts *ret)
 	f.n_cpus = read_cpus(f.root);
 	host_stat(f.root, "/dev/kvm", true, S_IFCHR, &f.kvm);
 	host_stat(f.root, "/dev/vfio/vfio", true, S_IFCHR, &f.vfio);
-	f.has_firmware = firmware_find(f.root, &f.firmware, &f.firmware_error) == 0;
+	f.has_firmware = firmware_find(f.root, secure_boot, &f.firmware, &f.firmware_error) == 0;
 	f.uid = getuid();
 	*ret = f;
 	return 0;

@@ -58,7 +58,8 @@ const char *flash_format_name(enum flash_format f);
 struct firmware_pair {
 	char *code, *vars; /* paths as QEMU opens them (no root prefix) */
 	enum flash_format code_format, vars_format;
-	bool secure_boot;
+	bool requires_smm; /* -machine smm=on and a secure pflash */
+	bool secure_boot; /* features secure-boot and enrolled-keys: Secure Boot on from the start */
 };
 
 struct host_facts {
@@ -77,9 +78,10 @@ struct host_facts {
 	uid_t uid; /* who runs the launcher */
 };
 
-/* Reads everything cheap and independent of the profile (pci and usb stay empty: the caller
- * adds what the profile names); file-specific facts are asked for with host_stat. */
-int host_facts_read(const char *root, struct host_facts *ret);
+/* Reads everything cheap (pci and usb stay empty: the caller adds what the profile names) and
+ * the firmware firmware_find picks for @secure_boot; file-specific facts are asked for with
+ * host_stat. */
+int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret);
 void host_facts_free(struct host_facts *f);
 
 /* Classifies ROOT+path: missing, denied (read+write for rw), wrong type (want: S_IFCHR etc, 0 any). */
@@ -87,8 +89,10 @@ void host_stat(const char *root, const char *path, bool rw, mode_t want_type, st
 void host_file_free(struct host_file *f);
 
 /* Firmware descriptors in ROOT/usr/share/qemu/firmware (and /etc, $XDG_CONFIG_HOME overrides),
- * first uefi/x86_64/q35 pflash one, non-secure-boot preferred. */
-int firmware_find(const char *root, struct firmware_pair *ret, char **ret_error);
+ * the first uefi/x86_64/q35 pflash one: with @secure_boot, the first whose features hold
+ * secure-boot and enrolled-keys (keys in its vars template: Secure Boot is on from the first
+ * boot), else one without requires-smm preferred. */
+int firmware_find(const char *root, bool secure_boot, struct firmware_pair *ret, char **ret_error);
 
 /* Who holds a path open (scans ROOT/proc/N/fd): "1234 (Xorg)" or NULL. A walk of every process:
  * only to explain a failure. */

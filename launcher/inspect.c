@@ -8,6 +8,7 @@
 #include "viewer.h"
 #include "plan.h"
 #include "qemu-caps.h"
+#include "tpm.h"
 
 /* Only for the hints in messages: $USER as the session set it, else the password database. */
 static char *user_name(void)
@@ -84,7 +85,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
 
-	r = host_facts_read(root, &f.host);
+	r = host_facts_read(root, p->secure_boot, &f.host);
 	if (r < 0)
 		return r;
 	f.user = user_name();
@@ -135,6 +136,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		host_stat("/", vars, true, S_IFREG, &hf);
 		f.vars_exists = hf.state == ACC_OK;
 		host_file_free(&hf);
+		if (f.host.has_firmware)
+			f.vars_state = vars_inspect(vars, &f.host.firmware, &f.vars_made_for);
 		f.vars_path = TAKE_PTR(vars);
 	}
 
@@ -203,6 +206,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK,
 				  &f.audio_socket);
 	}
+	tpm_inspect(root, p, &f);
 	if (p->keyboard)
 		host_stat(root_for(root, p->keyboard), p->keyboard, true, S_IFCHR, &f.keyboard);
 	if (p->mouse)
@@ -219,6 +223,10 @@ void vm_facts_free(struct vm_facts *f)
 	free(f->qemu_path);
 	free(f->qemu_file);
 	free(f->vars_path);
+	free(f->vars_made_for);
+	free(f->swtpm_path);
+	free(f->swtpm_setup_path);
+	free(f->tpm_dir);
 	free(f->audio_socket_path);
 	for (unsigned i = 0; i < PROFILE_MAX_DEVICES; i++) {
 		host_file_free(&f->rom[i]);

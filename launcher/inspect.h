@@ -2,6 +2,7 @@
 /* Inspect: everything the plan needs to know about the host for one profile. */
 #pragma once
 
+#include "firmware-vars.h"
 #include "host.h"
 #include "profile.h"
 
@@ -17,6 +18,12 @@ struct vm_facts {
 	int qemu_err; /* why it was not found: ENOENT, EACCES */
 	char *vars_path; /* the VM's own copy of the UEFI vars */
 	bool vars_exists;
+	enum vars_state vars_state; /* that copy and the firmware chosen */
+	char *vars_made_for; /* VARS_FOREIGN: the firmware it was made for */
+	char *swtpm_path, *swtpm_setup_path; /* [tpm]: found on PATH (under the host root), or NULL */
+	char *tpm_dir; /* [tpm]: $XDG_DATA_HOME/qemu-vm/NAME/tpm, swtpm's state */
+	bool tpm_manufactured; /* its state file is there */
+	int tpm_dir_err; /* 0, or why it cannot be written (-errno) */
 	struct host_file rom[PROFILE_MAX_DEVICES];
 	struct host_file vfio_group[PROFILE_MAX_DEVICES]; /* /dev/vfio/N per [pci] section */
 	char *vfio_holder[PROFILE_MAX_DEVICES]; /* "1234 (qemu)" when busy */

@@ -191,7 +191,7 @@ int new_facts_read(const char *root, struct new_facts *ret)
 		f.drm_connectors[i] = -1;
 	}
 	read_drm(root, &f);
-	r = host_facts_read(root, &hf);
+	r = host_facts_read(root, false, &hf);
 	if (r < 0) {
 		new_facts_free(&f);
 		return r;

@@ -40,3 +40,5 @@ void plan_devices(struct builder *b);
 void plan_spice(struct builder *b);
 /* Whether the client qemu-vm viewer starts is there (a warning when not). */
 void plan_check_viewer(struct builder *b);
+/* plan-tpm.c */
+void plan_tpm(struct builder *b);

@@ -48,7 +48,7 @@ void plan_machine(struct builder *b)
 	o = qopt_new("q35");
 	qopt_flag(o, "vmport", false);
 	qopt_add(o, "memory-backend", "mem0");
-	if (f->host.firmware.secure_boot && p->firmware == FW_UEFI)
+	if (f->host.firmware.requires_smm && p->firmware == FW_UEFI && f->host.has_firmware)
 		qopt_flag(o, "smm", true);
 	plan_arg_opt(b, o);
 	plan_arg(b, "-accel");
@@ -101,7 +101,7 @@ void plan_machine(struct builder *b)
 	plan_arg(b, "ICH9-LPC.disable_s4=1");
 
 	if (p->firmware == FW_UEFI && f->host.has_firmware) {
-		if (f->host.firmware.secure_boot) {
+		if (f->host.firmware.requires_smm) {
 			plan_arg(b, "-global");
 			plan_arg(b, "driver=cfi.pflash01,property=secure,value=on");
 		}
@@ -196,15 +196,36 @@ void plan_check_machine(struct builder *b)
 			   "/dev/kvm: not a character device");
 
 	if (p->firmware == FW_UEFI) {
-		if (!f->host.has_firmware)
+		const struct firmware_pair *fw = &f->host.firmware;
+
+		if (!f->host.has_firmware && p->secure_boot) {
+			_cleanup_free_ char *fix = xasprintf(
+				"sudo apt install ovmf  (Fedora: edk2-ovmf; the firmware with Microsoft's keys "
+				"enrolled), or secure-boot = off at %s:%u",
+				p->secure_boot_loc.file, p->secure_boot_loc.line);
+			plan_check(b, CHECK_FAIL, fix, "%s:%u: secure-boot: %s", p->secure_boot_loc.file,
+				   p->secure_boot_loc.line,
+				   f->host.firmware_error ? f->host.firmware_error : "no such firmware");
+		} else if (!f->host.has_firmware)
 			plan_check(b, CHECK_FAIL,
 				   "sudo apt install ovmf  (Fedora: edk2-ovmf, Arch: edk2-ovmf)",
 				   "UEFI firmware: %s",
 				   f->host.firmware_error ? f->host.firmware_error : "not found");
 		else
-			plan_check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", f->host.firmware.code,
-				   f->host.firmware.secure_boot ? " (Secure Boot)" : "", f->vars_path,
-				   f->vars_exists ? "" : " (copied from the template on first run)");
+			plan_check(b, CHECK_OK, NULL, "UEFI firmware: %s%s, vars %s%s", fw->code,
+				   fw->secure_boot    ? " (Secure Boot, Microsoft's keys enrolled)"
+				   : fw->requires_smm ? " (SMM)"
+						      : "",
+				   f->vars_path,
+				   f->vars_state == VARS_NEW || f->vars_state == VARS_FOREIGN
+					   ? " (copied from the template on first run)"
+					   : "");
+		if (f->host.has_firmware && f->vars_state == VARS_FOREIGN)
+			plan_check(
+				b, CHECK_WARN, NULL,
+				"UEFI vars: %s was made for the firmware %s; run keeps it aside as "
+				"%s.DATE-TIME and copies %s afresh (boot entries and enrolled keys start over)",
+				f->vars_path, f->vars_made_for, f->vars_path, fw->vars);
 	}
 	if (f->host.mem_total && p->memory + (2ULL << 30) > f->host.mem_total)
 		plan_check(b, CHECK_WARN, NULL,

@@ -193,6 +193,7 @@ void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *
 	plan_check_machine(&b);
 	plan_pci(&b);
 	plan_devices(&b);
+	plan_tpm(&b);
 	plan_tail(&b);
 	check_inhibit(&b);
 	*ret = pl;

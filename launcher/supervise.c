@@ -20,6 +20,7 @@
 #include "sandbox.h"
 #include "supervise-state.h"
 #include "supervise.h"
+#include "tpm.h"
 
 /* ---- the supervisor ---- */
 
@@ -47,6 +48,7 @@ struct sup {
 	long long since;
 	const char *failure; /* the first failure, for the log's last word */
 	bool stop_asked; /* a signal asked QEMU to go */
+	struct tpm_run tpm; /* [tpm]: swtpm beside QEMU */
 };
 
 static uint64_t now_ms(void)
@@ -89,6 +91,11 @@ _printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
 		write_all(s->log_fd, line, strlen(line));
 	if (s->echo)
 		fprintf(stderr, "qemu-vm: %s\n", msg);
+}
+
+static void say_msg(void *ctx, const char *msg)
+{
+	say(ctx, "%s", msg);
 }
 
 /* Keeps the last run's log as qemu.log.1 and starts a new one. */
@@ -476,8 +483,14 @@ static void on_signal(struct sup *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
+			siginfo_t qemu = { 0 };
+			/* QEMU's own exit is the pidfd's to report; here only whether it has come. */
+			waitid(P_PID, (id_t)s->qemu, &qemu, WEXITED | WNOHANG | WNOWAIT);
+			tpm_reap(&s->tpm, qemu.si_pid == 0 &&
+						  (s->st.phase == SV_STARTING || s->st.phase == SV_RUNNING));
 			continue;
+		}
 		say(s, "%s received", strsignal((int)si.ssi_signo));
 		s->stop_asked = true;
 		feed(s, &(struct sv_event){ .type = SV_EV_SIGNAL, .signo = (int)si.ssi_signo });
@@ -516,6 +529,7 @@ static void give_back(struct sup *s)
 
 	if (s->qmp_up)
 		qmp_close(&s->qmp);
+	tpm_stop(&s->tpm);
 	remove_socket(s, PLAN_SUPERVISOR_SOCKET);
 	remove_socket(s, PLAN_QMP_SOCKET);
 	/* QEMU leaves its SPICE socket behind, whatever way it exits. */
@@ -642,7 +656,8 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			 .ready_fd = -1,
 			 .qmp = { .fd = -1 },
 			 .inhibit_fd = -1,
-			 .desktop = o->desktop };
+			 .desktop = o->desktop,
+			 .tpm = { .pidfd = -1, .log = say_msg } };
 	_cleanup_free_ char *log_path = NULL;
 	const char *inhibit = plan_inhibit(p);
 	sigset_t mask, old;
@@ -684,6 +699,7 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old);
+	s.tpm.ctx = &s;
 	s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
 		r = -errno;
@@ -702,6 +718,17 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());
+	{
+		_cleanup_free_ char *error = NULL;
+		if (tpm_start(&s.tpm, p, f, s.log_fd, &old, &error) < 0) {
+			if (s.desktop)
+				notify_failure(&s, p->name, error, "qemu-vm check, and the log");
+			else
+				say(&s, "%s", error);
+			code = 1;
+			goto out;
+		}
+	}
 	r = start_qemu(&s, &old);
 	if (r < 0) {
 		say(&s, "starting %s: %s", f->qemu_file, strerror(-r));

@@ -39,6 +39,7 @@ ENUM(schema_media, C("disk", 0), C("cdrom", 1));
 /* QEMU's input-linux grab-toggle values; kept as the string QEMU takes. */
 ENUM(schema_grab_toggle, C("ctrl-ctrl", 0), C("alt-alt", 1), C("shift-shift", 2), C("meta-meta", 3),
      C("scrolllock", 4), C("ctrl-scrolllock", 5));
+ENUM(schema_tpm_version, C("2.0", TPM_2_0));
 
 const char *schema_enum_name(const struct schema_enum *e, int value)
 {
@@ -70,6 +71,7 @@ const struct schema_section_def schema_sections[_SEC_MAX] = {
 	[SEC_ACPI] = { "acpi", false, BASE_PROFILE, "extra ACPI tables" },
 	[SEC_FWCFG] = { "fw_cfg", false, BASE_PROFILE, "files handed to the firmware" },
 	[SEC_QEMU] = { "qemu", false, BASE_PROFILE, "extra QEMU arguments" },
+	[SEC_TPM] = { "tpm", false, BASE_PROFILE, "a TPM the guest sees, emulated by swtpm" },
 };
 
 /*
@@ -116,6 +118,8 @@ const struct schema_key schema_keys[] = {
 	  .doc = "guest RAM from memfd-backed huge pages (no hugetlbfs mount needed)", .example = "1G" },
 	{ SEC_VM, "firmware", ST_ENUM, VM(firmware), .choices = &schema_firmware, .def = "uefi",
 	  .doc = "uefi is found through QEMU's firmware descriptors", .example = "uefi" },
+	{ SEC_VM, "secure-boot", ST_BOOL, VM(secure_boot), VM(secure_boot_loc), .def = "off",
+	  .doc = "UEFI with Secure Boot on and Microsoft's keys enrolled (Windows 11)", .example = "on" },
 	{ SEC_VM, "accel", ST_ENUM, VM(accel), .choices = &schema_accel, .def = "kvm",
 	  .doc = "auto: KVM when /dev/kvm is usable, else TCG", .example = "kvm" },
 	{ SEC_VM, "hyperv", ST_TOGGLE, VM(hyperv), .def = "on", .doc = "Hyper-V enlightenments for Windows",
@@ -243,6 +247,9 @@ const struct schema_key schema_keys[] = {
 	{ SEC_QEMU, "arg", ST_CUSTOM, VM(extra_args), .parse = parse_qemu_arg, .repeat = true,
 	  .expect = "one QEMU argument", .doc = "escape hatch: one argv word per line, appended verbatim",
 	  .example = "-no-reboot" },
+
+	{ SEC_TPM, "version", ST_ENUM, VM(tpm_version), .choices = &schema_tpm_version, .def = "2.0",
+	  .doc = "the TPM's version (swtpm --tpm2; the only one for now)", .example = "2.0" },
 };
 const size_t schema_n_keys = ARRAY_SIZE(schema_keys);
 

@@ -18,6 +18,7 @@ enum schema_section {
 	SEC_ACPI,
 	SEC_FWCFG,
 	SEC_QEMU,
+	SEC_TPM,
 	_SEC_MAX,
 };
 
@@ -89,7 +90,7 @@ extern const size_t schema_n_keys;
 extern const struct schema_enum schema_hugepages, schema_firmware, schema_accel, schema_display,
 	schema_console, schema_inhibit, schema_rootport, schema_diskbus, schema_diskcache, schema_diskaio,
 	schema_diskformat, schema_audio_backend, schema_audio_model, schema_missing, schema_pointer,
-	schema_netmode, schema_netmodel, schema_media, schema_grab_toggle;
+	schema_netmode, schema_netmodel, schema_media, schema_grab_toggle, schema_tpm_version;
 
 /* The name of @value in @e (never an alias); NULL when it has none. */
 const char *schema_enum_name(const struct schema_enum *e, int value);

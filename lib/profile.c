@@ -188,6 +188,9 @@ static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_se
 			"(make memory a multiple of 1G, or hugepages = 2M)",
 			have);
 	}
+	if (p->secure_boot && p->firmware == FW_BIOS)
+		ini_error(doc, p->secure_boot_loc.line, "secure-boot",
+			  "needs firmware = uefi (line %u says bios)", seen_line(seen, n_seen, "firmware"));
 	if (p->hv_vendor_id && p->hide_hypervisor != T_ON)
 		ini_error(doc, seen_line(seen, n_seen, "hv-vendor-id"), "hv-vendor-id",
 			  "only used with hide-hypervisor = on");
@@ -242,6 +245,9 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 		p->audio_loc = (struct loc){ p->path, s->line };
 	} else if (type == SEC_USB) {
 		p->usb_controller = true;
+	} else if (type == SEC_TPM) {
+		p->tpm = true;
+		p->tpm_loc = (struct loc){ p->path, s->line };
 	}
 
 	for (size_t ri = 0; ri < doc->n_recs; ri++) {

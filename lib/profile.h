@@ -44,6 +44,7 @@ enum pointer { POINTER_USB_TABLET, POINTER_USB_MOUSE, POINTER_PS2, POINTER_NONE 
 enum netmode { NET_USER, NET_BRIDGE, NET_NONE };
 enum netmodel { NIC_VIRTIO, NIC_E1000E, NIC_RTL8139 };
 enum inhibit { INHIBIT_AUTO, INHIBIT_SLEEP_IDLE, INHIBIT_SLEEP, INHIBIT_NONE };
+enum tpm_version { TPM_2_0 };
 
 /* Every value keeps the line it came from, so later stages (check, plan) can name it. */
 struct loc {
@@ -110,6 +111,8 @@ struct profile {
 	enum inhibit inhibit; /* auto: sleep and idle when a PCI device or evdev input is passed */
 	enum hugepages hugepages;
 	enum firmware firmware;
+	bool secure_boot; /* the firmware with Secure Boot on and Microsoft's keys enrolled */
+	struct loc secure_boot_loc;
 	enum accel accel; /* auto: KVM when /dev/kvm is usable, else TCG */
 	enum toggle3 hyperv;
 	enum toggle3 hide_hypervisor;
@@ -171,6 +174,10 @@ struct profile {
 
 	/* Not a key: run --maintenance made this the same VM without passthrough (maintenance.c). */
 	bool maintenance;
+	/* [tpm] */
+	bool tpm;
+	struct loc tpm_loc;
+	enum tpm_version tpm_version;
 };
 
 /* One collected error: "file:line: key: message". */

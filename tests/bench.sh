@@ -14,10 +14,13 @@ tests/hosts/build-all.sh "$T/hosts" >/dev/null
 mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/desktop"
 chmod 700 "$T/run"
 # /bin/true stands in for QEMU: exec'd, exits at once; pin = goes (the fake host has 8 CPUs, this
-# machine may not). The vars copy exists already, as on every launch after the first.
-sed -e "/^pin = /d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" -e "s|^backend = pulseaudio|&\\nserver = /run/user/1000/pulse/native|" profiles/desktop.ini > "$T/home/.config/qemu-vm/desktop.ini"
+# machine may not). The vars copy exists already, as on every launch after the first. Secure
+# Boot and [tpm] go: swtpm is a program of the host, which a tree's run never starts.
+sed -e "/^pin = /d" -e "/^secure-boot = /d" -e "/^\\[tpm\\]/,\$d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" -e "s|^backend = pulseaudio|&\\nserver = /run/user/1000/pulse/native|" profiles/desktop.ini > "$T/home/.config/qemu-vm/desktop.ini"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd" 2>/dev/null ||
 	: > "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd"
+printf 'code=/usr/share/OVMF/OVMF_CODE_4M.fd\ntemplate=/usr/share/OVMF/OVMF_VARS_4M.fd\n' \
+	> "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd.firmware"
 export HOME="$T/home" USER=alice XDG_RUNTIME_DIR="$T/run" XDG_CACHE_HOME="$T/cache"
 unset XDG_CONFIG_HOME XDG_DATA_HOME
 for h in desktop bench; do

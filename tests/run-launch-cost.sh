@@ -16,10 +16,13 @@ mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/deskto
 chmod 700 "$T/run"
 # /bin/true stands in for QEMU (the launcher runs nothing from a tree); pin = goes, the fake host
 # has CPUs this machine may not; the vars copy exists, as on every launch after the first.
-sed -e "/^pin = /d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" \
+# Secure Boot and [tpm] go: swtpm is a program of the host, which a tree's run never starts.
+sed -e "/^pin = /d" -e "/^secure-boot = /d" -e "/^\\[tpm\\]/,\$d" -e "s|^\\[vm\\]\$|[vm]\\nqemu = /bin/true|" \
 	-e "s|^backend = pulseaudio|&\\nserver = /run/user/1000/pulse/native|" profiles/desktop.ini \
 	> "$T/home/.config/qemu-vm/desktop.ini"
 : > "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd"
+printf 'code=/usr/share/OVMF/OVMF_CODE_4M.fd\ntemplate=/usr/share/OVMF/OVMF_VARS_4M.fd\n' \
+	> "$T/home/.local/share/qemu-vm/desktop/OVMF_VARS.fd.firmware"
 
 # run now outlives QEMU as its supervisor, so LeakSanitizer's exit-time scan would run under
 # strace, which it cannot (it uses ptrace itself): leaks are the other suites' business here.

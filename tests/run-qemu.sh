@@ -103,14 +103,15 @@ pci=("${common[@]}" --device xhci=1b36:000d --device sound0=8086:293e --device l
 	--qom /machine/peripheral/lg:memdev=/objects/lg-mem)
 
 # Desktop: the GTX 1070's two functions behind an automatic root port at 00:10.0 (hotplug as
-# QEMU's default), 64M of Looking Glass for 2560x1440, 8G of RAM, 3 cores x 2 threads.
+# QEMU's default), 64M of Looking Glass for 2560x1440, 8G of RAM, 3 cores x 2 threads; the
+# Secure Boot firmware (smm=on) and a tpm-crb on a swtpm of the test's.
 if show "$H/desktop" profiles/desktop.ini "$T/desktop.argv"; then
 	vm boot desktop "$T/desktop.argv" "${pci[@]}" --cpus 6=1x3x2 \
 		--port rp.gpu=10.0 --qom /machine/peripheral/rp.gpu:hotplug=true \
 		--behind rp.gpu/01:00.0=hostdev.gpu.0 --behind rp.gpu/01:00.1=hostdev.gpu.1 \
 		--qom /machine/peripheral/hostdev.gpu.0:multifunction=true \
 		--bar lg/2=64M --qom /objects/mem0:size=8589934592 --qom /objects/mem0:share=true \
-		--qom /machine/peripheral/pointer:type=usb-tablet
+		--qom /machine/peripheral/pointer:type=usb-tablet --qom /machine/peripheral/tpm:type=tpm-crb
 fi
 
 # Laptop (Optimus): the mirrored root port at 00:01.0 without hotplug puts the GPU at guest

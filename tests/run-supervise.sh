@@ -29,14 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" -eq 0 ]; then
-	if ! test_user_add qvmsup$$ "$T/home"; then
-		echo "SKIP: cannot create a test user"
-		exit 77
-	fi
-else
-	echo "note: not root: the supervisor runs as ourselves"
-fi
+suite_user qvmsup$$ "$T/home"
 P=$T/home/.config/qemu-vm
 mkdir -p "$P" "$T/run"
 chmod 700 "$T/run"
@@ -80,18 +73,6 @@ start() { # start NAME: its supervisor in the background ($spid), until it says 
 	done
 	bad "qemu-vm run $1 did not get the guest running: $(cat "$T/$1.out")"
 	return 1
-}
-wait_exit() { # wait_exit PID: its exit status, waiting at most 30 s; 255 when it does not exit
-	for _ in $(seq 300); do
-		if ! kill -0 "$1" 2>/dev/null || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]; then
-			wait "$1"
-			return
-		fi
-		sleep 0.1
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 255
 }
 
 # One instance: a second run is refused with the running one's pid and the way to stop it,

@@ -189,7 +189,7 @@ START_TEST(unknown_key_nearest_hint)
 		e.msgs.v[0],
 		"/tmp/t.ini:2: memroy: unknown key in [vm] (did you mean 'memory'? expected title, "
 		"memory, cpus, cores, threads, sockets, pin, emulator-pin, io-pin, shutdown-timeout, "
-		"inhibit, hugepages, firmware, accel, hyperv, hide-hypervisor, hv-vendor-id, qemu, cpu, "
+		"inhibit, hugepages, firmware, secure-boot, accel, hyperv, hide-hypervisor, hv-vendor-id, qemu, cpu, "
 		"display, console)");
 	/* Nothing near: the list alone. */
 	ck_assert_ptr_nonnull(strstr(e.msgs.v[1], ":3: ram: unknown key in [vm] (expected title,"));

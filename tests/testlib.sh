@@ -90,3 +90,41 @@ runnable_by() {
 		chmod -R a+rX "$dir/bin" "$dir/share" && chmod 755 "$dir" || return 1
 	echo "$dir/bin/${prog##*/}"
 }
+
+# suite_user NAME HOME: as root, the test user NAME with home HOME (the suite skips, exit 77,
+# when it cannot be made); otherwise the suite runs as ourselves, and says so.
+suite_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		if ! test_user_add "$1" "$2"; then
+			echo "SKIP: cannot create a test user"
+			exit 77
+		fi
+	else
+		echo "note: not root: the supervisor runs as ourselves"
+	fi
+}
+
+# bg_as_user COMMAND... &: as_user in a background subshell that becomes COMMAND.
+bg_as_user() {
+	local envs=()
+	user_env
+	if [ -n "$user" ]; then
+		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
+			env -i "${envs[@]}" "$@"
+	fi
+	exec env -i "${envs[@]}" "$@"
+}
+
+# wait_exit PID: its exit status, waiting at most 30 s; 255 (and SIGKILL) when it does not exit.
+wait_exit() {
+	for _ in $(seq 300); do
+		if ! kill -0 "$1" 2>/dev/null || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]; then
+			wait "$1"
+			return
+		fi
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 255
+}

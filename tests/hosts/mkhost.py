@@ -31,6 +31,7 @@ host can `include` another and change what differs.
                                 stand-ins for every file they name under usr/share/OVMF
   qemu PATH [DRIVER...]|none    a stand-in for QEMU at PATH (usr/bin/qemu-system-x86_64): a
                                 script that lists DRIVERs for -audiodev help, else exits 0
+  swtpm DIR|none                stand-ins for swtpm and swtpm_setup in DIR (usr/bin), never run
   driver NAME...                sys/bus/pci/drivers/NAME even with no device bound
   pci BDF KEY VALUE...          one PCI function; BDF is [DDDD:]BB:DD.F; keys:
       id VVVV:DDDD  class CCSSPP  rev RR  sub VVVV:DDDD (default 0000:0000)
@@ -217,6 +218,7 @@ class Host:
         self.shm = {}
         self.firmware = []
         self.qemu = None  # (path in the tree, audio drivers)
+        self.swtpm = None  # the directory in the tree
         self.drivers = set()
         self.pci = {}
         self.usb_roots = {}  # bus -> (bdf, version)
@@ -309,6 +311,9 @@ class Host:
         elif op == "qemu":
             need(1, "qemu PATH [DRIVER...]|none")
             self.qemu = None if args == ["none"] else (tree_path(args[0]), args[1:])
+        elif op == "swtpm":
+            need(1, "swtpm DIR|none")
+            self.swtpm = None if args == ["none"] else tree_path(args[0])
         elif op == "driver":
             need(1, "driver NAME...")
             self.drivers.update(args)
@@ -484,6 +489,7 @@ class Host:
         self.build_run(b)
         self.build_firmware(b)
         self.build_qemu(b)
+        self.build_swtpm(b)
         b.mkdir("etc")
 
     def pci_dir(self, addr):
@@ -711,6 +717,15 @@ if [ "$#" -eq 2 ] && [ "$1" = -audiodev ] && [ "$2" = help ]; then
 	printf '%s\\n'{listing}
 fi
 exit 0
+""", 0o755)
+
+    def build_swtpm(self, b):
+        if self.swtpm is None:
+            return
+        for prog in ("swtpm", "swtpm_setup"):
+            b.write(f"{self.swtpm}/{prog}", f"""#!/bin/sh
+# {prog} as the fake host '{self.name}' has it (mkhost.py): found on PATH, never run.
+exit 1
 """, 0o755)
 
 

@@ -11,6 +11,8 @@ import glob
 import json
 import os
 import shutil
+import subprocess
+import time
 
 # QEMU options without an argument that a plan or a profile's [qemu] arg may hold.
 FLAGS = {"-nodefaults", "-no-user-config", "-S", "-no-reboot", "-no-shutdown", "-enable-kvm",
@@ -89,6 +91,14 @@ class Adapter:
         self.tmp = tmp
         self.accel = accel or os.environ.get("QVM_TEST_ACCEL") or ("kvm" if kvm_usable() else "tcg")
         self.notes = []
+        self.procs = []
+
+    def close(self):
+        """Ends what the adaptations started (swtpm), should QEMU not have ended it."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+            p.wait()
 
     def note(self, s):
         self.notes.append(s)
@@ -263,6 +273,38 @@ class Adapter:
                 os.unlink(path)
         return opts
 
+    def swtpm_for_tpm(self, opts):
+        """`run` starts swtpm for a -tpmdev emulator; `show` does not. A swtpm of the test's
+        own (state in the test directory) listens on the chardev's path; without swtpm on
+        this machine the TPM goes."""
+        tpmdevs = [split_opts(o[1]) for o in opts[1:] if o[0] == "-tpmdev"]
+        if not tpmdevs:
+            return opts
+        chr_id = get(tpmdevs[0], "chardev")
+        path = socket_paths(opts).get(chr_id)
+        swtpm = shutil.which("swtpm")
+        if not swtpm:
+            out = [opts[0]]
+            for o in opts[1:]:
+                items = split_opts(o[1]) if o[1] else []
+                if (o[0] == "-chardev" and get(items, "id") == chr_id) or o[0] == "-tpmdev" or \
+                        (o[0] == "-device" and items and items[0][1] == "tpm-crb"):
+                    continue
+                out.append(o)
+            self.note("no swtpm here: the TPM dropped")
+            return out
+        state = os.path.join(self.tmp, "tpm-state")
+        os.makedirs(state, exist_ok=True)
+        self.procs.append(subprocess.Popen(
+            [swtpm, "socket", "--tpm2", "--tpmstate", "dir=" + state, "--ctrl",
+             "type=unixio,path=" + path, "--terminate"], stdin=subprocess.DEVNULL))
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.05)
+        self.note("swtpm on %s" % path)
+        return opts
+
     def stopped(self, opts):
         """-S: nothing runs until the test has looked (and says cont)."""
         return opts + [["-S", None]]
@@ -272,7 +314,7 @@ class Adapter:
         for f in (self.accel_for_this_host, self.cpu_for_this_host, self.memory_without_hugepages,
                   self.stand_in_for_vfio, self.disks_that_exist, self.uefi_vars, self.firmware_for_this_kvm,
                   self.audio_without_server, self.display_without_screen, self.no_evdev,
-                  self.looking_glass_file, self.qmp_dir, self.stopped):
+                  self.looking_glass_file, self.qmp_dir, self.swtpm_for_tpm, self.stopped):
             opts = f(opts)
         return opts
 
@@ -282,7 +324,7 @@ class Adapter:
         for f in (self.accel_for_this_host, self.cpu_for_this_host, self.memory_without_hugepages,
                   self.stand_in_for_vfio, self.disks_that_exist, self.uefi_vars, self.audio_without_server,
                   self.display_without_screen, self.no_evdev, self.looking_glass_file, self.qmp_dir,
-                  self.stopped):
+                  self.swtpm_for_tpm, self.stopped):
             opts = f(opts)
         return opts + [["-qtest", "unix:" + sock], ["-qtest-log", "/dev/null"]]
 

@@ -273,6 +273,7 @@ def cmd_boot(a, opts):
     words = flatten(ad.for_boot(opts))
     vm = start(a.name, words, a.tmp, ad.accel, ad.notes)
     if not vm:
+        ad.close()
         return
     try:
         v = vm.qmp.version
@@ -298,6 +299,7 @@ def cmd_boot(a, opts):
         fail("%s: QMP conversation" % a.name, "%s\n%s" % (e, vm.why()))
     finally:
         vm.stop()
+        ad.close()
 
 
 def firmware_numbers_buses(a, vm, accel):
@@ -379,6 +381,7 @@ def cmd_qtest(a, opts):
             qt.close()
         vm.stop()
         srv.close()
+        ad.close()
 
 
 def cmd_demo(a, opts):

@@ -110,6 +110,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	if (f.qemu_file && !f.foreign_root && p->display != DISPLAY_NONE)
 		f.qemu_has_display = qemu_has_display(f.qemu_file, p->display == DISPLAY_SDL ? "sdl" : "gtk",
 						      !f.no_run);
+	if (p->threads > 1 && p->pin.n)
+		smt_read(root, f.host.n_cpus, &f.smt);
 	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
@@ -225,5 +227,6 @@ void vm_facts_free(struct vm_facts *f)
 	host_file_free(&f->audio_socket);
 	host_file_free(&f->keyboard);
 	host_file_free(&f->mouse);
+	smt_free(&f->smt);
 	*f = (struct vm_facts){ 0 };
 }

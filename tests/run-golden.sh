@@ -53,6 +53,9 @@ done
 compare "everything@desktop.argv" < <(run desktop show tests/golden/profiles/everything.ini)
 compare "everything@desktop.check" < <(run desktop check tests/golden/profiles/everything.ini)
 compare "slot@desktop.argv" < <(run desktop show tests/golden/profiles/slot.ini)
+# vCPUs of one guest core pinned on host CPUs that are not SMT siblings.
+compare "smt@desktop.check" < <(run desktop check tests/golden/profiles/smt.ini)
+compare "smt@laptop.check" < <(run laptop check tests/golden/profiles/smt.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

@@ -407,7 +407,8 @@ static void list_dir(const char *dir, const char *where, unsigned *count, struct
 				_cleanup_free_ char *run = running && !json ? running_note(&st) : NULL;
 
 				if (json)
-					json_out_profile(json, stem, p.title, path, where, true, running ? &st : NULL);
+					json_out_profile(json, stem, p.title, path, where, true,
+							 running ? &st : NULL);
 				else
 					printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where,
 					       run ? run : "");

@@ -34,6 +34,7 @@ void json_out_profile(json_object *list, const char *name, const char *title, co
 		      const char *where, bool valid, const struct vm_state *run)
 {
 	json_object *o = json_object_new_object();
+	const char *state = !run ? "stopped" : run->phase[0] ? run->phase : "running";
 	char since[32] = "";
 	time_t t = run ? (time_t)run->since : 0;
 	struct tm tm;
@@ -46,8 +47,7 @@ void json_out_profile(json_object *list, const char *name, const char *title, co
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "where", json_object_new_string(where));
 	json_object_object_add(o, "valid", json_object_new_boolean(valid));
-	json_object_object_add(o, "state",
-			       json_object_new_string(!run ? "stopped" : run->phase[0] ? run->phase : "running"));
+	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "qemu_pid", run && run->qemu > 0 ? json_object_new_int(run->qemu) : NULL);
 	json_object_object_add(o, "since", since[0] ? json_object_new_string(since) : NULL);
 	json_object_array_add(list, o);

@@ -12,7 +12,8 @@ int smt_read(const char *root, unsigned n_cpus, struct smt_host *ret)
 	struct smt_host h = { .core = xmalloc(sizeof(int) * (n_cpus ? n_cpus : 1)), .n = n_cpus };
 
 	for (unsigned c = 0; c < n_cpus; c++) {
-		_cleanup_free_ char *rel = xasprintf("/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
+		_cleanup_free_ char *rel = xasprintf(
+			"/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
 		_cleanup_free_ char *path = host_path(root, rel), *s = NULL;
 		struct cpuset set;
 		int low = -1;
@@ -38,8 +39,8 @@ static int core_of(const struct smt_host *h, unsigned cpu)
 	return cpu < h->n ? h->core[cpu] : -1;
 }
 
-size_t smt_splits(const struct cpuset *pin, unsigned threads, const struct smt_host *h,
-		  struct smt_split *ret, size_t max)
+size_t smt_splits(const struct cpuset *pin, unsigned threads, const struct smt_host *h, struct smt_split *ret,
+		  size_t max)
 {
 	size_t n = 0;
 

@@ -25,8 +25,8 @@ struct smt_split {
 /* The guest cores (@threads vCPUs each, in vCPU order, as QEMU numbers them) whose vCPUs
  * pin = puts on host CPUs that are not siblings: at most @max into @ret, the number found.
  * CPUs the host facts do not know are left out (check_pin names them). */
-size_t smt_splits(const struct cpuset *pin, unsigned threads, const struct smt_host *h,
-		  struct smt_split *ret, size_t max);
+size_t smt_splits(const struct cpuset *pin, unsigned threads, const struct smt_host *h, struct smt_split *ret,
+		  size_t max);
 
 /* The host's SMT sibling groups, "0,4 1,5 2,6 3,7", or NULL when no CPU has a sibling. */
 char *smt_sibling_groups(const struct smt_host *h);

@@ -264,4 +264,6 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(B) -type f -name '*.d' 2>/dev/null)
+# The compiler's dependency files; not build/lab, whose image tree (while it is built) holds
+# Debian's own *.d files, such as usr/sbin/invoke-rc.d.
+-include $(shell find $(B) -path $(B)/lab -prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -391,24 +391,28 @@ int cmd_run(const struct global *g, int argc, char **argv)
 	return r;
 }
 
-/* "  running, QEMU pid 1234, since 2026-12-01 15:40" for a VM a supervisor runs, else NULL. */
-static char *running_note(const char *name)
+/* Whether a supervisor runs the VM @name, with what its state file says. */
+static bool running_state(const char *name, struct vm_state *ret)
 {
 	_cleanup_free_ char *rt = NULL, *dir = NULL;
-	struct vm_state st;
-	char why[512], since[32] = "?";
+	char why[512];
 	bool fallback;
-	struct tm tm;
-	time_t t;
 
 	rt = runtime_base(&fallback);
 	dir = xasprintf("%s/qemu-vm/%s", rt, name);
-	if (run_dir_check(dir, fallback, false, why, sizeof(why)) < 0 || !vm_running(dir, &st))
-		return NULL;
-	t = (time_t)st.since;
+	return run_dir_check(dir, fallback, false, why, sizeof(why)) == 0 && vm_running(dir, ret);
+}
+
+/* "  running, QEMU pid 1234, since 2026-12-01 15:40" for a VM a supervisor runs. */
+static char *running_note(const struct vm_state *st)
+{
+	char since[32] = "?";
+	time_t t = (time_t)st->since;
+	struct tm tm;
+
 	if (localtime_r(&t, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%d %H:%M", &tm);
-	return xasprintf("  %s, QEMU pid %d, since %s", st.phase[0] ? st.phase : "running", (int)st.qemu,
+	return xasprintf("  %s, QEMU pid %d, since %s", st->phase[0] ? st->phase : "running", (int)st->qemu,
 			 since);
 }
 
@@ -426,19 +430,22 @@ static void list_dir(const char *dir, const char *where, unsigned *count, struct
 
 		if (len > 4 && streq(e + len - 4, ".ini")) {
 			_cleanup_free_ char *stem = xstrndup(e, len - 4), *shown = escape_control(stem);
+			struct vm_state st;
+			bool running = running_state(stem, &st);
 
 			path = xasprintf("%s/%s", dir, e);
 			if (profile_load(path, &p, &errs) == 0) {
-				_cleanup_free_ char *run = json ? NULL : running_note(p.name);
+				_cleanup_free_ char *run = running && !json ? running_note(&st) : NULL;
 
 				if (json)
-					json_out_profile(json, stem, p.title, path, where, true);
+					json_out_profile(json, stem, p.title, path, where, true,
+							 running ? &st : NULL);
 				else
 					printf("%-16s %-40s %s%s\n", shown, p.title ? p.title : "-", where,
 					       run ? run : "");
 				profile_free(&p);
 			} else if (json)
-				json_out_profile(json, stem, NULL, path, where, false);
+				json_out_profile(json, stem, NULL, path, where, false, running ? &st : NULL);
 			else
 				printf("%-16s %-40s %s\n", shown, "(errors: qemu-vm check)", where);
 			profile_errors_free(&errs);

@@ -75,8 +75,10 @@ struct json_object;
 struct json_object *json_out_new_array(void);
 /* Prints @o, pretty, and frees it. */
 void json_out_print(struct json_object *o);
+struct vm_state;
+/* @run: what the supervisor of the running VM says, or NULL when it does not run. */
 void json_out_profile(struct json_object *list, const char *name, const char *title, const char *path,
-		      const char *where, bool valid);
+		      const char *where, bool valid, const struct vm_state *run);
 void json_out_devices(const struct pci_dev_info *const *pci, size_t n_pci, const struct usb_host *usb);
 void json_out_check(const char *name, const struct plan *pl);
 void json_out_show(const char *name, const struct plan *pl);

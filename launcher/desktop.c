@@ -309,6 +309,18 @@ static void warn_if_not_ready(const struct global *g, const struct profile *p, c
 				pl.checks[i].fix ? pl.checks[i].fix : "", quoted);
 			break;
 		}
+	if (!plan_has_display(p, &f)) {
+		bool stdio = p->console == CONSOLE_STDIO;
+		_cleanup_free_ char *quoted = shell_quote(typed);
+		_cleanup_free_ char *term =
+			stdio ? xasprintf("; its console shows in a terminal: qemu-vm run %s", quoted) : NULL;
+
+		fprintf(stderr,
+			"qemu-vm: warning: %s has nothing to show when started from the menu: no window "
+			"(display = none%s), no [looking-glass] and no GPU passed (hint: display = gtk in [vm] "
+			"of %s, or a [looking-glass] section%s)\n",
+			p->name, stdio ? ", console = stdio" : "", p->path, term ? term : "");
+	}
 	plan_free(&pl);
 	vm_facts_free(&f);
 }

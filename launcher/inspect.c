@@ -119,6 +119,8 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		f.qemu_has_spice = qemu_has_spice(f.qemu_file, !f.no_run);
 	if (viewer_client(p))
 		f.viewer_path = find_program_under(root, viewer_client(p));
+	if (p->threads > 1 && p->pin.n)
+		smt_read(root, f.host.n_cpus, &f.smt);
 	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
@@ -242,5 +244,6 @@ void vm_facts_free(struct vm_facts *f)
 	host_file_free(&f->keyboard);
 	host_file_free(&f->mouse);
 	free(f->viewer_path);
+	smt_free(&f->smt);
 	*f = (struct vm_facts){ 0 };
 }

@@ -5,6 +5,7 @@
 #include "firmware-vars.h"
 #include "host.h"
 #include "profile.h"
+#include "smt.h"
 
 /* Facts about the files and devices one profile names, gathered by inspect.c. */
 struct vm_facts {
@@ -43,6 +44,7 @@ struct vm_facts {
 	bool logind; /* run/systemd/seats exists: logind (or elogind) runs */
 	const char *no_run; /* why QEMU was not asked what it can do, or NULL */
 	bool qemu_in_tree; /* qemu_file lies in that tree (found on PATH under it) */
+	struct smt_host smt; /* read only for a profile that pins two threads per core */
 };
 
 /* Where the VM's sockets go: $XDG_RUNTIME_DIR, else /tmp/qemu-vm-UID (*ret_fallback set; act

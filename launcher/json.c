@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* --json of list, devices, check and show: the same facts as the text, under stable keys. */
 #include <json-c/json.h>
+#include <time.h>
 #include "commands.h"
+#include "vmstate.h"
 
 static json_object *str_or_null(const char *s)
 {
@@ -29,15 +31,25 @@ void json_out_print(json_object *o)
 }
 
 void json_out_profile(json_object *list, const char *name, const char *title, const char *path,
-		      const char *where, bool valid)
+		      const char *where, bool valid, const struct vm_state *run)
 {
 	json_object *o = json_object_new_object();
+	const char *state = !run ? "stopped" : run->phase[0] ? run->phase : "running";
+	char since[32] = "";
+	time_t t = run ? (time_t)run->since : 0;
+	struct tm tm;
+
+	if (run && gmtime_r(&t, &tm))
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "title", str_or_null(title));
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "where", json_object_new_string(where));
 	json_object_object_add(o, "valid", json_object_new_boolean(valid));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "qemu_pid", run && run->qemu > 0 ? json_object_new_int(run->qemu) : NULL);
+	json_object_object_add(o, "since", since[0] ? json_object_new_string(since) : NULL);
 	json_object_array_add(list, o);
 }
 

@@ -17,6 +17,15 @@ static bool passes_gpu(const struct builder *b)
 	return false;
 }
 
+bool plan_has_display(const struct profile *p, const struct vm_facts *f)
+{
+	const struct builder b = { .p = p, .f = f };
+
+	if (p->lg || passes_gpu(&b))
+		return true;
+	return p->display != DISPLAY_NONE && !(p->display == DISPLAY_AUTO && p->console == CONSOLE_STDIO);
+}
+
 /* Whether QEMU can open the window of -display @d: a desktop session, and QEMU built with it. */
 static void check_display(struct builder *b, enum display d)
 {

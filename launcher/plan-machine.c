@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include "plan-build.h"
+#include "smt.h"
 #include "profile-schema.h"
 
 static const struct hugepage_pool *pool_for(const struct host_facts *h, uint64_t size)
@@ -274,6 +275,7 @@ void plan_check_machine(struct builder *b)
 	if (check_pin(b, &p->pin, &p->pin_loc, "pin") && p->pin.n)
 		plan_check(b, CHECK_OK, NULL,
 			   "pin: each of the %u vCPU threads on its own host CPU of those listed", p->cpus);
+	plan_check_smt(b);
 	check_pin(b, &p->emulator_pin, &p->emulator_pin_loc, "emulator-pin");
 	check_pin(b, &p->io_pin, &p->io_pin_loc, "io-pin");
 }

@@ -27,6 +27,9 @@ void plan_build(const struct profile *p, const struct vm_facts *f, struct plan *
  * inhibit = auto means sleep and idle when a PCI device or evdev input is passed, which the
  * host's own idle detection never sees used. */
 const char *plan_inhibit(const struct profile *p);
+/* Whether the VM has something to show the user without a terminal: a window (display), Looking
+ * Glass, or a passed GPU with its own monitor. */
+bool plan_has_display(const struct profile *p, const struct vm_facts *f);
 void plan_free(struct plan *pl);
 bool plan_ok(const struct plan *pl);
 

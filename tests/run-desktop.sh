@@ -158,7 +158,18 @@ out=$(as_user "$QVM" desktop notready 2>&1)
 	grep -qF "qemu-vm: warning: notready fails check now: $H/.config/qemu-vm/notready.ini:8: [acpi] table: table '$H/missing.aml': No such file or directory; fix: " <<<"$out" &&
 	grep -q "(qemu-vm check notready shows every check; the entry works once it passes)$" <<<"$out" &&
 	ok "desktop warns when the profile fails check now, and installs the entry" || bad "desktop, not ready: $out"
+# Nothing to show from the menu: the demo has no window and its console needs a terminal. With
+# Looking Glass there is something to look at, and nothing to warn about.
 out=$(as_user "$QVM" desktop demo 2>&1)
-! grep -q "warning" <<<"$out" && ok "… and says nothing more when it passes" || bad "desktop, ready: $out"
+[ $? -eq 0 ] && [ -f "$apps/qemu-vm-demo.desktop" ] &&
+	grep -qxF "qemu-vm: warning: demo has nothing to show when started from the menu: no window (display = none, console = stdio), no [looking-glass] and no GPU passed (hint: display = gtk in [vm] of $H/.config/qemu-vm/demo.ini, or a [looking-glass] section; its console shows in a terminal: qemu-vm run demo)" <<<"$out" &&
+	[ "$(grep -c warning <<<"$out")" = 1 ] &&
+	ok "desktop warns when the VM has nothing to show without a terminal, and installs the entry" ||
+	bad "desktop, no display: $out"
+printf '[looking-glass]\npath = /dev/shm/qvm-desktop-%s\nsize = 2M\n' "$$" | cat "$H/.config/qemu-vm/demo.ini" - >"$H/.config/qemu-vm/shown.ini"
+[ -n "$user" ] && chown "$user:" "$H/.config/qemu-vm/shown.ini"
+out=$(as_user "$QVM" desktop shown 2>&1)
+[ $? -eq 0 ] && ! grep -q "warning" <<<"$out" && ok "… and says nothing more when it passes and has Looking Glass" ||
+	bad "desktop, ready: $out"
 
 summary desktop

@@ -52,6 +52,9 @@ done
 compare "everything-maintenance@desktop.argv" < <(run desktop show --maintenance tests/golden/profiles/everything.ini)
 compare "everything-maintenance@desktop.check" < <(run desktop check --maintenance tests/golden/profiles/everything.ini)
 compare "laptop-maintenance-gui@laptop.argv" < <(GOLDEN_DISPLAY=:0 run laptop show --maintenance profiles/laptop.ini)
+# vCPUs of one guest core pinned on host CPUs that are not SMT siblings.
+compare "smt@desktop.check" < <(run desktop check tests/golden/profiles/smt.ini)
+compare "smt@laptop.check" < <(run laptop check tests/golden/profiles/smt.ini)
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

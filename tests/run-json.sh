@@ -38,10 +38,11 @@ qvm desktop list --json >"$T/json"
 rc=$?
 qvm desktop list >"$T/text" 2>/dev/null
 [ $rc -eq 0 ] && ok "list --json: exit 0" || bad "list --json: exit $rc"
-py "list --json: name, title, path, where, valid for each profile, as list says" '
+py "list --json: name, title, path, where, valid, state for each profile, as list says" '
 assert [p["name"] for p in j] == ["broken", "minimal", "quoted"], j
 for p in j:
-    assert set(p) == {"name", "title", "path", "where", "valid"}, p
+    assert set(p) == {"name", "title", "path", "where", "valid", "state", "qemu_pid", "since"}, p
+    assert (p["state"], p["qemu_pid"], p["since"]) == ("stopped", None, None), p
     assert p["path"] == p["where"] + "/" + p["name"] + ".ini"
 assert [p["valid"] for p in j] == [False, True, True]
 assert j[2]["title"] == "With \"quotes\" \\ and \u00e9", j[2]["title"]

@@ -91,6 +91,14 @@ if start sv; then
 	out=$(as_user "$QVM" list 2>&1)
 	grep -q "^sv .* running, QEMU pid $qpid, since " <<<"$out" && ok "list shows the VM running, with QEMU's pid" ||
 		bad "list: $out"
+	out=$(as_user "$QVM" list --json 2>&1)
+	python3 -c 'import json, sys, time
+p = [p for p in json.loads(sys.argv[1]) if p["name"] == "sv"][0]
+assert p["state"] == "running" and p["qemu_pid"] == int(sys.argv[2]), p
+assert p["since"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(sys.argv[3]))), p' \
+		"$out" "$qpid" "$(state sv since)" 2>"$T/err" &&
+		ok "list --json: state running, qemu_pid, since (UTC) as the state file says" ||
+		bad "list --json: $(cat "$T/err") $out"
 	out=$(as_user "$QVM" stop sv 2>&1)
 	rc=$?
 	wait_exit "$spid"

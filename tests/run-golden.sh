@@ -52,6 +52,10 @@ done
 compare "everything-maintenance@desktop.argv" < <(run desktop show --maintenance tests/golden/profiles/everything.ini)
 compare "everything-maintenance@desktop.check" < <(run desktop check --maintenance tests/golden/profiles/everything.ini)
 compare "laptop-maintenance-gui@laptop.argv" < <(GOLDEN_DISPLAY=:0 run laptop show --maintenance profiles/laptop.ini)
+for g in scream input pci-ids; do
+	compare "$g@desktop.argv" < <(run desktop show "tests/golden/profiles/$g.ini")
+	compare "$g@desktop.check" < <(run desktop check "tests/golden/profiles/$g.ini")
+done
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

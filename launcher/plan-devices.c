@@ -272,10 +272,14 @@ void plan_check_shm_file(struct builder *b, const struct host_file *hf, const ch
 		break;
 	}
 	case ACC_OK:
-		if (hf->size < size)
-			plan_check(b, CHECK_WARN, NULL, "[%s]: %s is %s, QEMU grows it to %s", section, path,
-				   plan_size_str(hf->size, have, sizeof(have)), want);
-		else
+		/* QEMU grows an empty file, and takes a larger one as it is, but refuses one that is
+		 * only smaller ("backing store size … does not match 'size' option", QEMU 7.2). */
+		if (hf->size && hf->size < size) {
+			_cleanup_free_ char *q = shell_quote(path);
+			_cleanup_free_ char *fix = xasprintf("truncate -s %s %s", want, q);
+			plan_check(b, CHECK_FAIL, fix, "[%s]: %s is %s, smaller than %s, and QEMU refuses it",
+				   section, path, plan_size_str(hf->size, have, sizeof(have)), want);
+		} else
 			plan_check(b, CHECK_OK, NULL, "[%s]: %s writable, %s", section, path, want);
 		break;
 	}

@@ -209,10 +209,10 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 				  &f.audio_socket);
 	}
 	tpm_inspect(root, p, &f);
-	if (p->keyboard)
-		host_stat(root_for(root, p->keyboard), p->keyboard, true, S_IFCHR, &f.keyboard);
-	if (p->mouse)
-		host_stat(root_for(root, p->mouse), p->mouse, true, S_IFCHR, &f.mouse);
+	for (unsigned i = 0; i < p->n_evdev; i++)
+		host_stat(root_for(root, p->evdev[i].path), p->evdev[i].path, true, S_IFCHR, &f.evdev[i]);
+	if (p->scream)
+		host_stat(root_for(root, p->scream_path), p->scream_path, true, S_IFREG, &f.scream);
 	*ret = f;
 	return 0;
 }
@@ -241,9 +241,10 @@ void vm_facts_free(struct vm_facts *f)
 	}
 	host_file_free(&f->lg);
 	host_file_free(&f->audio_socket);
-	host_file_free(&f->keyboard);
-	host_file_free(&f->mouse);
 	free(f->viewer_path);
 	smt_free(&f->smt);
+	for (unsigned i = 0; i < PROFILE_MAX_EVDEV; i++)
+		host_file_free(&f->evdev[i]);
+	host_file_free(&f->scream);
 	*f = (struct vm_facts){ 0 };
 }

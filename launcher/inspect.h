@@ -32,7 +32,9 @@ struct vm_facts {
 	struct host_file acpi[PROFILE_MAX_DEVICES];
 	struct host_file fwcfg[PROFILE_MAX_DEVICES];
 	struct host_file usb_node[PROFILE_MAX_DEVICES]; /* /dev/bus/usb/BBB/DDD of a present device */
-	struct host_file lg, audio_socket, keyboard, mouse;
+	struct host_file lg, audio_socket;
+	struct host_file evdev[PROFILE_MAX_EVDEV]; /* per [input] keyboard = or mouse = */
+	struct host_file scream; /* [scream] path */
 	uint64_t kvmfr_size; /* from the kvmfr module's static_size_mb, 0 if unknown */
 	char *audio_socket_path; /* the Pulse or PipeWire socket QEMU will use, or NULL */
 	int qemu_has_pipewire; /* 1, 0, or < 0 unknown (the probe's -errno when it ran) */

@@ -12,11 +12,13 @@ void profile_maintenance(struct profile *p)
 	}
 	p->n_pci = 0;
 	p->lg = false;
+	p->scream = false;
 	/* The grab toggle goes with the evdev devices it switches. */
-	free(p->keyboard);
-	free(p->mouse);
+	for (unsigned i = 0; i < p->n_evdev; i++)
+		free(p->evdev[i].path);
+	p->n_evdev = 0;
 	free(p->toggle);
-	p->keyboard = p->mouse = p->toggle = NULL;
+	p->toggle = NULL;
 	p->display = gui ? DISPLAY_GTK : DISPLAY_SPICE;
 	p->pointer = POINTER_USB_TABLET;
 	p->maintenance = true;

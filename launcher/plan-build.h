@@ -35,6 +35,15 @@ void plan_pci(struct builder *b);
 
 /* plan-devices.c */
 void plan_devices(struct builder *b);
+/* A shared-memory device: -object memory-backend-file,id=@id-mem,… and -device ivshmem-plain,id=@id. */
+void plan_ivshmem(struct builder *b, const char *id, const char *path, uint64_t size);
+/* The check of a shared-memory file in /dev/shm or elsewhere (not a kvmfr device) that QEMU
+ * creates when missing and grows when too small; @loc is its path = line, else the section's. */
+void plan_check_shm_file(struct builder *b, const struct host_file *hf, const char *section, const char *path,
+			 uint64_t size, const struct loc *loc);
+
+/* plan-scream.c */
+void plan_scream(struct builder *b);
 
 /* plan-spice.c */
 void plan_spice(struct builder *b);

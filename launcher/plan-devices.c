@@ -236,79 +236,99 @@ static void plan_network(struct builder *b)
 
 /* ---- Looking Glass, audio, USB, input, ACPI, fw_cfg ---- */
 
-static void plan_lg(struct builder *b)
+void plan_ivshmem(struct builder *b, const char *id, const char *path, uint64_t size)
 {
-	const struct profile *p = b->p;
-	const struct host_file *lg = &b->f->lg;
-	struct qopt *o;
-	char size[32], have[32];
-	bool kvmfr;
+	struct qopt *o = qopt_new("memory-backend-file");
+	char sz[32];
 
-	if (!p->lg)
-		return;
-	kvmfr = startswith(p->lg_path, "/dev/kvmfr");
-	plan_size_str(p->lg_size, size, sizeof(size));
-	o = qopt_new("memory-backend-file");
-	qopt_add(o, "id", "lg-mem");
-	qopt_add(o, "mem-path", p->lg_path);
-	qopt_add(o, "size", size);
+	qopt_addf(o, "id", "%s-mem", id);
+	qopt_add(o, "mem-path", path);
+	qopt_add(o, "size", plan_size_str(size, sz, sizeof(sz)));
 	qopt_flag(o, "share", true);
 	plan_arg(b, "-object");
 	plan_arg_opt(b, o);
+	o = qopt_new("ivshmem-plain");
+	qopt_add(o, "id", id);
+	qopt_addf(o, "memdev", "%s-mem", id);
 	plan_arg(b, "-device");
-	plan_arg(b, "ivshmem-plain,id=lg,memdev=lg-mem");
+	plan_arg_opt(b, o);
+}
 
-	if (kvmfr) {
-		_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
-						     " and sudo vfio-setup install --user %s",
-						     p->lg_size >> 20, b->f->user);
-		if (lg->state == ACC_WRONG_TYPE) {
-			_cleanup_free_ char *q = shell_quote(p->lg_path);
-			_cleanup_free_ char *stale = xasprintf(
-				"sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
-				q, p->lg_size >> 20);
-			plan_check(
-				b, CHECK_FAIL, stale,
-				"%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
-				p->lg_loc.file, p->lg_loc.line, p->lg_path);
-		} else if (lg->state != ACC_OK)
-			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
-				   lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded"
-							    : strerror(lg->err));
-		else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
-			plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
-				   plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
-		else
-			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
-		return;
-	}
-	switch (lg->state) {
+void plan_check_shm_file(struct builder *b, const struct host_file *hf, const char *section, const char *path,
+			 uint64_t size, const struct loc *loc)
+{
+	const struct profile *p = b->p;
+	char want[32], have[32];
+
+	plan_size_str(size, want, sizeof(want));
+	switch (hf->state) {
 	case ACC_MISSING:
-		plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s will be created, %s", p->lg_path, size);
+		plan_check(b, CHECK_OK, NULL, "[%s]: %s will be created, %s", section, path, want);
 		break;
 	case ACC_DENIED: {
-		_cleanup_free_ char *q = shell_quote(p->lg_path);
+		_cleanup_free_ char *q = shell_quote(path);
 		_cleanup_free_ char *fix = xasprintf("sudo chown %s %s", b->f->user, q);
-		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s (owner %u)", p->lg_path,
-			   strerror(lg->err), (unsigned)lg->uid);
+		plan_check(b, CHECK_FAIL, fix, "[%s]: %s: %s (owner %u)", section, path, strerror(hf->err),
+			   (unsigned)hf->uid);
 		break;
 	}
 	case ACC_WRONG_TYPE: {
 		_cleanup_free_ char *fix = xasprintf(
-			"set path = at %s:%u to a file of its own, e.g. /dev/shm/looking-glass-%s",
-			p->lg_loc.file, p->lg_loc.line, p->name);
-		plan_check(b, CHECK_FAIL, fix, "%s:%u: [looking-glass] path: '%s' is not a regular file",
-			   p->lg_loc.file, p->lg_loc.line, p->lg_path);
+			"set path = at %s:%u to a file of its own, e.g. /dev/shm/%s-%s", loc->file, loc->line,
+			section, p->name);
+		plan_check(b, CHECK_FAIL, fix, "%s:%u: [%s] path: '%s' is not a regular file", loc->file,
+			   loc->line, section, path);
 		break;
 	}
 	case ACC_OK:
-		if (lg->size < p->lg_size)
-			plan_check(b, CHECK_WARN, NULL, "[looking-glass]: %s is %s, QEMU grows it to %s",
-				   p->lg_path, plan_size_str(lg->size, have, sizeof(have)), size);
-		else
-			plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s writable, %s", p->lg_path, size);
+		/* QEMU grows an empty file, and takes a larger one as it is, but refuses one that is
+		 * only smaller ("backing store size … does not match 'size' option", QEMU 7.2). */
+		if (hf->size && hf->size < size) {
+			_cleanup_free_ char *q = shell_quote(path);
+			_cleanup_free_ char *fix = xasprintf("truncate -s %s %s", want, q);
+			plan_check(b, CHECK_FAIL, fix, "[%s]: %s is %s, smaller than %s, and QEMU refuses it",
+				   section, path, plan_size_str(hf->size, have, sizeof(have)), want);
+		} else
+			plan_check(b, CHECK_OK, NULL, "[%s]: %s writable, %s", section, path, want);
 		break;
 	}
+}
+
+static void plan_lg(struct builder *b)
+{
+	const struct profile *p = b->p;
+	const struct host_file *lg = &b->f->lg;
+	char size[32], have[32];
+
+	if (!p->lg)
+		return;
+	plan_size_str(p->lg_size, size, sizeof(size));
+	plan_ivshmem(b, "lg", p->lg_path, p->lg_size);
+	if (!startswith(p->lg_path, "/dev/kvmfr")) {
+		plan_check_shm_file(b, lg, "looking-glass", p->lg_path, p->lg_size, &p->lg_loc);
+		return;
+	}
+	_cleanup_free_ char *fix = xasprintf("sudo modprobe kvmfr static_size_mb=%" PRIu64
+					     " and sudo vfio-setup install --user %s",
+					     p->lg_size >> 20, b->f->user);
+	if (lg->state == ACC_WRONG_TYPE) {
+		_cleanup_free_ char *q = shell_quote(p->lg_path);
+		_cleanup_free_ char *stale = xasprintf(
+			"sudo rm %s  (a stale file), then load kvmfr: sudo modprobe kvmfr static_size_mb=%" PRIu64,
+			q, p->lg_size >> 20);
+		plan_check(
+			b, CHECK_FAIL, stale,
+			"%s:%u: [looking-glass] path: '%s' is a regular file, not the kvmfr device (left over from a run without the module)",
+			p->lg_loc.file, p->lg_loc.line, p->lg_path);
+	} else if (lg->state != ACC_OK)
+		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s: %s", p->lg_path,
+			   lg->state == ACC_MISSING ? "missing: the kvmfr module is not loaded"
+						    : strerror(lg->err));
+	else if (b->f->kvmfr_size && b->f->kvmfr_size < p->lg_size)
+		plan_check(b, CHECK_FAIL, fix, "[looking-glass]: %s is %s, %s needed", p->lg_path,
+			   plan_size_str(b->f->kvmfr_size, have, sizeof(have)), size);
+	else
+		plan_check(b, CHECK_OK, NULL, "[looking-glass]: %s usable, %s", p->lg_path, size);
 }
 
 enum audio_backend plan_audio_backend(enum audio_backend configured, int qemu_has_pipewire)
@@ -480,50 +500,62 @@ void plan_usb_id(unsigned index, char *buf, size_t len)
 	snprintf(buf, len, "usb%u", index);
 }
 
+/* The qdev id of the @n-th evdev keyboard or mouse: kbd, kbd1, …; mouse, mouse1, …. */
+static void evdev_id(bool keyboard, unsigned n, char *buf, size_t len)
+{
+	if (n == 0)
+		snprintf(buf, len, "%s", keyboard ? "kbd" : "mouse");
+	else
+		snprintf(buf, len, "%s%u", keyboard ? "kbd" : "mouse", n);
+}
+
 static void plan_input(struct builder *b)
 {
 	const struct profile *p = b->p;
 	const struct vm_facts *f = b->f;
-	const struct {
-		const char *path, *id;
-		const struct host_file *hf;
-		const struct loc *loc;
-		bool kbd;
-	} in[] = {
-		{ p->keyboard, "kbd", &f->keyboard, &p->keyboard_loc, true },
-		{ p->mouse, "mouse", &f->mouse, &p->mouse_loc, false },
-	};
+	unsigned count[2] = { 0, 0 };
 
-	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
-		struct qopt *o;
+	/* Keyboards first, then mice, each in file order. */
+	for (int pass = 1; pass >= 0; pass--)
+		for (unsigned i = 0; i < p->n_evdev; i++) {
+			const struct evdev_entry *e = &p->evdev[i];
+			const struct host_file *hf = &f->evdev[i];
+			const char *what = e->keyboard ? "keyboard" : "mouse";
+			struct qopt *o;
+			char id[16];
 
-		if (!in[i].path)
-			continue;
-		o = qopt_new("input-linux");
-		qopt_add(o, "id", in[i].id);
-		qopt_add(o, "evdev", in[i].path);
-		if (in[i].kbd) {
-			qopt_flag(o, "grab_all", p->grab_all);
-			qopt_flag(o, "repeat", p->repeat);
+			if (e->keyboard != (bool)pass)
+				continue;
+			evdev_id(e->keyboard, count[pass]++, id, sizeof(id));
+			o = qopt_new("input-linux");
+			qopt_add(o, "id", id);
+			qopt_add(o, "evdev", e->path);
+			if (e->keyboard) {
+				qopt_flag(o, "grab_all", p->grab_all);
+				qopt_flag(o, "repeat", p->repeat);
+			}
+			if (e->keyboard || p->toggle)
+				qopt_add(o, "grab-toggle", p->toggle ? p->toggle : "ctrl-ctrl");
+			plan_arg(b, "-object");
+			plan_arg_opt(b, o);
+			if (hf->state == ACC_DENIED) {
+				_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
+				plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", e->loc.file,
+					   e->loc.line, what, e->path, strerror(hf->err));
+			} else if (hf->state == ACC_MISSING)
+				plan_check(
+					b, CHECK_FAIL,
+					"ls /dev/input/by-id  (the name changes with the USB port on some devices)",
+					"%s:%u: [input] %s: '%s': not plugged in", e->loc.file, e->loc.line,
+					what, e->path);
+			else
+				plan_check(b, CHECK_OK, NULL, "[input] %s: %s", what, e->path);
 		}
-		if (in[i].kbd || p->toggle)
-			qopt_add(o, "grab-toggle", p->toggle ? p->toggle : "ctrl-ctrl");
-		plan_arg(b, "-object");
-		plan_arg_opt(b, o);
-		if (in[i].hf->state == ACC_DENIED) {
-			_cleanup_free_ char *fix = plan_install_profile_fix(f, "");
-			plan_check(b, CHECK_FAIL, fix, "%s:%u: [input] %s: '%s': %s", in[i].loc->file,
-				   in[i].loc->line, in[i].kbd ? "keyboard" : "mouse", in[i].path,
-				   strerror(in[i].hf->err));
-		} else if (in[i].hf->state == ACC_MISSING)
-			plan_check(
-				b, CHECK_FAIL,
-				"ls /dev/input/by-id  (the name changes with the USB port on some devices)",
-				"%s:%u: [input] %s: '%s': not plugged in", in[i].loc->file, in[i].loc->line,
-				in[i].kbd ? "keyboard" : "mouse", in[i].path);
-		else
-			plan_check(b, CHECK_OK, NULL, "[input] %s: %s", in[i].kbd ? "keyboard" : "mouse",
-				   in[i].path);
+	if (p->input_virtio) {
+		plan_arg(b, "-device");
+		plan_arg(b, "virtio-keyboard-pci,id=virtio-kbd");
+		plan_arg(b, "-device");
+		plan_arg(b, "virtio-mouse-pci,id=virtio-mouse");
 	}
 }
 
@@ -559,6 +591,7 @@ void plan_devices(struct builder *b)
 	check_disks(b);
 	plan_network(b);
 	plan_lg(b);
+	plan_scream(b);
 	plan_audio(b);
 	plan_usb(b);
 	plan_input(b);

@@ -51,6 +51,9 @@ void plan_machine(struct builder *b)
 	qopt_add(o, "memory-backend", "mem0");
 	if (f->host.firmware.requires_smm && p->firmware == FW_UEFI && f->host.has_firmware)
 		qopt_flag(o, "smm", true);
+	/* -machine i8042= (QEMU 7.2 has it): no PS/2 controller, so no PS/2 keyboard or mouse. */
+	if (!p->ps2)
+		qopt_flag(o, "i8042", false);
 	plan_arg_opt(b, o);
 	plan_arg(b, "-accel");
 	plan_arg(b, use_kvm(b) ? "kvm" : "tcg");

@@ -403,6 +403,11 @@ void plan_pci(struct builder *b)
 			}
 			if (first && s->primary)
 				qopt_flag(opt, "x-vga", true);
+			/* As Proxmox's vendor-id and device-id: what the guest's driver matches on. */
+			if (first && s->has_vendor_id)
+				qopt_addf(opt, "x-pci-vendor-id", "0x%04x", s->vendor_id);
+			if (first && s->has_device_id)
+				qopt_addf(opt, "x-pci-device-id", "0x%04x", s->device_id);
 			plan_arg(b, "-device");
 			plan_arg_opt(b, opt);
 		}

@@ -162,7 +162,7 @@ const char *plan_inhibit(const struct profile *p)
 {
 	switch (p->inhibit) {
 	case INHIBIT_AUTO:
-		return p->n_pci || p->keyboard || p->mouse ? "sleep:idle" : NULL;
+		return p->n_pci || p->n_evdev ? "sleep:idle" : NULL;
 	case INHIBIT_SLEEP_IDLE:
 		return "sleep:idle";
 	case INHIBIT_SLEEP:

@@ -37,7 +37,10 @@ struct sup {
 	int ready_fd; /* --detach: tells the waiting parent how the start went */
 	struct qmp qmp;
 	bool qmp_up;
-	char *lg_created; /* a Looking Glass file this run made */
+	struct {
+		const char *path, *what;
+	} shm_created[2]; /* the /dev/shm files this run makes: Looking Glass's, Scream's */
+	unsigned n_shm_created;
 	int inhibit_fd; /* logind's inhibitor, held while QEMU runs */
 	bool desktop;
 	char *log_path;
@@ -521,6 +524,16 @@ static void remove_socket(struct sup *s, const char *name)
 		say(s, "removed %s (QEMU did not)", path);
 }
 
+/* A shared-memory file QEMU will create (missing now, in /dev/shm) is this run's to remove; one
+ * that was there before is the user's, and stays. */
+static void note_shm_created(struct sup *s, bool wanted, const struct host_file *hf, const char *path,
+			     const char *what)
+{
+	if (wanted && hf->state == ACC_MISSING && startswith(path, "/dev/shm/") &&
+	    s->n_shm_created < ARRAY_SIZE(s->shm_created))
+		s->shm_created[s->n_shm_created++] = (typeof(s->shm_created[0])){ path, what };
+}
+
 /* Everything taken, given back in reverse order. */
 static void give_back(struct sup *s)
 {
@@ -534,11 +547,13 @@ static void give_back(struct sup *s)
 	remove_socket(s, PLAN_QMP_SOCKET);
 	/* QEMU leaves its SPICE socket behind, whatever way it exits. */
 	remove_socket(s, PLAN_SPICE_SOCKET);
-	if (s->lg_created) {
-		if (unlink(s->lg_created) == 0)
-			say(s, "removed the Looking Glass file %s this run created", s->lg_created);
+	for (unsigned i = s->n_shm_created; i-- > 0;) {
+		const char *path = s->shm_created[i].path;
+
+		if (unlink(path) == 0)
+			say(s, "removed the %s file %s this run created", s->shm_created[i].what, path);
 		else if (errno != ENOENT)
-			say(s, "removing %s: %s, ignoring", s->lg_created, strerror(errno));
+			say(s, "removing %s: %s, ignoring", path, strerror(errno));
 	}
 	if (s->inhibit_fd >= 0) {
 		close(s->inhibit_fd);
@@ -690,8 +705,8 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		strv_clear(&words);
 		say(&s, "starting %s: %s", p->name, line);
 	}
-	if (p->lg && f->lg.state == ACC_MISSING && startswith(p->lg_path, "/dev/shm/"))
-		s.lg_created = p->lg_path;
+	note_shm_created(&s, p->lg, &f->lg, p->lg_path, "Looking Glass");
+	note_shm_created(&s, p->scream, &f->scream, p->scream_path, "Scream");
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

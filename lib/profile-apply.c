@@ -358,6 +358,45 @@ void parse_acpi_table(struct schema_ctx *c, void *dst)
 	strv_push_take(&p->acpi_tables, path);
 }
 
+/* keyboard = and mouse =: each line one more evdev device, in file order. */
+void parse_evdev(struct schema_ctx *c, void *dst)
+{
+	struct profile *p = c->p;
+	char *path;
+
+	(void)dst;
+	if (p->n_evdev >= PROFILE_MAX_EVDEV) {
+		schema_bad(c, "at most %d keyboard and mouse lines together", PROFILE_MAX_EVDEV);
+		return;
+	}
+	path = get_path(c);
+	if (!path)
+		return;
+	p->evdev[p->n_evdev++] = (struct evdev_entry){ .path = path,
+						       .loc = c->loc,
+						       .keyboard = streq(c->r->key, "keyboard") };
+}
+
+/* A PCI vendor or device ID as lspci -n prints it: 4 hex digits, 0x allowed. */
+void parse_id16(struct schema_ctx *c, void *dst)
+{
+	const char *v = c->r->value;
+	const char *hex = startswith(v, "0x") || startswith(v, "0X") ? v + 2 : v;
+	uint64_t id;
+
+	if (strlen(hex) != 4 || strspn(hex, "0123456789abcdefABCDEF") != 4 || parse_u64(hex, 16, &id) < 0) {
+		expected(c, streq(c->r->key, "vendor-id") ? "a vendor ID of 4 hex digits like 10de"
+							  : "a device ID of 4 hex digits like 1b81");
+		return;
+	}
+	/* ffff is what a read from no device at all gives: the guest would see an empty slot. */
+	if (id == 0xffff) {
+		schema_bad(c, "ffff is no ID: it reads as an empty slot");
+		return;
+	}
+	*(uint16_t *)dst = (uint16_t)id;
+}
+
 void parse_fwcfg(struct schema_ctx *c, void *dst)
 {
 	struct profile *p = c->p;

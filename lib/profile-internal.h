@@ -28,6 +28,8 @@ void parse_usb_port_key(struct schema_ctx *c, void *dst);
 void parse_grab_toggle(struct schema_ctx *c, void *dst);
 void parse_mac_key(struct schema_ctx *c, void *dst);
 void parse_acpi_table(struct schema_ctx *c, void *dst);
+void parse_evdev(struct schema_ctx *c, void *dst);
+void parse_id16(struct schema_ctx *c, void *dst);
 void parse_fwcfg(struct schema_ctx *c, void *dst);
 void parse_qemu_arg(struct schema_ctx *c, void *dst);
 

@@ -11,6 +11,7 @@ enum schema_section {
 	SEC_PCI,
 	SEC_DISK,
 	SEC_LG,
+	SEC_SCREAM,
 	SEC_AUDIO,
 	SEC_USB,
 	SEC_INPUT,

@@ -168,6 +168,15 @@ static void vm_topology(struct ini_doc *doc, struct profile *p, const struct ini
 	p->threads = t;
 }
 
+/* The line of @key's first record in section @si, also of a key that may repeat; 0: none. */
+static unsigned key_line(const struct ini_doc *doc, size_t si, const char *key)
+{
+	for (size_t ri = 0; ri < doc->n_recs; ri++)
+		if (doc->recs[ri].sec == (int)si && streq(doc->recs[ri].key, key))
+			return doc->recs[ri].line;
+	return 0;
+}
+
 static void vm_rules(struct ini_doc *doc, struct profile *p, const struct ini_sec *s,
 		     const struct seen_key *seen, unsigned n_seen)
 {
@@ -239,6 +248,10 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 	} else if (type == SEC_LG) {
 		p->lg = true;
 		p->lg_loc = (struct loc){ p->path, s->line };
+	} else if (type == SEC_SCREAM) {
+		p->scream = true;
+		p->scream_loc = (struct loc){ p->path, s->line };
+		p->scream_size_loc = p->scream_loc;
 	} else if (type == SEC_AUDIO) {
 		if (p->audio == AUDIO_NONE)
 			p->audio = AUDIO_AUTO;
@@ -320,10 +333,52 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 		if (p->net == NET_BRIDGE && !p->bridge)
 			p->bridge = xstrdup("br0");
 	}
-	if (type == SEC_INPUT && p->toggle && !seen_line(seen, n_seen, "keyboard") &&
-	    !seen_line(seen, n_seen, "mouse"))
+	if (type == SEC_INPUT && p->toggle && !key_line(doc, si, "keyboard") && !key_line(doc, si, "mouse"))
 		ini_error(doc, seen_line(seen, n_seen, "toggle"), "toggle",
 			  "needs keyboard = or mouse = (it switches their grab between host and guest)");
+	if (type == SEC_INPUT && !p->ps2 && p->pointer == POINTER_PS2) {
+		unsigned ps2 = seen_line(seen, n_seen, "ps2"), ptr = seen_line(seen, n_seen, "pointer");
+
+		if (ps2 > ptr)
+			ini_error(doc, ps2, "ps2",
+				  "takes away the PS/2 controller that pointer = ps2 (line %u) needs "
+				  "(pointer = usb-tablet, or ps2 = on)",
+				  ptr);
+		else
+			ini_error(doc, ptr, "pointer",
+				  "ps2 needs the PS/2 controller, and ps2 = off (line %u) takes it away "
+				  "(pointer = usb-tablet, or ps2 = on)",
+				  ps2);
+	}
+	/* input-linux hands key presses to the guest's keyboard device: with no PS/2 keyboard and
+	 * no virtio one there is none (a passed USB keyboard is not one QEMU can feed). */
+	if (type == SEC_INPUT && !p->ps2 && !p->input_virtio && key_line(doc, si, "keyboard"))
+		ini_error(
+			doc, seen_line(seen, n_seen, "ps2"), "ps2",
+			"leaves the evdev keyboard (line %u) no keyboard device in the guest; add virtio = on",
+			key_line(doc, si, "keyboard"));
+}
+
+/* Scream beside Looking Glass: two ivshmem devices, which must not share their memory, and
+ * which Scream's Windows driver tells apart by size (its UseIVSHMEM value, in MB). */
+static void scream_rules(struct ini_doc *doc, struct profile *p)
+{
+	char size[32];
+
+	format_size(p->scream_size, size, sizeof(size));
+	if (!p->scream || !p->lg)
+		return;
+	if (streq(p->scream_path, p->lg_path))
+		ini_error(
+			doc, p->scream_loc.line, NULL,
+			"[scream] and [looking-glass] (line %u) both use '%s'; each needs a file of its own",
+			p->lg_loc.line, p->lg_path);
+	else if (p->scream_size == p->lg_size)
+		ini_error(
+			doc, p->scream_size_loc.line, NULL,
+			"[scream] is %s, as large as [looking-glass] (line %u): Scream's Windows driver finds "
+			"its device by size (UseIVSHMEM), so give the two different sizes",
+			size, p->lg_loc.line);
 }
 
 static void validate(struct ini_doc *doc, struct profile *p)
@@ -363,6 +418,7 @@ static void validate(struct ini_doc *doc, struct profile *p)
 	/* Rules across sections. */
 	if (p->lg && !p->lg_size)
 		p->lg_size = lg_size_for(1920, 1080);
+	scream_rules(doc, p);
 	if (!p->cpus)
 		p->cpus = p->pin.n ? p->pin.n : 2;
 }
@@ -505,8 +561,9 @@ void profile_free(struct profile *p)
 	free(p->cpu_model);
 	free(p->lg_path);
 	free(p->audio_server);
-	free(p->keyboard);
-	free(p->mouse);
+	for (unsigned i = 0; i < p->n_evdev; i++)
+		free(p->evdev[i].path);
+	free(p->scream_path);
 	free(p->toggle);
 	free(p->bridge);
 	strv_clear(&p->acpi_tables);

@@ -11,6 +11,7 @@
 #define PROFILE_MAX_ERRORS 200
 #define PROFILE_MAX_FILE (1024 * 1024)
 #define CPUSET_MAX 1024
+#define PROFILE_MAX_EVDEV 16 /* keyboard = and mouse = lines, together */
 
 struct pci_addr {
 	unsigned domain, bus, slot, func;
@@ -69,6 +70,8 @@ struct pci_section {
 	enum toggle3 hotplug;
 	uint8_t skip_functions; /* bit n set: function n is left out */
 	bool primary; /* x-vga=on; only meaningful with -vga none */
+	bool has_vendor_id, has_device_id; /* IDs function 0 shows the guest instead of its own */
+	uint16_t vendor_id, device_id;
 };
 
 struct disk_section {
@@ -83,6 +86,13 @@ struct disk_section {
 	bool readonly;
 	bool discard;
 	bool cdrom;
+};
+
+/* An evdev device passed through with input-linux ([input] keyboard = or mouse =). */
+struct evdev_entry {
+	char *path;
+	struct loc loc;
+	bool keyboard;
 };
 
 struct usb_entry {
@@ -147,12 +157,21 @@ struct profile {
 	enum missing usb_missing;
 	bool usb_controller; /* any [usb] section */
 
+	/* [scream] */
+	bool scream;
+	struct loc scream_loc; /* path =, else the section */
+	uint64_t scream_size;
+	struct loc scream_size_loc; /* size =, else the section */
+	char *scream_path;
+
 	/* [input] */
-	char *keyboard, *mouse;
-	struct loc keyboard_loc, mouse_loc;
+	struct evdev_entry evdev[PROFILE_MAX_EVDEV]; /* keyboards and mice, in file order */
+	unsigned n_evdev;
 	char *toggle; /* grab-toggle value */
 	bool grab_all, repeat;
 	enum pointer pointer;
+	bool input_virtio; /* virtio-keyboard-pci and virtio-mouse-pci too */
+	bool ps2; /* the i8042 controller (PS/2 keyboard and mouse); off: -machine i8042=off */
 
 	/* [network] */
 	enum netmode net;

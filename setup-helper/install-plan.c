@@ -238,10 +238,8 @@ static void use_profile(struct inputs *in, struct setup_plan *p, const struct pr
 	}
 	for (unsigned i = 0; i < prof->n_usb; i++)
 		add_usb(in, &prof->usb[i]);
-	if (prof->keyboard)
-		add_input(in, prof->keyboard, "keyboard", errors);
-	if (prof->mouse)
-		add_input(in, prof->mouse, "mouse", errors);
+	for (unsigned i = 0; i < prof->n_evdev; i++)
+		add_input(in, prof->evdev[i].path, prof->evdev[i].keyboard ? "keyboard" : "mouse", errors);
 	for (unsigned i = 0; i < prof->n_disk; i++) {
 		_cleanup_free_ char *what = xasprintf("%s:%u: [disk %s] path", prof->path,
 						      prof->disk[i].path_loc.line, prof->disk[i].name);

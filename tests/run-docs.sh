@@ -62,11 +62,11 @@ exit_statuses() { sed -n '/^EXIT STATUS/,/^[A-Z]/p' <<<"$1" | grep -Eo '^ +[0-9]
 # section as its heading.
 before=$fail
 keys=$(grep -c '^\*[^*]*\* = ' "$M/qemu-vm.ini.5.scd")
-for s in vm pci disk looking-glass audio usb input network acpi fw_cfg qemu; do
+for s in vm pci disk looking-glass scream audio usb input network acpi fw_cfg qemu; do
 	grep -Eq "^ +\[$s( NAME)?\]" <<<"$ini" || bad "qemu-vm.ini.5: no section [$s]"
 done
 for k in title memory pin hugepages host sub-ids root-port skip-functions path bus resolution backend \
-	server device port missing keyboard toggle pointer mode mac table arg; do
+	server device port missing keyboard toggle pointer virtio ps2 vendor-id device-id mode mac table arg; do
 	grep -Eq "^ +(• +)?$k( |$)" <<<"$ini" || bad "qemu-vm.ini.5: no key '$k'"
 done
 grep -q "%%KEY-REFERENCE%%" "$M/qemu-vm.ini.5" && bad "qemu-vm.ini.5: the reference was not filled in"

@@ -55,6 +55,10 @@ compare "laptop-maintenance-gui@laptop.argv" < <(GOLDEN_DISPLAY=:0 run laptop sh
 # vCPUs of one guest core pinned on host CPUs that are not SMT siblings.
 compare "smt@desktop.check" < <(run desktop check tests/golden/profiles/smt.ini)
 compare "smt@laptop.check" < <(run laptop check tests/golden/profiles/smt.ini)
+for g in scream input pci-ids; do
+	compare "$g@desktop.argv" < <(run desktop show "tests/golden/profiles/$g.ini")
+	compare "$g@desktop.check" < <(run desktop check "tests/golden/profiles/$g.ini")
+done
 compare "devices@desktop.txt" < <(run desktop devices)
 compare "devices@laptop.txt" < <(run laptop devices)
 

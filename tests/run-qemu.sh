@@ -136,7 +136,35 @@ if show "$H/desktop" profiles/minimal.ini "$T/minimal.argv"; then
 	vm boot minimal "$T/minimal.argv" "${common[@]}" --cpus 2=1x2x1 \
 		--device vga0=1234:1111 --device disk.system=1af4:1001 --device nic0=1af4:1000 \
 		--device xhci=1b36:000d --qom /machine/peripheral/pointer:type=usb-tablet \
-		--qom /objects/mem0:size=4294967296 --block "drive.system=$V/minimal.qcow2"
+		--qom /objects/mem0:size=4294967296 --block "drive.system=$V/minimal.qcow2" --qtree i8042=1
+fi
+
+# Scream beside Looking Glass: two ivshmem devices, each with its own memory as BAR 2.
+if show "$H/desktop" tests/golden/profiles/scream.ini "$T/scream.argv"; then
+	vm boot scream "$T/scream.argv" --device lg=1af4:1110 --device scream=1af4:1110 \
+		--bar lg/2=64M --bar scream/2=2M --qom /machine/peripheral/scream:memdev=/objects/scream-mem
+fi
+
+# Input quirks: virtio keyboard and mouse beside USB; ps2 = off leaves no i8042 (the minimal
+# profile above has one).
+if show "$H/desktop" tests/golden/profiles/input.ini "$T/input.argv"; then
+	vm boot input "$T/input.argv" --device virtio-kbd=1af4:1052 --device virtio-mouse=1af4:1052 \
+		--qom /machine/peripheral/virtio-kbd:type=virtio-keyboard-pci \
+		--qom /machine/peripheral/virtio-mouse:type=virtio-mouse-pci --qtree i8042=0
+fi
+
+# vendor-id and device-id: no VFIO device to start here, so the option names the plan writes on
+# vfio-pci are checked against what this QEMU's vfio-pci takes.
+if show "$H/desktop" tests/golden/profiles/pci-ids.ini "$T/pci-ids.argv"; then
+	props=$(qemu-system-x86_64 -device vfio-pci,help 2>&1)
+	names=$(grep -o 'x-pci-[a-z-]*-id=' "$T/pci-ids.argv" | sort -u | tr -d '=')
+	missing=
+	for n in $names; do grep -q "^  $n=" <<<"$props" || missing+=" $n"; done
+	if [ -n "$names" ] && grep -q 'x-pci-vendor-id=0x10de,x-pci-device-id=0x1c03' "$T/pci-ids.argv" && [ -z "$missing" ]; then
+		note "ok   pci-ids: QEMU's vfio-pci takes $(echo $names | tr ' ' ',') as the plan writes them"
+	else
+		note "FAIL pci-ids: vfio-pci properties: wanted $(echo $names), missing:$missing"
+	fi
 fi
 
 # Commas, '=', spaces and a leading '-' in every kind of path the launcher writes into an

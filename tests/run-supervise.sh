@@ -25,7 +25,7 @@ cleanup() {
 		[ -e "$f" ] && kill -9 "$(sed -n 's/^supervisor=//p' "$f")" 2>/dev/null
 	done
 	test_user_del
-	rm -rf "$T"
+	rm -rf "$T" /dev/shm/qvm-test-$$-*
 }
 trap cleanup EXIT
 
@@ -142,6 +142,41 @@ if start sv; then
 	run_dir_empty sv && ok "… and the run directory is empty (the sockets QEMU left removed)" ||
 		bad "run directory after SIGKILL: $(ls -A "$T/run/qemu-vm/sv")"
 fi
+
+# Two ivshmem files in /dev/shm, Looking Glass's and Scream's: the one this run made (QEMU
+# created it) is removed when QEMU exits, the one that was there before is left as it was.
+shm=/dev/shm/qvm-test-$$
+shm_run() { # shm_run: start shm, check both ivshmem devices are up, stop it
+	if start shm; then
+		out=$(python3 -c 'import sys, json; sys.path.insert(0, "tests/qemu"); from qmp import QMP
+q = QMP(sys.argv[1], timeout=5)
+print(" ".join(sorted(d.get("qdev_id", "") for b in q.cmd("query-pci") for d in b["devices"])))' \
+			"$T/run/qemu-vm/shm/qmp.sock" 2>&1)
+		[[ " $out " == *" lg "* && " $out " == *" scream "* ]] || bad "ivshmem devices in query-pci: $out"
+		as_user "$QVM" stop shm > /dev/null 2>&1
+		wait_exit "$spid"
+	fi
+}
+vm shm '[looking-glass]' "path = $shm-lg" 'size = 1M' '[scream]' "path = $shm-scream" 'size = 2M'
+[ -n "$user" ] && chown "$user:" "$P/shm.ini"
+truncate -s 1M "$shm-lg"
+[ -n "$user" ] && chown "$user:" "$shm-lg"
+shm_run
+[ -e "$shm-lg" ] && [ "$(stat -c %s "$shm-lg")" -eq $((1 << 20)) ] && [ ! -e "$shm-scream" ] &&
+	grep -q "qemu-vm: removed the Scream file $shm-scream this run created$" <<<"$(log_of shm)" &&
+	! grep -q "removed the Looking Glass file" <<<"$(log_of shm)" &&
+	ok "the Scream file the run created is removed after it, the Looking Glass file that was there is left" ||
+	bad "shm files after a run: $(ls -l "$shm"-* 2>&1) $(log_of shm)"
+rm -f "$shm-lg"
+truncate -s 2M "$shm-scream"
+[ -n "$user" ] && chown "$user:" "$shm-scream"
+shm_run
+[ -e "$shm-scream" ] && [ ! -e "$shm-lg" ] &&
+	grep -q "qemu-vm: removed the Looking Glass file $shm-lg this run created$" <<<"$(log_of shm)" &&
+	! grep -q "removed the Scream file" <<<"$(log_of shm)" &&
+	ok "… and the other way round: a Scream file that was there is left" ||
+	bad "shm files after the second run: $(ls -l "$shm"-* 2>&1) $(log_of shm)"
+rm -f "$shm-lg" "$shm-scream"
 
 # Pinning: vCPU i on the i-th CPU of pin =, every other thread on emulator-pin =.
 if [ "$(nproc)" -lt 2 ]; then

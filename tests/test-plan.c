@@ -672,7 +672,7 @@ START_TEST(fixes_quote_paths)
 					   .state = ACC_DENIED,
 					   .err = EACCES,
 					   .mode = 0100600 };
-		f.keyboard = (struct host_file){ .path = xstrdup("/dev/input/by-id/kbd"),
+		f.evdev[0] = (struct host_file){ .path = xstrdup("/dev/input/by-id/kbd"),
 						 .state = ACC_DENIED,
 						 .err = EACCES,
 						 .mode = 020600 };
@@ -681,7 +681,7 @@ START_TEST(fixes_quote_paths)
 	}
 	free(f.disk[0].path);
 	free(f.lg.path);
-	free(f.keyboard.path);
+	free(f.evdev[0].path);
 	plan_free(&pl);
 	free_facts(&f);
 	profile_free(&p);

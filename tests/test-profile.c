@@ -245,6 +245,53 @@ START_TEST(all_errors_in_one_run)
 }
 END_TEST
 
+/* [scream], repeated evdev lines, [input] virtio and ps2, [pci] vendor-id and device-id. */
+START_TEST(windows_quirks)
+{
+	struct profile p = { 0 };
+	struct profile_errors e = { 0 };
+
+	ck_assert_uint_eq(load("[vm]\nmemory = 4G\n", &p, &e), 0);
+	ck_assert(!p.scream && p.ps2 && !p.input_virtio && p.n_evdev == 0);
+	profile_free(&p);
+
+	ck_assert_uint_eq(
+		load("[pci gpu]\nhost = 01:00.0\nvendor-id = 10DE\ndevice-id = 0x1c03\n"
+		     "[scream]\n"
+		     "[input]\nmouse = /dev/input/m0\nkeyboard = /dev/input/k0\nkeyboard = /dev/input/k1\n"
+		     "virtio = on\nps2 = off\n",
+		     &p, &e),
+		0);
+	ck_assert(p.pci[0].has_vendor_id && p.pci[0].has_device_id);
+	ck_assert_uint_eq(p.pci[0].vendor_id, 0x10de);
+	ck_assert_uint_eq(p.pci[0].device_id, 0x1c03);
+	ck_assert(p.scream);
+	ck_assert_str_eq(p.scream_path, "/dev/shm/scream-ivshmem");
+	ck_assert_uint_eq(p.scream_size, 2ULL << 20);
+	ck_assert_uint_eq(p.scream_loc.line, 5);
+	ck_assert_uint_eq(p.n_evdev, 3);
+	ck_assert(!p.evdev[0].keyboard && p.evdev[1].keyboard && p.evdev[2].keyboard);
+	ck_assert_str_eq(p.evdev[2].path, "/dev/input/k1");
+	ck_assert_uint_eq(p.evdev[2].loc.line, 9);
+	ck_assert(p.input_virtio && !p.ps2);
+	profile_free(&p);
+
+	/* Every bad value at its own line, all in one run. */
+	ck_assert_uint_eq(load("[pci gpu]\nhost = 01:00.0\nvendor-id = 10de:1b81\ndevice-id = ffff1\n"
+			       "[scream]\nsize = 6M\n[input]\nps2 = maybe\n",
+			       &p, &e),
+			  4);
+	ck_assert_str_eq(e.msgs.v[0], NAME
+			 ":3: vendor-id: expected a vendor ID of 4 hex digits like 10de, got '10de:1b81'");
+	ck_assert_str_eq(e.msgs.v[1],
+			 NAME ":4: device-id: expected a device ID of 4 hex digits like 1b81, got 'ffff1'");
+	ck_assert_str_eq(e.msgs.v[2], NAME
+			 ":6: size: expected a power of two from 1M to 256M (ivshmem needs one), got '6M'");
+	ck_assert_str_eq(e.msgs.v[3], NAME ":8: ps2: expected on or off, got 'maybe'");
+	profile_errors_free(&e);
+}
+END_TEST
+
 START_TEST(long_line)
 {
 	struct profile p;
@@ -287,6 +334,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, paths_expand);
 	tcase_add_test(tc, full_profile);
 	tcase_add_test(tc, all_errors_in_one_run);
+	tcase_add_test(tc, windows_quirks);
 	tcase_add_test(tc, long_line);
 	tcase_add_test(tc, structure_changing_values);
 	suite_add_tcase(s, tc);

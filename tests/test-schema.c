@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(every_row_refuses_garbage)
 {
-	static const char *const free_text[] = { "title", "server", "table", "arg" };
+	static const char *const free_text[] = { "title", "server", "table", "arg", "keyboard", "mouse" };
 
 	for (size_t i = 0; i < schema_n_keys; i++) {
 		const struct schema_key *k = &schema_keys[i];
@@ -216,7 +216,7 @@ START_TEST(duplicate_key)
 						      s->named ? " x" : "", key, k->example, key, k->example);
 		_cleanup_free_ char *want = xasprintf(
 			"/tmp/t.ini:3: %s: set again; it was already set on line 2 "
-			"(only device, port, table and arg may repeat)",
+			"(only device, port, keyboard, mouse, table and arg may repeat)",
 			key);
 		struct profile p = { 0 };
 		struct profile_errors e = { 0 };

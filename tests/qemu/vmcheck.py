@@ -18,6 +18,7 @@ Expectations (each may repeat):
   --acpi FILE                 FILE's bytes are in the ACPI tables QEMU gives the guest (qtest)
   --cpus N=SxCxT              N vCPUs in S sockets of C cores of T threads
   --guest-name NAME           query-name answers NAME
+  --qtree TYPE=N              info qtree (human-monitor-command) holds N devices of TYPE
 Exit status: 0 when every check passed, 1 otherwise.
 """
 
@@ -244,6 +245,20 @@ def check_cpus(name, qmp, spec):
         fail("%s: %s vCPUs as %s" % (name, n, topo), "query-cpus-fast: %d vCPUs as %s" % (len(cpus), got))
 
 
+def check_qtree(name, qmp, specs):
+    """Devices no query command lists (the i8042 on the ISA bus), counted in info qtree."""
+    if not specs:
+        return
+    tree = qmp.cmd("human-monitor-command", **{"command-line": "info qtree"})
+    for spec in specs:
+        dtype, n = spec.split("=", 1)
+        got = sum(1 for line in tree.splitlines() if line.strip().startswith("dev: %s," % dtype))
+        if got == int(n):
+            ok("%s: info qtree has %d %s device%s" % (name, got, dtype, "" if got == 1 else "s"))
+        else:
+            fail("%s: info qtree has %s %s devices" % (name, n, dtype), "it has %d" % got)
+
+
 def check_name(name, qmp, want):
     got = qmp.cmd("query-name").get("name")
     if got == want:
@@ -284,6 +299,7 @@ def cmd_boot(a, opts):
         check_ports(a.name, pci_devices(vm.qmp), a.port)
         check_qom(a.name, vm.qmp, a.qom)
         check_blocks(a.name, vm.qmp, a.block)
+        check_qtree(a.name, vm.qmp, a.qtree)
         if a.cpus:
             check_cpus(a.name, vm.qmp, a.cpus)
         if a.guest_name is not None:
@@ -441,7 +457,7 @@ def main():
     p.add_argument("name")
     p.add_argument("argv", help="the output of qemu-vm show")
     p.add_argument("tmp", help="a directory for sockets, images and logs")
-    for opt in ("port", "behind", "device", "bar", "qom", "block", "fwcfg", "acpi"):
+    for opt in ("port", "behind", "device", "bar", "qom", "block", "fwcfg", "acpi", "qtree"):
         p.add_argument("--" + opt, action="append", default=[])
     p.add_argument("--cpus")
     p.add_argument("--guest-name")

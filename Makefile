@@ -53,7 +53,7 @@ TEST_HELPER_OBJ := $(B)/tests/plan-facts.o
 PROGRAMS := $(B)/qemu-vm $(if $(wildcard setup-helper/main.c),$(B)/vfio-setup)
 MANPAGES := $(B)/man/qemu-vm.1 $(B)/man/qemu-vm.ini.5 $(B)/man/vfio-setup.8
 
-.PHONY: all check check-build fuzz fuzz-build install uninstall clean deps demo bench lab analyze format format-check pkgcheck keyref
+.PHONY: all check check-build fuzz fuzz-build install uninstall clean deps demo bench lab newcomer analyze format format-check pkgcheck keyref
 all: $(PROGRAMS) $(MANPAGES)
 
 # Stop before the compiler does, naming what pkg-config cannot find.
@@ -205,6 +205,11 @@ bench: deps all
 # The VFIO lab: a Debian guest with a virtual IOMMU runs vfio-setup and qemu-vm (lab/run.sh).
 lab: all
 	B=$(B) lab/run.sh
+
+# The README's first steps (make deps, demo, check) as an ordinary user of a fresh Debian, in a
+# chroot; needs root (tests/newcomer.sh).
+newcomer:
+	B=$(B) tests/newcomer.sh
 
 deps:
 	@tools/deps.sh

@@ -69,34 +69,13 @@ finish() {
 	exit
 }
 
-# The Debian mirror the machine's own apt sources use (one-line and deb822 formats).
+# The Debian mirror the machine's own apt sources use, unless LAB_MIRROR names one.
 find_mirror() {
-	local f
 	if [ -n "${LAB_MIRROR:-}" ]; then
 		echo "$LAB_MIRROR"
-		return
+	else
+		tools/debian-mirror.sh "$suite"
 	fi
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk -v suite="$suite" '$1 == "deb" {
-			i = 2; if ($i ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++
-			if ($(i + 1) == suite) { print $i; exit }
-		}' "$f"
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v suite="$suite" 'BEGIN { RS = ""; FS = "\n" } {
-			types = uris = suites = ""; enabled = 1
-			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^Types:/) types = $i
-				else if ($i ~ /^URIs:/) uris = $i
-				else if ($i ~ /^Suites:/) suites = $i
-				else if ($i ~ /^Enabled: *no/) enabled = 0
-			}
-			if (!enabled || types !~ /[ :]deb( |$)/ || (suites " ") !~ (" " suite " ")) next
-			sub(/^URIs: */, "", uris); split(uris, u, " "); print u[1]; exit
-		}' "$f"
-	done
 }
 
 # --- the image -------------------------------------------------------------------------------

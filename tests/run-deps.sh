@@ -64,4 +64,19 @@ if [ $rc -eq 1 ] && grep -q "no sudo" <<<"$out" && grep -q "^  apt-get install .
 else
 	bad "no sudo (rc=$rc): $out"
 fi
+: >"$T/calls"
+# A sudo that refuses, as it does for a user the sudoers file does not name (or with no
+# terminal to ask the password on): nothing runs, and the commands are named for root.
+mkdir -p "$T/refuse"
+printf '#!/bin/sh\necho "sudo $*" >>%s/calls\necho "sudo: a password is required" >&2\nexit 1\n' "$T" >"$T/refuse/sudo"
+cp "$T/fake/apt-get" "$T/refuse/apt-get"
+chmod 755 "$T/refuse" "$T/refuse"/*
+out=$(as "$T/refuse:$T/noscdoc" /bin/sh "$T/deps.sh" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "as root, run:" <<<"$out" && grep -q "^  apt-get install .* scdoc" <<<"$out" &&
+	[ "$(cat "$T/calls")" = "sudo apt-get update" ]; then
+	ok "sudo refuses: nothing installed, the command to run as root, exit 1"
+else
+	bad "sudo refuses (rc=$rc): $out; calls: $(cat "$T/calls")"
+fi
 summary run-deps

@@ -31,19 +31,22 @@ case " ${ID:-} ${ID_LIKE:-} " in
 	echo "deps: unknown distribution '${ID:-?}'; install the packages listed in README.md by hand" >&2
 	exit 1 ;;
 esac
+as_root() { # WHY: names the commands to run as root, and fails
+	echo "deps: $1; as root, run:" >&2
+	[ -n "$pre" ] && echo "  $pre" >&2
+	echo "  $cmd" >&2
+	exit 1
+}
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-	if ! command -v sudo >/dev/null 2>&1; then
-		echo "deps: no sudo here to install them with; as root, run:" >&2
-		[ -n "$pre" ] && echo "  $pre" >&2
-		echo "  $cmd" >&2
-		exit 1
-	fi
+	command -v sudo >/dev/null 2>&1 || as_root "no sudo here to install them with"
 	sudo="sudo "
 fi
+# sudo fails before running anything for a user it does not allow, or without a terminal to
+# ask the password on: the commands are named again, for root.
 if [ -n "$pre" ]; then
 	echo "deps: running: $sudo$pre"
-	$sudo$pre
+	$sudo$pre || as_root "that failed${sudo:+ (sudo: not allowed, or no terminal to ask the password on)}"
 fi
 echo "deps: running: $sudo$cmd"
-$sudo$cmd
+$sudo$cmd || as_root "that failed${sudo:+ (sudo: not allowed, or no terminal to ask the password on)}"

@@ -163,6 +163,10 @@ const struct schema_key schema_keys[] = {
 	  .doc = "functions kept out of the VM (they must still stay off host drivers)", .example = "1" },
 	{ SEC_PCI, "primary", ST_BOOL, PCI(primary), .def = "off",
 	  .doc = "the guest's primary VGA device (x-vga=on)", .example = "on" },
+	{ SEC_PCI, "handover", ST_BOOL, PCI(handover), .def = "off",
+	  .doc = "the host keeps the device until the VM starts: it moves to vfio-pci then and back "
+		 "after (the unit vfio-setup install adds; needs host =)",
+	  .example = "on" },
 
 	{ SEC_DISK, "path", ST_PATH, DISK(path), DISK(path_loc), .doc = "the block device or image file",
 	  .example = "~/vm/windows.qcow2" },

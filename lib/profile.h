@@ -68,6 +68,7 @@ struct pci_section {
 	enum toggle3 hotplug;
 	uint8_t skip_functions; /* bit n set: function n is left out */
 	bool primary; /* x-vga=on; only meaningful with -vga none */
+	bool handover; /* on a host driver until the VM starts, moved to vfio-pci by the unit */
 };
 
 struct disk_section {

@@ -203,6 +203,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 			host_stat(root_for(root, f.audio_socket_path), f.audio_socket_path, true, S_IFSOCK,
 				  &f.audio_socket);
 	}
+	handover_inspect(root, p, &f.ho);
 	if (p->keyboard)
 		host_stat(root_for(root, p->keyboard), p->keyboard, true, S_IFCHR, &f.keyboard);
 	if (p->mouse)
@@ -234,5 +235,6 @@ void vm_facts_free(struct vm_facts *f)
 	host_file_free(&f->keyboard);
 	host_file_free(&f->mouse);
 	free(f->viewer_path);
+	handover_facts_free(&f->ho);
 	*f = (struct vm_facts){ 0 };
 }

@@ -2,6 +2,7 @@
 /* Inspect: everything the plan needs to know about the host for one profile. */
 #pragma once
 
+#include "handover.h"
 #include "host.h"
 #include "profile.h"
 
@@ -36,6 +37,7 @@ struct vm_facts {
 	bool logind; /* run/systemd/seats exists: logind (or elogind) runs */
 	const char *no_run; /* why QEMU was not asked what it can do, or NULL */
 	bool qemu_in_tree; /* qemu_file lies in that tree (found on PATH under it) */
+	struct handover_facts ho; /* [pci] handover = on: the unit, the rule, systemd and polkit */
 };
 
 /* Where the VM's sockets go: $XDG_RUNTIME_DIR, else /tmp/qemu-vm-UID (*ret_fallback set; act

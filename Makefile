@@ -156,7 +156,12 @@ $(B)/tests/sandbox-exec: tests/launcher/sandbox-exec.c $(B)/launcher/sandbox.o $
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -Ilauncher $(ALL_LDFLAGS) -o $@ $< $(B)/launcher/sandbox.o $(B)/libqvm.a $(PKG_LIBS)
 
-TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec
+$(B)/tests/fake-systemd1: tests/handover/fake-systemd1.c
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1
 
 check-build: all $(TESTS) $(TEST_PROGRAMS)
 

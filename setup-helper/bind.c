@@ -427,6 +427,13 @@ int setup_cmd_bind(const struct setup_opts *o)
 				r == -ENOENT ? "no such device, or no IOMMU group" : strerror(-r));
 		return 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(fs[i].bdf, bdf, strlen("0000:01:00")) != 0) {
+			setup_log_error("%s: IOMMU group %s also holds %s (%s), which is not part of the card; "
+					"nothing was changed (hint: move the card to a slot in its own group)",
+					bdf, group, fs[i].bdf, *fs[i].driver ? fs[i].driver : "no driver");
+			return 1;
+		}
 	if (state_read(o, bdf, before, &nb) == 0) {
 		bool all = true;
 		for (size_t i = 0; i < n; i++)

@@ -171,7 +171,8 @@ int handover_take(const struct profile *p, const struct handover_facts *f, struc
 		  handover_say_fn say, void *ctx, char **ret_error)
 {
 	*run = (struct handover_run){ 0 };
-	if (!f->any || !f->systemd)
+	/* Without either, check has made sure the devices were bound by hand already. */
+	if (!f->any || !f->systemd || !f->polkit)
 		return 0;
 	for (unsigned i = 0; i < p->n_pci; i++) {
 		const struct pci_section *s = &p->pci[i];

@@ -274,4 +274,16 @@ run ok
 [ $rc -eq 1 ] && [ ! -e "$T/stub.argv" ] && grep -q "fix: sudo vfio-setup install --profile" <<<"$(log_of ok)" &&
 	ok "a start polkit refuses: the install command that grants it" || bad "denied start (exit $rc): $(cat "$T/jobs" "$T/run.out")"
 
+# No polkit, the pair bound by hand (sudo vfio-setup bind): check passes, and run asks systemd
+# for nothing (it would refuse an unprivileged StartUnit without polkit).
+rm "$H/usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service"
+for f in 0 1; do ln -sfn ../../../../bus/pci/drivers/vfio-pci "$(readlink -f "$D/devices/0000:01:00.$f")/driver"; done
+ln -sfn /dev/null "$H/dev/vfio/1"
+fake exec "$VS" --root "$H"
+rm -f "$T/stub.argv"
+run ok
+[ $rc -eq 0 ] && [ ! -s "$T/jobs" ] && [ -e "$T/stub.argv" ] &&
+	ok "no polkit, the pair bound by hand: QEMU started, no unit asked for" || bad "no polkit (exit $rc): $(cat "$T/jobs" "$T/run.out")"
+
+
 summary handover

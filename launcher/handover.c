@@ -28,8 +28,11 @@ void handover_inspect(const char *root, const struct profile *p, struct handover
 {
 	struct handover_facts f = { 0 };
 	_cleanup_free_ char *sd = host_path(root, "/run/systemd/system"),
-			    *pk = host_path(root, "/usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service"),
-			    *unit = host_path(root, HANDOVER_UNIT_FILE), *rule = host_path(root, HANDOVER_RULE_FILE);
+			    *pk = host_path(
+				    root,
+				    "/usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service"),
+			    *unit = host_path(root, HANDOVER_UNIT_FILE),
+			    *rule = host_path(root, HANDOVER_RULE_FILE);
 	int r;
 
 	for (unsigned i = 0; i < p->n_pci; i++)
@@ -111,8 +114,8 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 		return r;
 	}
 	/* Before the call: the job may end before its reply is read. */
-	r = sd_bus_match_signal(bus, &slot, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-				"JobRemoved", on_job_removed, &w);
+	r = sd_bus_match_signal(bus, &slot, NULL, "/org/freedesktop/systemd1",
+				"org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
 	if (r < 0) {
 		*ret_error = xasprintf("watching systemd's jobs: %s", strerror(-r));
 		return r;
@@ -120,7 +123,8 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 	(void)sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 				 "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, "");
 	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-			       "org.freedesktop.systemd1.Manager", method, &err, &reply, "ss", unit, "replace");
+			       "org.freedesktop.systemd1.Manager", method, &err, &reply, "ss", unit,
+			       "replace");
 	if (r < 0) {
 		*ret_error = xasprintf("%s", err.message ? err.message : strerror(-r));
 		if (sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED) ||
@@ -188,9 +192,10 @@ int handover_take(const struct profile *p, const struct handover_facts *f, struc
 		say(ctx, msg);
 		r = unit_job("StartUnit", unit, &result, &err);
 		if (r == -EACCES) {
-			*ret_error = xasprintf("starting %s: %s (fix: sudo vfio-setup install --profile %s, which "
-					       "installs the unit and the polkit rule letting the group start it)",
-					       unit, err, p->path);
+			*ret_error = xasprintf(
+				"starting %s: %s (fix: sudo vfio-setup install --profile %s, which "
+				"installs the unit and the polkit rule letting the group start it)",
+				unit, err, p->path);
 			return r;
 		}
 		if (r < 0) {
@@ -198,9 +203,10 @@ int handover_take(const struct profile *p, const struct handover_facts *f, struc
 			return r;
 		}
 		if (!streq(result, "done")) {
-			*ret_error = xasprintf("starting %s: the job %s (fix: journalctl -u %s says why; when "
-					       "the host still uses the card, it names the processes)",
-					       unit, result, unit);
+			*ret_error = xasprintf(
+				"starting %s: the job %s (fix: journalctl -u %s says why; when "
+				"the host still uses the card, it names the processes)",
+				unit, result, unit);
 			return -EIO;
 		}
 		free(msg);
@@ -222,7 +228,8 @@ void handover_give_back(struct handover_run *run, handover_say_fn say, void *ctx
 					"with its address)",
 					unit, err, unit);
 		else if (!streq(result, "done"))
-			msg = xasprintf("stopping %s: the job %s (fix: journalctl -u %s)", unit, result, unit);
+			msg = xasprintf("stopping %s: the job %s (fix: journalctl -u %s)", unit, result,
+					unit);
 		else
 			msg = xasprintf("%s stopped: the device is back on its host driver", unit);
 		say(ctx, msg);

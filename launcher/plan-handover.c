@@ -26,7 +26,8 @@ bool plan_check_handover(struct builder *b, const struct pci_section *s, const s
 	pci_addr_fmt(&d->addr, a, sizeof(a));
 	shown = d->addr.domain ? a : a + 5; /* 01:00.0, as the user writes it */
 	handover_unit_name(&d->addr, unit, sizeof(unit));
-	by_hand = xasprintf("sudo vfio-setup bind %s before qemu-vm run, sudo vfio-setup unbind %s after", a, a);
+	by_hand = xasprintf("sudo vfio-setup bind %s before qemu-vm run, sudo vfio-setup unbind %s after", a,
+			    a);
 	if (!h->systemd || !h->polkit) {
 		if (d->driver && streq(d->driver, "vfio-pci"))
 			return false; /* bound by hand: the usual checks */
@@ -41,19 +42,20 @@ bool plan_check_handover(struct builder *b, const struct pci_section *s, const s
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
 		char oa[16];
 
-		if (o->iommu_group != d->iommu_group || o->is_bridge || pci_addr_same_slot(&o->addr, &d->addr))
+		if (o->iommu_group != d->iommu_group || o->is_bridge ||
+		    pci_addr_same_slot(&o->addr, &d->addr))
 			continue;
-		plan_check(b, CHECK_FAIL,
-			   "move the card to another slot (vfio-setup scan shows the groups)",
-			   "[pci %s]: IOMMU group %d also holds %s (%s), which the handover would take from the host",
-			   s->name, d->iommu_group, pci_addr_fmt(&o->addr, oa, sizeof(oa)),
-			   o->driver ? o->driver : "no driver");
+		plan_check(
+			b, CHECK_FAIL, "move the card to another slot (vfio-setup scan shows the groups)",
+			"[pci %s]: IOMMU group %d also holds %s (%s), which the handover would take from the host",
+			s->name, d->iommu_group, pci_addr_fmt(&o->addr, oa, sizeof(oa)),
+			o->driver ? o->driver : "no driver");
 		return true;
 	}
 	install = plan_install_profile_fix(f, "");
 	if (!h->unit) {
-		plan_check(b, CHECK_FAIL, install, "[pci %s]: handover = on, and %s is not installed", s->name,
-			   HANDOVER_UNIT_FILE);
+		plan_check(b, CHECK_FAIL, install, "[pci %s]: handover = on, and %s is not installed",
+			   s->name, HANDOVER_UNIT_FILE);
 		ok = false;
 	}
 	if (h->rule_err == 0 && !rule_names(h, unit)) {
@@ -61,16 +63,19 @@ bool plan_check_handover(struct builder *b, const struct pci_section *s, const s
 			   HANDOVER_RULE_FILE, unit);
 		ok = false;
 	} else if (h->rule_err == ENOENT) {
-		plan_check(b, CHECK_FAIL, install, "[pci %s]: handover = on, and %s is not installed", s->name,
-			   HANDOVER_RULE_FILE);
+		plan_check(b, CHECK_FAIL, install, "[pci %s]: handover = on, and %s is not installed",
+			   s->name, HANDOVER_RULE_FILE);
 		ok = false;
 	} else if (h->rule_err)
-		plan_check(b, CHECK_WARN, NULL, "[pci %s]: %s: %s, so whether it lets the group start %s is "
-			   "seen at start only", s->name, HANDOVER_RULE_FILE, strerror(h->rule_err), unit);
+		plan_check(b, CHECK_WARN, NULL,
+			   "[pci %s]: %s: %s, so whether it lets the group start %s is "
+			   "seen at start only",
+			   s->name, HANDOVER_RULE_FILE, strerror(h->rule_err), unit);
 	if (d->driver && streq(d->driver, "vfio-pci"))
 		return false; /* handed over already (a running VM, or by hand): the usual checks */
 	if (ok)
-		plan_check(b, CHECK_OK, NULL, "[pci %s]: %s on %s now: handed to vfio-pci at start, back after",
-			   s->name, shown, d->driver ? d->driver : "no driver");
+		plan_check(b, CHECK_OK, NULL,
+			   "[pci %s]: %s on %s now: handed to vfio-pci at start, back after", s->name, shown,
+			   d->driver ? d->driver : "no driver");
 	return true;
 }

@@ -98,7 +98,8 @@ static int group_functions(const struct setup_opts *o, const char *bdf, struct f
 	/* The device asked for first, the others in address order. */
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
-			bool swap = streq(ret[j].bdf, bdf) || (!streq(ret[i].bdf, bdf) && strcmp(ret[j].bdf, ret[i].bdf) < 0);
+			bool swap = streq(ret[j].bdf, bdf) ||
+				    (!streq(ret[i].bdf, bdf) && strcmp(ret[j].bdf, ret[i].bdf) < 0);
 			if (swap) {
 				struct func t = ret[i];
 				ret[i] = ret[j];
@@ -106,8 +107,9 @@ static int group_functions(const struct setup_opts *o, const char *bdf, struct f
 			}
 		}
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *drv = dev_path(ret[i].bdf, "driver"), *ov = dev_path(ret[i].bdf, "driver_override"),
-				    *ovp = under_root(o, ov), *val = NULL;
+		_cleanup_free_ char *drv = dev_path(ret[i].bdf, "driver"),
+				    *ov = dev_path(ret[i].bdf, "driver_override"), *ovp = under_root(o, ov),
+				    *val = NULL;
 
 		r = link_base(o, drv, ret[i].driver, sizeof(ret[i].driver));
 		if (r < 0)
@@ -222,8 +224,8 @@ static char *fbcon_on(const struct setup_opts *o, const struct func *f)
 			continue;
 		np = xasprintf("%s/%s/name", vt, de->d_name);
 		bp = xasprintf("%s/%s/bind", vt, de->d_name);
-		if (read_small_file(np, &name) >= 0 && strstr(name, "frame buffer") && read_small_file(bp, &bind) >= 0 &&
-		    streq(bind, "1"))
+		if (read_small_file(np, &name) >= 0 && strstr(name, "frame buffer") &&
+		    read_small_file(bp, &bind) >= 0 && streq(bind, "1"))
 			return xstrdup(de->d_name);
 	}
 	return NULL;
@@ -231,10 +233,12 @@ static char *fbcon_on(const struct setup_opts *o, const struct func *f)
 
 static bool is_display_server(const char *comm)
 {
-	static const char *const names[] = { "Xorg",	     "X",	  "Xwayland", "gdm",	     "gdm-session-wor",
-					     "gdm-wayland-ses", "gnome-shell", "sddm",	      "sddm-greeter", "lightdm",
-					     "kwin_wayland",	"kwin_x11",    "plasmashell", "sway",	      "weston",
-					     "mutter",		"Hyprland",    "cosmic-comp", "labwc",	      "wayfire" };
+	static const char *const names[] = {
+		"Xorg",	       "X",	 "Xwayland",	 "gdm",	    "gdm-session-wor", "gdm-wayland-ses",
+		"gnome-shell", "sddm",	 "sddm-greeter", "lightdm", "kwin_wayland",    "kwin_x11",
+		"plasmashell", "sway",	 "weston",	 "mutter",  "Hyprland",	       "cosmic-comp",
+		"labwc",       "wayfire"
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (streq(comm, names[i]))
@@ -268,19 +272,22 @@ static int refuse_if_used(const struct setup_opts *o, const char *bdf, const str
 		for (size_t i = 0; i < h.procs.n; i++)
 			fprintf(stderr, "  process %s\n", h.procs.v[i]);
 		if (dm)
-			fprintf(stderr, "  fix: sudo systemctl stop display-manager (or log out of the session on "
-					"that card), then start the VM again\n");
+			fprintf(stderr,
+				"  fix: sudo systemctl stop display-manager (or log out of the session on "
+				"that card), then start the VM again\n");
 		if (persistenced)
 			fprintf(stderr, "  fix: sudo systemctl stop nvidia-persistenced\n");
 		if (!dm && !persistenced)
-			fprintf(stderr, "  fix: close those programs (or: kill %s), then start the VM again\n", pids);
+			fprintf(stderr,
+				"  fix: close those programs (or: kill %s), then start the VM again\n", pids);
 		r = -EBUSY;
 	}
 	if (vtcon) {
 		if (!r)
 			setup_log_error("%s: the host still uses the card; nothing was changed:", bdf);
-		fprintf(stderr, "  the framebuffer console %s draws on its fb0\n"
-				"  fix: echo 0 | sudo tee /sys/class/vtconsole/%s/bind\n",
+		fprintf(stderr,
+			"  the framebuffer console %s draws on its fb0\n"
+			"  fix: echo 0 | sudo tee /sys/class/vtconsole/%s/bind\n",
 			vtcon, vtcon);
 		r = -EBUSY;
 	}
@@ -300,8 +307,10 @@ static char *state_file(const char *bdf)
 
 static int state_write(const struct setup_opts *o, const char *bdf, const struct func *fs, size_t n)
 {
-	_cleanup_free_ char *dir = under_root(o, HANDOVER_RUN_DIR), *rel = state_file(bdf), *p = under_root(o, rel);
-	_cleanup_free_ char *text = xstrdup("# vfio-setup bind: each function's driver and driver_override before\n");
+	_cleanup_free_ char *dir = under_root(o, HANDOVER_RUN_DIR), *rel = state_file(bdf),
+			    *p = under_root(o, rel);
+	_cleanup_free_ char *text = xstrdup(
+		"# vfio-setup bind: each function's driver and driver_override before\n");
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
@@ -396,7 +405,8 @@ static int give_back(const struct setup_opts *o, const struct func *fs, size_t n
 		}
 		if (*f->driver && !streq(f->driver, "vfio-pci")) {
 			_cleanup_free_ char *bind = xasprintf("/sys/bus/pci/drivers/%s/bind", f->driver);
-			if (sysfs_write(o, bind, f->bdf) < 0 && sysfs_write(o, "/sys/bus/pci/drivers_probe", f->bdf) < 0)
+			if (sysfs_write(o, bind, f->bdf) < 0 &&
+			    sysfs_write(o, "/sys/bus/pci/drivers_probe", f->bdf) < 0)
 				failed++;
 		} else if (*f->driver && sysfs_write(o, "/sys/bus/pci/drivers_probe", f->bdf) < 0)
 			failed++;
@@ -429,9 +439,10 @@ int setup_cmd_bind(const struct setup_opts *o)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(fs[i].bdf, bdf, strlen("0000:01:00")) != 0) {
-			setup_log_error("%s: IOMMU group %s also holds %s (%s), which is not part of the card; "
-					"nothing was changed (hint: move the card to a slot in its own group)",
-					bdf, group, fs[i].bdf, *fs[i].driver ? fs[i].driver : "no driver");
+			setup_log_error(
+				"%s: IOMMU group %s also holds %s (%s), which is not part of the card; "
+				"nothing was changed (hint: move the card to a slot in its own group)",
+				bdf, group, fs[i].bdf, *fs[i].driver ? fs[i].driver : "no driver");
 			return 1;
 		}
 	if (state_read(o, bdf, before, &nb) == 0) {
@@ -448,9 +459,10 @@ int setup_cmd_bind(const struct setup_opts *o)
 	if (stat(vfio, &st) < 0) {
 		const char *const argv[] = { "modprobe", "vfio-pci", NULL };
 		if (o->root_given || setup_run(o, argv, false) != 0 || stat(vfio, &st) < 0) {
-			setup_log_error("%s: missing, and modprobe vfio-pci did not make it (hint: is vfio-pci "
-					"built for this kernel? lsmod | grep vfio)",
-					vfio);
+			setup_log_error(
+				"%s: missing, and modprobe vfio-pci did not make it (hint: is vfio-pci "
+				"built for this kernel? lsmod | grep vfio)",
+				vfio);
 			return 1;
 		}
 	}
@@ -461,7 +473,8 @@ int setup_cmd_bind(const struct setup_opts *o)
 		_cleanup_free_ char *ov = dev_path(fs[i].bdf, "driver_override");
 		r = sysfs_write(o, ov, "vfio-pci");
 		if (r >= 0 && *fs[i].driver && !streq(fs[i].driver, "vfio-pci")) {
-			_cleanup_free_ char *unbind = xasprintf("/sys/bus/pci/drivers/%s/unbind", fs[i].driver);
+			_cleanup_free_ char *unbind = xasprintf("/sys/bus/pci/drivers/%s/unbind",
+								fs[i].driver);
 			r = sysfs_write(o, unbind, fs[i].bdf);
 		}
 		if (r >= 0 && !streq(fs[i].driver, "vfio-pci"))
@@ -482,7 +495,8 @@ int setup_cmd_bind(const struct setup_opts *o)
 		const char *const argv[] = { "udevadm", "settle", "--timeout=10", NULL };
 		(void)setup_run(o, argv, false);
 	}
-	setup_log_info("%s: IOMMU group %s on vfio-pci; 'vfio-setup unbind %s' gives it back", bdf, group, bdf);
+	setup_log_info("%s: IOMMU group %s on vfio-pci; 'vfio-setup unbind %s' gives it back", bdf, group,
+		       bdf);
 	return 0;
 }
 

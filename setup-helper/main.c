@@ -443,8 +443,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	if (c->takes_bdf && optind == argc - 1)
 		o->bdf = argv[optind++];
 	else if (c->takes_bdf) {
-		setup_log_error("%s: expected one PCI function like 0000:01:00.0 (hint: vfio-setup %s --help)",
-				c->name, c->name);
+		setup_log_error(
+			"%s: expected one PCI function like 0000:01:00.0 (hint: vfio-setup %s --help)",
+			c->name, c->name);
 		return -EINVAL;
 	}
 	if (optind < argc) {

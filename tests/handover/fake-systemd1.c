@@ -65,12 +65,15 @@ static int job(sd_bus_message *m, void *userdata, sd_bus_error *err, const char 
 	}
 	len = strlen(unit);
 	if (strncmp(unit, PREFIX, strlen(PREFIX)) != 0 || len <= strlen(PREFIX) + strlen(SUFFIX) ||
-	    strcmp(unit + len - strlen(SUFFIX), SUFFIX) != 0 || len - strlen(PREFIX) - strlen(SUFFIX) >= sizeof(instance))
-		return sd_bus_error_setf(err, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s not found.", unit);
+	    strcmp(unit + len - strlen(SUFFIX), SUFFIX) != 0 ||
+	    len - strlen(PREFIX) - strlen(SUFFIX) >= sizeof(instance))
+		return sd_bus_error_setf(err, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s not found.",
+					 unit);
 	if (strcmp(mode, "denied") == 0)
 		return sd_bus_error_set(err, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
 					"Interactive authentication required.");
-	snprintf(instance, sizeof(instance), "%.*s", (int)(len - strlen(PREFIX) - strlen(SUFFIX)), unit + strlen(PREFIX));
+	snprintf(instance, sizeof(instance), "%.*s", (int)(len - strlen(PREFIX) - strlen(SUFFIX)),
+		 unit + strlen(PREFIX));
 	if (strcmp(mode, "exec") == 0)
 		result = run_command(verb, instance) == 0 ? "done" : "failed";
 	else if (strcmp(verb, "unbind") == 0)
@@ -81,8 +84,8 @@ static int job(sd_bus_message *m, void *userdata, sd_bus_error *err, const char 
 		return r;
 	/* After the reply, as systemd sends it for a job that ends at once. */
 	return sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1",
-				  "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", next_job++, path, unit,
-				  result);
+				  "org.freedesktop.systemd1.Manager", "JobRemoved", "uoss", next_job++, path,
+				  unit, result);
 }
 
 static int start_unit(sd_bus_message *m, void *userdata, sd_bus_error *err)
@@ -125,8 +128,8 @@ int main(int argc, char **argv)
 	command = argv + 3;
 	r = sd_bus_open_system(&bus);
 	if (r >= 0)
-		r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-					     manager, NULL);
+		r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1",
+					     "org.freedesktop.systemd1.Manager", manager, NULL);
 	if (r >= 0)
 		r = sd_bus_request_name(bus, "org.freedesktop.systemd1", 0);
 	if (r < 0) {

@@ -156,7 +156,12 @@ $(B)/tests/sandbox-exec: tests/launcher/sandbox-exec.c $(B)/launcher/sandbox.o $
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -Ilauncher $(ALL_LDFLAGS) -o $@ $< $(B)/launcher/sandbox.o $(B)/libqvm.a $(PKG_LIBS)
 
-TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec
+$(B)/tests/fake-systemd1: tests/handover/fake-systemd1.c
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1
 
 check-build: all $(TESTS) $(TEST_PROGRAMS)
 
@@ -247,7 +252,7 @@ install: all
 	install -D -m 0755 $(B)/qemu-vm $(DESTDIR)$(BINDIR)/qemu-vm
 	install -D -m 0755 $(B)/vfio-setup $(DESTDIR)$(BINDIR)/vfio-setup
 	install -d $(DESTDIR)$(DATADIR)/qemu-vm
-	cp -r profiles udev limits modprobe $(DESTDIR)$(DATADIR)/qemu-vm/
+	cp -r profiles udev limits modprobe systemd polkit $(DESTDIR)$(DATADIR)/qemu-vm/
 	install -D -m 0644 $(B)/man/qemu-vm.1 $(DESTDIR)$(MANDIR)/man1/qemu-vm.1
 	install -D -m 0644 $(B)/man/qemu-vm.ini.5 $(DESTDIR)$(MANDIR)/man5/qemu-vm.ini.5
 	install -D -m 0644 $(B)/man/vfio-setup.8 $(DESTDIR)$(MANDIR)/man8/vfio-setup.8

@@ -141,7 +141,7 @@ rm -rf "$share" "$L/out" "$L"/console-boot*.log "$L"/qemu-boot*.log
 mkdir -p "$share/bin" "$share/share/qemu-vm" "$out/steps"
 ln -s share/out "$L/out"
 install -m 0755 "$B/qemu-vm" "$B/vfio-setup" "$share/bin/"
-for d in udev limits modprobe; do
+for d in udev limits modprobe systemd polkit; do
 	install -d "$share/share/qemu-vm/$d"
 	install -m 0644 "$d"/* "$share/share/qemu-vm/$d/"
 done

@@ -209,6 +209,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 				  &f.audio_socket);
 	}
 	tpm_inspect(root, p, &f);
+	handover_inspect(root, p, &f.ho);
 	for (unsigned i = 0; i < p->n_evdev; i++)
 		host_stat(root_for(root, p->evdev[i].path), p->evdev[i].path, true, S_IFCHR, &f.evdev[i]);
 	if (p->scream)
@@ -246,5 +247,6 @@ void vm_facts_free(struct vm_facts *f)
 	for (unsigned i = 0; i < PROFILE_MAX_EVDEV; i++)
 		host_file_free(&f->evdev[i]);
 	host_file_free(&f->scream);
+	handover_facts_free(&f->ho);
 	*f = (struct vm_facts){ 0 };
 }

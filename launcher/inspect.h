@@ -3,6 +3,7 @@
 #pragma once
 
 #include "firmware-vars.h"
+#include "handover.h"
 #include "host.h"
 #include "profile.h"
 #include "smt.h"
@@ -47,6 +48,7 @@ struct vm_facts {
 	const char *no_run; /* why QEMU was not asked what it can do, or NULL */
 	bool qemu_in_tree; /* qemu_file lies in that tree (found on PATH under it) */
 	struct smt_host smt; /* read only for a profile that pins two threads per core */
+	struct handover_facts ho; /* [pci] handover = on: the unit, the rule, systemd and polkit */
 };
 
 /* Where the VM's sockets go: $XDG_RUNTIME_DIR, else /tmp/qemu-vm-UID (*ret_fallback set; act

@@ -33,6 +33,10 @@ void plan_check_machine(struct builder *b);
 const struct pci_dev_info *plan_section_device(const struct builder *b, const struct pci_section *s);
 void plan_pci(struct builder *b);
 
+/* plan-handover.c: the checks of a handover = on device that is not on vfio-pci yet; false when
+ * the usual checks apply (not handover, or on vfio-pci already). */
+bool plan_check_handover(struct builder *b, const struct pci_section *s, const struct pci_dev_info *d);
+
 /* plan-devices.c */
 void plan_devices(struct builder *b);
 /* A shared-memory device: -object memory-backend-file,id=@id-mem,… and -device ivshmem-plain,id=@id. */

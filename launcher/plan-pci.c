@@ -86,6 +86,8 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 			   s->host_loc.line, s->name, want);
 		return;
 	}
+	if (plan_check_handover(b, s, d))
+		return;
 	bdf(&d->addr, a, sizeof(a));
 	install = install_device_fix(f, d, ", then reboot");
 	for (size_t i = 0; i < f->host.pci.n; i++) {

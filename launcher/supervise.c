@@ -16,6 +16,7 @@
 #include <time.h>
 #include "bus.h"
 #include "fsutil.h"
+#include "handover.h"
 #include "qmp.h"
 #include "sandbox.h"
 #include "supervise-state.h"
@@ -42,6 +43,7 @@ struct sup {
 	} shm_created[2]; /* the /dev/shm files this run makes: Looking Glass's, Scream's */
 	unsigned n_shm_created;
 	int inhibit_fd; /* logind's inhibitor, held while QEMU runs */
+	struct handover_run handover; /* the units started for [pci] handover = on */
 	bool desktop;
 	char *log_path;
 	char tail[1024]; /* the end of QEMU's output */
@@ -123,6 +125,11 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 	*ret_fd = fd;
 	*ret_path = TAKE_PTR(path);
 	return 0;
+}
+
+static void say_line(void *ctx, const char *msg)
+{
+	say(ctx, "%s", msg);
 }
 
 /* The notification a failed desktop start gets; the same text is in the log. */
@@ -555,6 +562,7 @@ static void give_back(struct sup *s)
 		else if (errno != ENOENT)
 			say(s, "removing %s: %s, ignoring", path, strerror(errno));
 	}
+	handover_give_back(&s->handover, say_line, s);
 	if (s->inhibit_fd >= 0) {
 		close(s->inhibit_fd);
 		say(s, "logind inhibitor released");
@@ -730,6 +738,18 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			    why);
 		else
 			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
+	}
+	{
+		_cleanup_free_ char *error = NULL;
+		if (handover_take(p, &f->ho, &s.handover, say_line, &s, &error) < 0) {
+			_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", p->name);
+			if (s.desktop)
+				notify_failure(&s, p->name, error, fix);
+			else
+				say(&s, "%s", error);
+			code = 1;
+			goto out;
+		}
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());

@@ -174,6 +174,10 @@ const struct schema_key schema_keys[] = {
 	{ SEC_PCI, "device-id", ST_CUSTOM, PCI(device_id), 0, PCI(has_device_id), .parse = parse_id16,
 	  .expect = "a device ID of 4 hex digits like 1b81",
 	  .doc = "the device ID function 0 shows the guest (x-pci-device-id)", .example = "1b81" },
+	{ SEC_PCI, "handover", ST_BOOL, PCI(handover), .def = "off",
+	  .doc = "the host keeps the device until the VM starts: it moves to vfio-pci then and back "
+		 "after (the unit vfio-setup install adds; needs host =)",
+	  .example = "on" },
 
 	{ SEC_DISK, "path", ST_PATH, DISK(path), DISK(path_loc), .doc = "the block device or image file",
 	  .example = "~/vm/windows.qcow2" },

@@ -305,6 +305,11 @@ static void validate_section(struct ini_doc *doc, struct profile *p, size_t si, 
 			ini_error(doc, host > ids ? host : ids, host > ids ? "host" : "ids",
 				  "[%s] takes host or ids, not both (%s is on line %u)", s->name,
 				  host > ids ? "ids" : "host", host > ids ? ids : host);
+		if (pci->handover && !host && ids)
+			ini_error(doc, seen_line(seen, n_seen, "handover"), "handover",
+				  "needs host = ADDRESS: the unit that hands the device over is named by "
+				  "its address (ids is on line %u)",
+				  ids);
 		if (pci->rootport == ROOTPORT_NONE && pci->hotplug != T_AUTO)
 			ini_error(doc, hotplug, "hotplug",
 				  "applies to a root port, and root-port = none (line %u) has none",

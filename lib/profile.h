@@ -72,6 +72,7 @@ struct pci_section {
 	bool primary; /* x-vga=on; only meaningful with -vga none */
 	bool has_vendor_id, has_device_id; /* IDs function 0 shows the guest instead of its own */
 	uint16_t vendor_id, device_id;
+	bool handover; /* on a host driver until the VM starts, moved to vfio-pci by the unit */
 };
 
 struct disk_section {

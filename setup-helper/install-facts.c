@@ -17,6 +17,8 @@ static const char *const template_names[INSTALL_TEMPLATES] = {
 	"modprobe/qemu-vm-kvm.conf.in",
 	"modprobe/mkinitcpio-vfio.conf.in",
 	"modprobe/dracut-vfio.conf.in",
+	"systemd/qemu-vm-handover@.service.in",
+	"polkit/50-qemu-vm-handover.rules.in",
 };
 
 static bool usable_template_file(const char *path)

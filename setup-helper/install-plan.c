@@ -79,9 +79,10 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 }
 
 /* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
- * IOMMU group holds nothing else but bridges. */
+ * IOMMU group holds nothing else but bridges. A @handover device gets no ID: it stays on its
+ * host driver at boot, and its unit moves it when a VM starts. */
 static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a, const char *what,
-			  struct strv *errors)
+			  bool handover, struct strv *errors)
 {
 	const struct pci_host *pci = pci_of(in);
 	const struct pci_dev_info *d;
@@ -102,12 +103,16 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		add_error(errors, "%s: %s is a bridge; pass the device behind it", what, buf);
 		return;
 	}
+	if (handover)
+		push_unique(&p->handover, buf);
 	for (size_t i = 0; i < pci->n; i++) {
 		const struct pci_dev_info *x = &pci->dev[i];
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
 		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+			if (handover)
+				continue;
 			add_id(p, x->vendor, x->device);
 			push_unique(&in->devices, xb);
 		} else if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group && !x->is_bridge)
@@ -232,7 +237,7 @@ static void use_profile(struct inputs *in, struct setup_plan *p, const struct pr
 		const struct pci_section *s = &prof->pci[i];
 		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof->path, s->loc.line, s->name);
 		if (s->has_host)
-			select_device(in, p, &s->host, what, errors);
+			select_device(in, p, &s->host, what, s->handover, errors);
 		else if (s->has_ids)
 			add_id(p, s->ids.vendor, s->ids.device);
 	}
@@ -340,6 +345,20 @@ static void check_id_collisions(struct inputs *in, struct setup_plan *p, struct 
 	}
 }
 
+/* [pci] handover = on: the template unit that moves a device to vfio-pci and back, and the
+ * polkit rule letting the group start and stop exactly its instances. */
+static void handover_targets(struct inputs *in, struct setup_plan *p, struct strv *errors)
+{
+	struct target *t;
+
+	for (size_t i = 0; i < p->handover.n; i++)
+		strv_pushf(tmpl_add_item(&in->vars, "handover"), "BDF=%s", p->handover.v[i]);
+	t = add_target(p, "/etc/systemd/system/qemu-vm-handover@.service", TGT_TEMPLATE);
+	render(in->f, "systemd/qemu-vm-handover@.service.in", &in->vars, &t->content, errors);
+	t = add_target(p, "/etc/polkit-1/rules.d/50-qemu-vm-handover.rules", TGT_TEMPLATE);
+	render(in->f, "polkit/50-qemu-vm-handover.rules.in", &in->vars, &t->content, errors);
+}
+
 static void install_plan_targets(const struct setup_opts *o, struct inputs *in, struct setup_plan *p,
 				 struct strv *errors)
 {
@@ -384,6 +403,8 @@ static void install_plan_targets(const struct setup_opts *o, struct inputs *in, 
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-vfio.conf", TGT_TEMPLATE);
 		render(in->f, "modprobe/qemu-vm-vfio.conf.in", &in->vars, &t->content, errors);
 	}
+	if (p->handover.n)
+		handover_targets(in, p, errors);
 	if (!o->no_ignore_msrs) {
 		t = add_target(p, "/etc/modprobe.d/qemu-vm-kvm.conf", TGT_TEMPLATE);
 		render(in->f, "modprobe/qemu-vm-kvm.conf.in", &in->vars, &t->content, errors);
@@ -479,7 +500,7 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 			add_error(errors, "--device: expected a PCI address like 01:00.0, got '%s'",
 				  o->devices.v[i]);
 		else
-			select_device(&in, &p, &a, what, errors);
+			select_device(&in, &p, &a, what, false, errors);
 	}
 	for (size_t i = 0; i < o->ids.n; i++) {
 		_cleanup_free_ char *list = xstrdup(o->ids.v[i]);
@@ -568,6 +589,7 @@ void install_plan_free(struct setup_plan *p)
 	strv_clear(&p->users);
 	strv_clear(&p->ids);
 	strv_clear(&p->softdeps);
+	strv_clear(&p->handover);
 	strv_clear(&p->params);
 	strv_clear(&p->modules);
 	strv_clear(&p->notes);

@@ -5,7 +5,7 @@
 #include "profile.h"
 #include "setup.h"
 
-#define INSTALL_TEMPLATES 8
+#define INSTALL_TEMPLATES 10
 
 #ifndef TEMPLATES_DATADIR
 #define TEMPLATES_DATADIR "/usr/local/share/qemu-vm"
@@ -73,6 +73,7 @@ struct setup_plan {
 	struct strv users;
 	struct strv ids; /* vfio-pci IDs, "10de:1b81", in the order found, unique */
 	struct strv softdeps;
+	struct strv handover; /* PCI functions left to their host driver at boot, "0000:01:00.0" */
 	struct strv params; /* kernel command line words to add */
 	struct strv modules; /* initramfs modules */
 	uint64_t memlock; /* bytes */

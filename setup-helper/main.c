@@ -70,6 +70,7 @@ struct command {
 	const char *help;
 	const char *example;
 	void (*read_inputs)(struct setup_opts *o); /* before privileges are dropped, or NULL */
+	bool takes_bdf; /* one operand: a PCI function */
 };
 
 static const int scan_opts[] = { OPT_ROOT, OPT_JSON, 0 };
@@ -93,10 +94,11 @@ static const int install_opts[] = { OPT_ROOT,
 				    0 };
 static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMPLATES, 0 };
 static const int status_opts[] = { OPT_ROOT, 0 };
+static const int bind_opts[] = { OPT_ROOT, 0 };
 
 static const struct command commands[] = {
 	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]",
-	  "IOMMU groups, GPUs, drivers and what to pass (needs no root)", "vfio-setup scan", NULL },
+	  "IOMMU groups, GPUs, drivers and what to pass (needs no root)", "vfio-setup scan", NULL, false },
 	{ "install", setup_cmd_install, install_opts,
 	  "[--user NAME]... [--group NAME] [--device BDF|--ids VEN:DEV,...]... [--profile FILE|NAME]...\n"
 	  "              [--memlock SIZE|auto] [--hugepages COUNTxSIZE] [--no-initramfs]\n"
@@ -105,12 +107,19 @@ static const struct command commands[] = {
 	  "              [--root DIR] [--dry-run] [--force]",
 	  "set the host up for VFIO passthrough: group, udev rules, limits, modprobe.d, initramfs, "
 	  "kernel command line",
-	  "sudo vfio-setup install --user alice --profile gaming", setup_install_read },
+	  "sudo vfio-setup install --user alice --profile gaming", setup_install_read, false },
 	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]",
-	  "put every file install changed back as it was", "sudo vfio-setup uninstall", NULL },
+	  "put every file install changed back as it was", "sudo vfio-setup uninstall", NULL, false },
 	{ "status", setup_cmd_status, status_opts, "[--root DIR]",
 	  "whether what install wrote is in place (0), drifted or awaits a reboot (1), or absent (3)",
-	  "vfio-setup status", NULL },
+	  "vfio-setup status", NULL, false },
+	{ "bind", setup_cmd_bind, bind_opts, "BDF [--root DIR]",
+	  "move the IOMMU group of BDF to vfio-pci, unless the host still uses the card (what the "
+	  "handover unit runs)",
+	  "sudo vfio-setup bind 0000:01:00.0", NULL, true },
+	{ "unbind", setup_cmd_unbind, bind_opts, "BDF [--root DIR]",
+	  "give the functions bind moved back to the drivers they had", "sudo vfio-setup unbind 0000:01:00.0",
+	  NULL, true },
 };
 
 static void usage(FILE *out)
@@ -430,6 +439,14 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		default:
 			return -EINVAL;
 		}
+	}
+	if (c->takes_bdf && optind == argc - 1)
+		o->bdf = argv[optind++];
+	else if (c->takes_bdf) {
+		setup_log_error(
+			"%s: expected one PCI function like 0000:01:00.0 (hint: vfio-setup %s --help)",
+			c->name, c->name);
+		return -EINVAL;
 	}
 	if (optind < argc) {
 		setup_log_error("%s: unexpected argument '%s'", c->name, argv[optind]);

@@ -6,6 +6,9 @@
 #include "setup.h"
 
 static const cap_value_t writer_caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER };
+/* bind and unbind write root's sysfs files and /run as uid 0, and read every process's open
+ * files (/proc/PID/fd of other users needs CAP_SYS_PTRACE) to say who holds the card. */
+static const cap_value_t bind_caps[] = { CAP_SYS_PTRACE };
 
 /*
  * install/uninstall on the host write root-owned files in /etc and keep owners: CAP_CHOWN,
@@ -17,6 +20,9 @@ static const cap_value_t writer_caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWN
 int setup_caps_drop(const char *cmd, const struct setup_opts *o)
 {
 	bool writes = (streq(cmd, "install") || streq(cmd, "uninstall")) && !o->dry_run;
+	bool binds = streq(cmd, "bind") || streq(cmd, "unbind");
+	const cap_value_t *keep = binds ? bind_caps : writer_caps;
+	size_t n_keep = binds ? ARRAY_SIZE(bind_caps) : ARRAY_SIZE(writer_caps);
 	cap_t now = cap_get_proc(), want = cap_init();
 	char missing[128] = "";
 	int r = 0;
@@ -26,27 +32,33 @@ int setup_caps_drop(const char *cmd, const struct setup_opts *o)
 		cap_free(want);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; writes && i < ARRAY_SIZE(writer_caps); i++) {
+	if (binds && !o->root_given && geteuid() != 0) {
+		setup_log_error("%s needs root (hint: sudo vfio-setup %s BDF; qemu-vm runs it through the "
+				"qemu-vm-handover@ unit)",
+				cmd, cmd);
+		r = -EPERM;
+	}
+	for (size_t i = 0; (writes || binds) && i < n_keep; i++) {
 		cap_flag_value_t v = CAP_CLEAR;
 
-		cap_get_flag(now, writer_caps[i], CAP_PERMITTED, &v);
+		cap_get_flag(now, keep[i], CAP_PERMITTED, &v);
 		if (v == CAP_SET) {
-			cap_set_flag(want, CAP_PERMITTED, 1, &writer_caps[i], CAP_SET);
-			cap_set_flag(want, CAP_EFFECTIVE, 1, &writer_caps[i], CAP_SET);
-		} else if (!o->root_given) {
-			char *name = cap_to_name(writer_caps[i]);
+			cap_set_flag(want, CAP_PERMITTED, 1, &keep[i], CAP_SET);
+			cap_set_flag(want, CAP_EFFECTIVE, 1, &keep[i], CAP_SET);
+		} else if (!o->root_given && !binds) {
+			char *name = cap_to_name(keep[i]);
 			size_t l = strlen(missing);
 
 			snprintf(missing + l, sizeof(missing) - l, "%s%s", l ? ", " : "", name ? name : "?");
 			cap_free(name);
 		}
 	}
-	if (*missing) {
+	if (r >= 0 && *missing) {
 		setup_log_error("%s needs %s, which this process does not have (hint: sudo vfio-setup %s "
 				"…, or --root DIR to act on another tree)",
 				cmd, missing, cmd);
 		r = -EPERM;
-	} else if (cap_compare(now, want) != 0 && cap_set_proc(want) < 0)
+	} else if (r >= 0 && cap_compare(now, want) != 0 && cap_set_proc(want) < 0)
 		r = -errno;
 	cap_free(now);
 	cap_free(want);

@@ -27,6 +27,7 @@ struct setup_opts {
 	const char *initramfs; /* forced generator */
 	const char *bootloader; /* forced boot loader */
 	const char *templates; /* template directory override */
+	const char *bdf; /* bind, unbind: the PCI function */
 	/* install: its inputs (profiles, templates, devices), read while the process still has
 	 * the privileges to read them (setup_install_read), then used after they are dropped. */
 	struct install_facts *inputs;
@@ -85,6 +86,9 @@ int setup_cmd_scan(const struct setup_opts *o);
 int setup_cmd_install(const struct setup_opts *o);
 int setup_cmd_uninstall(const struct setup_opts *o);
 int setup_cmd_status(const struct setup_opts *o);
+/* [pci] handover = on (bind.c): the device's IOMMU group to vfio-pci, and back. */
+int setup_cmd_bind(const struct setup_opts *o);
+int setup_cmd_unbind(const struct setup_opts *o);
 
 /* Test-only: VFIO_SETUP_TEST_RUN_UNDER_ROOT=1 runs the regeneration programs under --root too
  * (found in PATH: the tests put stubs there). Never set it in production. */

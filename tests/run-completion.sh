@@ -82,7 +82,7 @@ for sh in bash zsh; do
 	expect "$sh: qemu-vm usb" "$($c qemu-vm usb '')" "attach detach "
 	expect "$sh: qemu-vm usb attach" "$($c qemu-vm usb attach '')" "gaming "
 	expect "$sh: qemu-vm help s" "$($c qemu-vm help s)" "show stop "
-	expect "$sh: vfio-setup" "$($c vfio-setup '')" "help install scan status uninstall "
+	expect "$sh: vfio-setup" "$($c vfio-setup '')" "bind help install scan status unbind uninstall "
 	expect "$sh: vfio-setup scan --" "$($c vfio-setup scan --)" "--help --json --root "
 	expect "$sh: vfio-setup install --bootloader" "$($c vfio-setup install --bootloader '')" \
 		"grub kernel-install loader-entries "
@@ -115,7 +115,7 @@ if [[ " $shells " == *" fish "* ]]; then
 	expect "fish: qemu-vm show --o" "$(fish_complete 'qemu-vm show --o')" "--oneline "
 	expect "fish: qemu-vm viewer " "$(fish_complete 'qemu-vm viewer ')" "gaming "
 	expect "fish: qemu-vm desktop " "$(fish_complete 'qemu-vm desktop ')" "gaming office "
-	expect "fish: vfio-setup un" "$(fish_complete 'vfio-setup un')" "uninstall "
+	expect "fish: vfio-setup un" "$(fish_complete 'vfio-setup un')" "unbind uninstall "
 	expect "fish: vfio-setup install --initramfs d" "$(fish_complete 'vfio-setup install --initramfs d')" "dracut "
 fi
 

@@ -86,7 +86,7 @@ runnable_by() {
 		return
 	fi
 	mkdir -p "$dir/bin" "$dir/share/qemu-vm" &&
-		cp "$prog" "$dir/bin/" && cp -r udev limits modprobe "$dir/share/qemu-vm/" &&
+		cp "$prog" "$dir/bin/" && cp -r udev limits modprobe systemd polkit "$dir/share/qemu-vm/" &&
 		chmod -R a+rX "$dir/bin" "$dir/share" && chmod 755 "$dir" || return 1
 	echo "$dir/bin/${prog##*/}"
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include "bus.h"
 #include "fsutil.h"
+#include "hugepages.h"
 #include "qmp.h"
 #include "sandbox.h"
 #include "supervise-state.h"
@@ -47,6 +48,7 @@ struct sup {
 	long long since;
 	const char *failure; /* the first failure, for the log's last word */
 	bool stop_asked; /* a signal asked QEMU to go */
+	struct huge_hold huge; /* pages added to a pool for this run */
 };
 
 static uint64_t now_ms(void)
@@ -116,6 +118,11 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 }
 
 /* The notification a failed desktop start gets; the same text is in the log. */
+static void say_line(void *ud, const char *line)
+{
+	say(ud, "%s", line);
+}
+
 static void notify_failure(struct sup *s, const char *name, const char *what, const char *fix)
 {
 	_cleanup_free_ char *summary = xasprintf("VM %s did not start", name);
@@ -526,6 +533,7 @@ static void give_back(struct sup *s)
 		else if (errno != ENOENT)
 			say(s, "removing %s: %s, ignoring", s->lg_created, strerror(errno));
 	}
+	huge_vm_give_back(s->f, &s->huge, say_line, s);
 	if (s->inhibit_fd >= 0) {
 		close(s->inhibit_fd);
 		say(s, "logind inhibitor released");
@@ -699,6 +707,10 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			    why);
 		else
 			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
+	}
+	if (huge_vm_take(p, f, &s.huge, say_line, &s) < 0) {
+		code = 1;
+		goto out;
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());

@@ -14,14 +14,7 @@ T=$(mktemp -d /tmp/qvm-hostmem.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake hosts"; exit 1; }
 mkdir -p "$T/home"
-run() { # run HOST ARGS...: the launcher in a fixed environment
-	local host=$1
-	shift
-	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR=/run/user/1000 XDG_CACHE_HOME="$T/cache" \
-		PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-		"$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
-	echo "exit $?"
-}
+run() { launcher_on_host "$@"; }
 has() { # has WHAT PATTERN TEXT: a whole line of TEXT is PATTERN (grep -x)
 	if grep -qx -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "$3"; fi
 }

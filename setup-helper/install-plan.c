@@ -121,7 +121,9 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
-		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && (skip & (1u << x->addr.func)))
+		/* A function a profile skips stays held, even when --device names its card. */
+		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge &&
+		    ((skip & (1u << x->addr.func)) || strv_contains(&p->held, xb)))
 			push_unique(&p->held, xb);
 		else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
 			add_id(p, x->vendor, x->device);

@@ -92,6 +92,17 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 	push_unique(&p->ids, buf);
 }
 
+static void unhold(struct setup_plan *p, const char *bdf)
+{
+	for (size_t i = 0; i < p->held.n; i++)
+		if (streq(p->held.v[i], bdf)) {
+			free(p->held.v[i]);
+			memmove(&p->held.v[i], &p->held.v[i + 1], (p->held.n - i) * sizeof(char *));
+			p->held.n--;
+			return;
+		}
+}
+
 /* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
  * IOMMU group holds nothing else but bridges. */
 static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a, uint8_t skip,
@@ -121,11 +132,13 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
-		/* A function a profile skips stays held, even when --device names its card. */
-		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge &&
-		    ((skip & (1u << x->addr.func)) || strv_contains(&p->held, xb)))
-			push_unique(&p->held, xb);
-		else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && (skip & (1u << x->addr.func))) {
+			if (!strv_contains(&in->devices, xb))
+				push_unique(&p->held, xb);
+		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+			/* --device asks for the whole card on vfio-pci: that wins over a profile
+			 * that skips one of its functions, which the hold rule would keep off it. */
+			unhold(p, xb);
 			add_id(p, x->vendor, x->device);
 			push_unique(&in->devices, xb);
 		} else if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group && !x->is_bridge)

@@ -313,13 +313,15 @@ START_TEST(plan_skipped_function_held_on_no_driver)
 		t->content, "\nz /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages 0664 root qemu-vm -\n"));
 	ck_assert_ptr_null(find(&x.p, "/etc/systemd/system/qemu-vm-open@.service"));
 	ck_assert_ptr_null(find(&x.p, "/etc/modprobe.d/qemu-vm-unsafe-interrupts.conf"));
-	/* --device naming the same card takes the GPU again, and leaves the held function held. */
+	/* --device naming the same card asks for all of it on vfio-pci: nothing is held. */
 	install_plan_free(&x.p);
 	strv_push(&x.o.devices, "01:00.0");
 	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
 	free(ids);
 	ids = joined(&x.p.ids);
-	ck_assert_str_eq(ids, "10de:1c8d");
+	ck_assert_str_eq(ids, "10de:1c8d 10de:0fb9");
+	ck_assert_uint_eq(x.p.held.n, 0);
+	ck_assert_ptr_null(find(&x.p, "/etc/udev/rules.d/40-qemu-vm-hold.rules"));
 	teardown(&x);
 }
 END_TEST

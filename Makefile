@@ -87,6 +87,7 @@ $(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += -DVERSION='"$(VERSI
 
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
 $(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
+$(B)/setup-helper/hostmem.o: ALL_CFLAGS += -DSETUP_BINDIR='"$(BINDIR)"'
 # Where make install puts the example profiles, for list to point at.
 $(B)/launcher/commands.o: ALL_CFLAGS += -DEXAMPLES_DIR='"$(DATADIR)/qemu-vm/profiles"'
 

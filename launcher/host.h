@@ -36,6 +36,7 @@ void usb_host_add(struct usb_host *h, const struct usb_dev_info *u);
 struct hugepage_pool {
 	uint64_t size; /* bytes per page */
 	uint64_t total, free;
+	bool growable; /* nr_hugepages is writable by one of our groups: the supervisor grows it */
 };
 
 enum access_state { ACC_MISSING, ACC_DENIED, ACC_OK, ACC_WRONG_TYPE };

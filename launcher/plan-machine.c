@@ -252,6 +252,11 @@ void plan_check_machine(struct builder *b)
 					: "hugepages = off in [vm]  (this kernel has no hugepages: CONFIG_HUGETLBFS)",
 				"hugepages: the host has no %s pool (no %s in /sys/kernel/mm/hugepages)",
 				schema_enum_name(&schema_hugepages, p->hugepages), dir);
+		else if (pool->free < pages && pool->growable)
+			plan_check(b, CHECK_OK, NULL,
+				   "hugepages: %" PRIu64 " \xc3\x97 %s needed, %" PRIu64
+				   " free: reserved at start",
+				   pages, schema_enum_name(&schema_hugepages, p->hugepages), pool->free);
 		else if (pool->free < pages) {
 			_cleanup_free_ char *boot =
 				p->hugepages == HUGE_1G

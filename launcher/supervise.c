@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "fsutil.h"
 #include "handover.h"
+#include "hugepages.h"
 #include "qmp.h"
 #include "sandbox.h"
 #include "supervise-state.h"
@@ -54,6 +55,7 @@ struct sup {
 	const char *failure; /* the first failure, for the log's last word */
 	bool stop_asked; /* a signal asked QEMU to go */
 	struct tpm_run tpm; /* [tpm]: swtpm beside QEMU */
+	struct huge_hold huge; /* pages added to a pool for this run */
 };
 
 static uint64_t now_ms(void)
@@ -562,6 +564,7 @@ static void give_back(struct sup *s)
 		else if (errno != ENOENT)
 			say(s, "removing %s: %s, ignoring", path, strerror(errno));
 	}
+	huge_vm_give_back(s->f, &s->huge, say_line, s);
 	handover_give_back(&s->handover, say_line, s);
 	if (s->inhibit_fd >= 0) {
 		close(s->inhibit_fd);
@@ -750,6 +753,10 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			code = 1;
 			goto out;
 		}
+	}
+	if (huge_vm_take(p, f, &s.huge, say_line, &s) < 0) {
+		code = 1;
+		goto out;
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include "edit.h"
+#include "hostmem.h"
 #include "install-plan.h"
 #include "template.h"
 
@@ -49,6 +50,19 @@ static struct target *add_target(struct setup_plan *p, const char *path, enum ta
 	return t;
 }
 
+struct target *install_plan_add_target(struct setup_plan *p, const char *path, enum target_kind kind)
+{
+	return add_target(p, path, kind);
+}
+
+bool install_plan_has_target(const struct setup_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_targets; i++)
+		if (streq(p->targets[i].path, path))
+			return true;
+	return false;
+}
+
 static void push_unique(struct strv *s, const char *v)
 {
 	if (!strv_contains(s, v))
@@ -78,11 +92,22 @@ static void add_id(struct setup_plan *p, uint16_t vendor, uint16_t device)
 	push_unique(&p->ids, buf);
 }
 
+static void unhold(struct setup_plan *p, const char *bdf)
+{
+	for (size_t i = 0; i < p->held.n; i++)
+		if (streq(p->held.v[i], bdf)) {
+			free(p->held.v[i]);
+			memmove(&p->held.v[i], &p->held.v[i + 1], (p->held.n - i) * sizeof(char *));
+			p->held.n--;
+			return;
+		}
+}
+
 /* --device BDF (or a profile's host =): the card (pci_addr_in_card), after checking that its
  * IOMMU group holds nothing else but bridges. A @handover device gets no ID: it stays on its
  * host driver at boot, and its unit moves it when a VM starts. */
-static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a, const char *what,
-			  bool handover, struct strv *errors)
+static void select_device(struct inputs *in, struct setup_plan *p, const struct pci_addr *a, uint8_t skip,
+			  const char *what, bool handover, struct strv *errors)
 {
 	const struct pci_host *pci = pci_of(in);
 	const struct pci_dev_info *d;
@@ -110,9 +135,15 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
-		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
-			if (handover)
-				continue;
+		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && handover) {
+			continue;
+		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && (skip & (1u << x->addr.func))) {
+			if (!strv_contains(&in->devices, xb))
+				push_unique(&p->held, xb);
+		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+			/* --device asks for the whole card on vfio-pci: that wins over a profile
+			 * that skips one of its functions, which the hold rule would keep off it. */
+			unhold(p, xb);
 			add_id(p, x->vendor, x->device);
 			push_unique(&in->devices, xb);
 		} else if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group && !x->is_bridge)
@@ -233,11 +264,13 @@ static void use_profile(struct inputs *in, struct setup_plan *p, const struct pr
 	}
 	if (prof->memory > in->max_memory)
 		in->max_memory = prof->memory;
+	if (prof->hugepages != HUGE_OFF)
+		p->huge_on_demand = true;
 	for (unsigned i = 0; i < prof->n_pci; i++) {
 		const struct pci_section *s = &prof->pci[i];
 		_cleanup_free_ char *what = xasprintf("%s:%u: [pci %s]", prof->path, s->loc.line, s->name);
 		if (s->has_host)
-			select_device(in, p, &s->host, what, s->handover, errors);
+			select_device(in, p, &s->host, s->skip_functions, what, s->handover, errors);
 		else if (s->has_ids)
 			add_id(p, s->ids.vendor, s->ids.device);
 	}
@@ -500,7 +533,7 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 			add_error(errors, "--device: expected a PCI address like 01:00.0, got '%s'",
 				  o->devices.v[i]);
 		else
-			select_device(&in, &p, &a, what, false, errors);
+			select_device(&in, &p, &a, 0, what, false, errors);
 	}
 	for (size_t i = 0; i < o->ids.n; i++) {
 		_cleanup_free_ char *list = xstrdup(o->ids.v[i]);
@@ -568,8 +601,11 @@ int install_plan_build(const struct install_facts *facts, const struct setup_opt
 	 * (dracut: "Failed to find module"). Before 6.2 vfio-pci calls vfio_virqfd_enable(), so
 	 * the generators, which follow module dependencies, take it in with vfio_pci anyway. */
 
+	p.huge_on_demand |= o->hugepages_on_demand;
 	if (errors->n == nerr)
 		install_plan_targets(o, &in, &p, errors);
+	if (errors->n == nerr && in.f->templates_dir)
+		hostmem_targets(o, facts, &p, errors);
 
 	tmpl_vars_free(&in.vars);
 	strv_clear(&in.seen_usb);
@@ -593,6 +629,7 @@ void install_plan_free(struct setup_plan *p)
 	strv_clear(&p->params);
 	strv_clear(&p->modules);
 	strv_clear(&p->notes);
+	strv_clear(&p->held);
 	free(p->grub_mkconfig);
 	for (size_t i = 0; i < p->n_targets; i++) {
 		free(p->targets[i].path);
@@ -633,7 +670,17 @@ int install_plan_content(const struct target *t, const struct setup_plan *p, con
 			*ret_error = xstrdup("missing; mkinitcpio needs it");
 			return -ENOENT;
 		}
-		return edit_mkinitcpio(orig, &p->modules, ret, ret_error);
+		{
+			_cleanup_free_ char *mods = NULL;
+			int r = edit_mkinitcpio(orig, &p->modules, &mods, ret_error);
+			return r < 0 ? r : edit_mkinitcpio_hooks(mods, ret, ret_error);
+		}
+	case TGT_MKINITCPIO_HOOKS:
+		if (!orig) {
+			*ret_error = xstrdup("missing; mkinitcpio needs it");
+			return -ENOENT;
+		}
+		return edit_mkinitcpio_hooks(orig, ret, ret_error);
 	case TGT_GRUB:
 		return edit_grub_default(orig ? orig : "", &p->params, ret, ret_error);
 	case TGT_GRUB_DROPIN: {

@@ -60,6 +60,7 @@ enum target_kind {
 	TGT_LOADER, /* a boot loader entry */
 	TGT_MODLINES, /* /etc/initramfs-tools/modules */
 	TGT_BOOSTER, /* /etc/booster.yaml */
+	TGT_MKINITCPIO_HOOKS, /* HOOKS=(…) of mkinitcpio.conf alone, beside a mkinitcpio.conf.d drop-in */
 };
 
 struct target {
@@ -84,6 +85,8 @@ struct setup_plan {
 	const char *bootloader; /* to update, or NULL */
 	char *grub_mkconfig;
 	struct strv notes; /* said before acting: what is skipped and why */
+	struct strv held; /* functions a profile skips, "0000:01:00.1": held on no driver */
+	bool huge_on_demand; /* the group may grow the huge page pools */
 };
 
 /* Validates every input and computes the plan from @f alone (no I/O); on -EINVAL every
@@ -91,6 +94,9 @@ struct setup_plan {
 int install_plan_build(const struct install_facts *f, const struct setup_opts *o, struct setup_plan *ret,
 		       struct strv *errors);
 void install_plan_free(struct setup_plan *p);
+/* Adds a target at @path (root-relative) to @p. */
+struct target *install_plan_add_target(struct setup_plan *p, const char *path, enum target_kind kind);
+bool install_plan_has_target(const struct setup_plan *p, const char *path);
 
 /* The wanted content of @t given its original content (NULL when it did not exist). */
 int install_plan_content(const struct target *t, const struct setup_plan *p, const struct setup_facts *f,

@@ -9,6 +9,7 @@
 #include "complete.h"
 #include "profile.h"
 #include "setup.h"
+#include "hostmem.h"
 
 enum {
 	OPT_ROOT = 0x100,
@@ -29,6 +30,9 @@ enum {
 	OPT_INITRAMFS,
 	OPT_BOOTLOADER,
 	OPT_TEMPLATES,
+	OPT_HUGEPAGES_ON_DEMAND,
+	OPT_OPEN_AT_BOOT,
+	OPT_ALLOW_UNSAFE_INTERRUPTS,
 };
 
 #ifndef VERSION
@@ -60,6 +64,12 @@ static const struct setup_option {
 	{ "initramfs", "NAME", OPT_INITRAMFS, "mkinitcpio, dracut, initramfs-tools or booster" },
 	{ "bootloader", "NAME", OPT_BOOTLOADER, "grub, kernel-install or loader-entries" },
 	{ "templates", "DIR", OPT_TEMPLATES, "where the udev, limits and modprobe templates are" },
+	{ "hugepages-on-demand", NULL, OPT_HUGEPAGES_ON_DEMAND,
+	  "let the group grow the huge page pools (a profile with hugepages asks for it too)" },
+	{ "open-at-boot", "BDF", OPT_OPEN_AT_BOOT,
+	  "open this vfio-pci device through VFIO once at boot (repeatable)" },
+	{ "allow-unsafe-interrupts", NULL, OPT_ALLOW_UNSAFE_INTERRUPTS,
+	  "let VFIO assign devices without interrupt remapping (vfio-setup scan says when)" },
 };
 
 struct command {
@@ -91,7 +101,11 @@ static const int install_opts[] = { OPT_ROOT,
 				    OPT_INITRAMFS,
 				    OPT_BOOTLOADER,
 				    OPT_TEMPLATES,
+				    OPT_HUGEPAGES_ON_DEMAND,
+				    OPT_OPEN_AT_BOOT,
+				    OPT_ALLOW_UNSAFE_INTERRUPTS,
 				    0 };
+static const int open_opts[] = { OPT_ROOT, 0 };
 static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMPLATES, 0 };
 static const int status_opts[] = { OPT_ROOT, 0 };
 static const int bind_opts[] = { OPT_ROOT, 0 };
@@ -104,12 +118,17 @@ static const struct command commands[] = {
 	  "              [--memlock SIZE|auto] [--hugepages COUNTxSIZE] [--no-initramfs]\n"
 	  "              [--no-cmdline] [--cmdline-ids] [--no-ignore-msrs] [--initramfs NAME]\n"
 	  "              [--bootloader grub|kernel-install|loader-entries] [--templates DIR]\n"
+	  "              [--hugepages-on-demand] [--open-at-boot BDF]... [--allow-unsafe-interrupts]\n"
 	  "              [--root DIR] [--dry-run] [--force]",
 	  "set the host up for VFIO passthrough: group, udev rules, limits, modprobe.d, initramfs, "
 	  "kernel command line",
 	  "sudo vfio-setup install --user alice --profile gaming", setup_install_read, false },
 	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]",
 	  "put every file install changed back as it was", "sudo vfio-setup uninstall", NULL, false },
+	{ "open", setup_cmd_open, open_opts, "[--root DIR] BDF",
+	  "open a device on vfio-pci through VFIO (container, group, device) and close it again: "
+	  "what the unit of install --open-at-boot runs",
+	  "sudo vfio-setup open 01:00.0", NULL, true },
 	{ "status", setup_cmd_status, status_opts, "[--root DIR]",
 	  "whether what install wrote is in place (0), drifted or awaits a reboot (1), or absent (3)",
 	  "vfio-setup status", NULL, false },
@@ -436,6 +455,16 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case OPT_TEMPLATES:
 			o->templates = optarg;
 			break;
+		case OPT_HUGEPAGES_ON_DEMAND:
+			o->hugepages_on_demand = true;
+			break;
+		case OPT_OPEN_AT_BOOT:
+			if (push_capped(&o->open_at_boot, optarg, "--open-at-boot") < 0)
+				return -EINVAL;
+			break;
+		case OPT_ALLOW_UNSAFE_INTERRUPTS:
+			o->allow_unsafe_interrupts = true;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -504,6 +533,7 @@ int main(int argc, char **argv)
 	strv_clear(&o.devices);
 	strv_clear(&o.ids);
 	strv_clear(&o.profiles);
+	strv_clear(&o.open_at_boot);
 	setup_inputs_free(&o);
 	return r;
 }

@@ -2,6 +2,7 @@
 /* vfio-setup scan: IOMMU state, groups and their devices, which GPU can be passed, and how. */
 #include <errno.h>
 #include <json-c/json.h>
+#include "hostmem.h"
 #include "setup.h"
 
 struct iommu_state {
@@ -47,6 +48,9 @@ static void read_iommu(const struct setup_opts *o, const struct setup_facts *f, 
 		s->remap = ir ? "yes" : "no";
 	else if (amd_unit)
 		s->remap = "yes"; /* AMD-Vi always remaps interrupts when it is on */
+	/* The hardware may have it and the kernel not use it (intremap=off, a firmware bug). */
+	if (s->units && interrupts_remapped(o) == 0)
+		s->remap = "no";
 	if (s->enabled)
 		return;
 	if (f->cpu == CPU_INTEL)
@@ -155,7 +159,7 @@ int setup_cmd_scan(const struct setup_opts *o)
 			printf(" (%u unit%s)", s.units, s.units == 1 ? "" : "s");
 		if (*s.hint)
 			printf(" (hint: %s)", s.hint);
-		printf("\ninterrupt remapping: %s\n", s.remap);
+		printf("\ninterrupt remapping: %s%s\n", s.remap, streq(s.remap, "no") ? NO_REMAP_HINT : "");
 	}
 
 	for (size_t i = 0; i < h.n; i++) {

@@ -27,7 +27,9 @@ struct setup_opts {
 	const char *initramfs; /* forced generator */
 	const char *bootloader; /* forced boot loader */
 	const char *templates; /* template directory override */
-	const char *bdf; /* bind, unbind: the PCI function */
+	bool hugepages_on_demand, allow_unsafe_interrupts;
+	struct strv open_at_boot; /* --open-at-boot BDFs */
+	const char *bdf; /* bind, unbind, open: the PCI function */
 	/* install: its inputs (profiles, templates, devices), read while the process still has
 	 * the privileges to read them (setup_install_read), then used after they are dropped. */
 	struct install_facts *inputs;
@@ -41,6 +43,7 @@ struct setup_facts {
 	const char *initramfs; /* "mkinitcpio", "dracut", "initramfs-tools", "booster" or NULL */
 	char *initramfs_error; /* several found: the message */
 	bool mkinitcpio_dropin;
+	bool mkinitcpio_no_modconf; /* mkinitcpio.conf's HOOKS lack modconf */
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
 	char *grub_mkconfig; /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
 	bool grub_dropin; /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */

@@ -82,7 +82,7 @@ for sh in bash zsh; do
 	expect "$sh: qemu-vm usb" "$($c qemu-vm usb '')" "attach detach "
 	expect "$sh: qemu-vm usb attach" "$($c qemu-vm usb attach '')" "gaming "
 	expect "$sh: qemu-vm help s" "$($c qemu-vm help s)" "show stop "
-	expect "$sh: vfio-setup" "$($c vfio-setup '')" "bind help install scan status unbind uninstall "
+	expect "$sh: vfio-setup" "$($c vfio-setup '')" "bind help install open scan status unbind uninstall "
 	expect "$sh: vfio-setup scan --" "$($c vfio-setup scan --)" "--help --json --root "
 	expect "$sh: vfio-setup install --bootloader" "$($c vfio-setup install --bootloader '')" \
 		"grub kernel-install loader-entries "

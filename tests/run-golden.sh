@@ -23,14 +23,7 @@ cat > "$T/home/bin/qemu-system-x86_64" <<'SH'
 exit 0
 SH
 chmod 755 "$T/home/bin/qemu-system-x86_64"
-run() { # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
-	local host=$1
-	shift
-	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR=/run/user/1000 XDG_CACHE_HOME="$T/cache" \
-		${GOLDEN_DISPLAY:+DISPLAY="$GOLDEN_DISPLAY"} PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-		"$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
-	echo "exit $?"
-}
+run() { launcher_on_host "$@"; } # run HOST ARGS...: the launcher in a fixed environment; $T shows as @T@
 
 for pair in desktop@desktop laptop@laptop minimal@desktop demo@desktop desktop@broken laptop@broken; do
 	profile=${pair%@*} host=${pair#*@}

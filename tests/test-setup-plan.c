@@ -5,6 +5,7 @@
 #include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
+#include "hostmem.h"
 #include "install-plan.h"
 
 struct fixture {
@@ -54,6 +55,7 @@ static void teardown(struct fixture *x)
 	strv_clear(&x->o.users);
 	strv_clear(&x->o.devices);
 	strv_clear(&x->o.ids);
+	strv_clear(&x->o.open_at_boot);
 }
 
 /* The laptop: GPU 01:00.0 (bound to nouveau) and its audio 01:00.1 in group 1 with their port;
@@ -264,6 +266,138 @@ START_TEST(plan_hugepages_and_unknown_cpu)
 }
 END_TEST
 
+/* A profile passing the laptop's GPU, its audio function skipped, memory in 2M pages. */
+static void skip_profile(struct fixture *x)
+{
+	struct profile *prof;
+
+	x->f.n_profiles = 1;
+	x->f.profiles = xcalloc(1, sizeof(*x->f.profiles));
+	x->f.profiles[0].path = "gaming.ini";
+	prof = &x->f.profiles[0].prof;
+	prof->path = xstrdup("gaming.ini");
+	prof->name = xstrdup("gaming");
+	prof->memory = 8ull << 30;
+	prof->hugepages = HUGE_2M;
+	prof->n_pci = 1;
+	prof->pci[0] = (struct pci_section){
+		.name = xstrdup("gpu"), .has_host = true, .host = { .bus = 1 }, .skip_functions = 1u << 1
+	};
+}
+
+START_TEST(plan_skipped_function_held_on_no_driver)
+{
+	struct fixture x;
+	_cleanup_free_ char *ids = NULL, *softdeps = NULL;
+	const struct target *t;
+
+	setup(&x);
+	laptop_pci(&x);
+	skip_profile(&x);
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	/* The audio function is neither in ids= nor a reason for a softdep. */
+	ids = joined(&x.p.ids);
+	ck_assert_str_eq(ids, "10de:1c8d");
+	softdeps = joined(&x.p.softdeps);
+	ck_assert_ptr_null(strstr(softdeps, "snd_hda_intel"));
+	t = find(&x.p, "/etc/udev/rules.d/40-qemu-vm-hold.rules");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(strstr(t->content,
+				     "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:01:00.1\", "
+				     "ATTR{driver_override}=\"none\"\n"));
+	ck_assert_ptr_null(strstr(t->content, "0000:01:00.0"));
+	/* hugepages = 2M: the pools become the group's to grow. */
+	t = find(&x.p, "/etc/tmpfiles.d/qemu-vm-hugepages.conf");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(strstr(
+		t->content, "\nz /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages 0664 root qemu-vm -\n"));
+	ck_assert_ptr_null(find(&x.p, "/etc/systemd/system/qemu-vm-open@.service"));
+	ck_assert_ptr_null(find(&x.p, "/etc/modprobe.d/qemu-vm-unsafe-interrupts.conf"));
+	/* --device naming the same card asks for all of it on vfio-pci: nothing is held. */
+	install_plan_free(&x.p);
+	strv_push(&x.o.devices, "01:00.0");
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	free(ids);
+	ids = joined(&x.p.ids);
+	ck_assert_str_eq(ids, "10de:1c8d 10de:0fb9");
+	ck_assert_uint_eq(x.p.held.n, 0);
+	ck_assert_ptr_null(find(&x.p, "/etc/udev/rules.d/40-qemu-vm-hold.rules"));
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(plan_device_alone_holds_nothing)
+{
+	struct fixture x;
+
+	setup(&x);
+	laptop_pci(&x);
+	strv_push(&x.o.devices, "01:00.0");
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	ck_assert_ptr_null(find(&x.p, "/etc/udev/rules.d/40-qemu-vm-hold.rules"));
+	ck_assert_ptr_null(find(&x.p, "/etc/tmpfiles.d/qemu-vm-hugepages.conf"));
+	x.o.hugepages_on_demand = true;
+	install_plan_free(&x.p);
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	ck_assert_ptr_nonnull(find(&x.p, "/etc/tmpfiles.d/qemu-vm-hugepages.conf"));
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(plan_open_at_boot_and_unsafe_interrupts)
+{
+	struct fixture x;
+	const struct target *t;
+
+	setup(&x);
+	laptop_pci(&x);
+	strv_push(&x.o.open_at_boot, "01:00.0");
+	strv_push(&x.o.open_at_boot, "0000:01:00.0");
+	x.o.allow_unsafe_interrupts = true;
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), 0);
+	t = find(&x.p, "/etc/systemd/system/qemu-vm-open@.service");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(strstr(t->content, "Type=oneshot\n"));
+	ck_assert_ptr_nonnull(strstr(t->content, "/vfio-setup open %I\n"));
+	t = find(&x.p, "/etc/systemd/system/multi-user.target.d/qemu-vm-open.conf");
+	ck_assert_ptr_nonnull(t);
+	/* Named twice, wanted once. */
+	ck_assert_ptr_nonnull(strstr(t->content, "[Unit]\nWants=qemu-vm-open@0000:01:00.0.service\n"));
+	ck_assert_ptr_null(strstr(strstr(t->content, "Wants=") + 1, "Wants="));
+	t = find(&x.p, "/etc/modprobe.d/qemu-vm-unsafe-interrupts.conf");
+	ck_assert_ptr_nonnull(strstr(t->content, "\noptions vfio_iommu_type1 allow_unsafe_interrupts=1\n"));
+	install_plan_free(&x.p);
+	strv_clear(&x.o.open_at_boot);
+	strv_push(&x.o.open_at_boot, "05:00.0");
+	strv_push(&x.o.open_at_boot, "bogus");
+	ck_assert_int_eq(install_plan_build(&x.f, &x.o, &x.p, &x.errors), -EINVAL);
+	ck_assert_uint_eq(x.errors.n, 2);
+	ck_assert_str_eq(x.errors.v[0], "--open-at-boot: no PCI device 0000:05:00.0 (hint: vfio-setup scan)");
+	ck_assert_str_eq(x.errors.v[1], "--open-at-boot: expected a PCI address like 01:00.0, got 'bogus'");
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(mkinitcpio_hooks_modconf)
+{
+	_cleanup_free_ char *out = NULL, *same = NULL, *sys = NULL, *err = NULL;
+
+	ck_assert_int_eq(
+		edit_mkinitcpio_hooks("# HOOKS\nHOOKS=(base udev autodetect microcode kms block)  # x\n",
+				      &out, &err),
+		0);
+	ck_assert_str_eq(out, "# HOOKS\nHOOKS=(base udev autodetect microcode modconf kms block)  # x\n");
+	ck_assert_int_eq(edit_mkinitcpio_hooks(out, &same, &err), 0);
+	ck_assert_str_eq(same, out);
+	ck_assert_int_eq(edit_mkinitcpio_hooks("HOOKS=(base systemd)\n", &sys, &err), 0);
+	ck_assert_str_eq(sys, "HOOKS=(base systemd modconf)\n");
+	free(sys);
+	sys = NULL;
+	ck_assert_int_eq(edit_mkinitcpio_hooks("#HOOKS=(base)\n", &sys, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "HOOKS=: not set"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("setup-plan");
@@ -275,6 +409,10 @@ int main(void)
 	tcase_add_test(tc, plan_grub_dropin);
 	tcase_add_test(tc, plan_many_loader_entries);
 	tcase_add_test(tc, plan_hugepages_and_unknown_cpu);
+	tcase_add_test(tc, plan_skipped_function_held_on_no_driver);
+	tcase_add_test(tc, plan_device_alone_holds_nothing);
+	tcase_add_test(tc, plan_open_at_boot_and_unsafe_interrupts);
+	tcase_add_test(tc, mkinitcpio_hooks_modconf);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

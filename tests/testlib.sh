@@ -127,4 +127,14 @@ wait_exit() {
 	kill -9 "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 255
+
+# launcher_on_host HOST ARGS...: qemu-vm as alice on the fake host $T/hosts/HOST (home $T/home) in
+# a fixed environment (DISPLAY from $GOLDEN_DISPLAY when set), stderr with stdout, then "exit N".
+launcher_on_host() {
+	local host=$1
+	shift
+	env -i HOME="$T/home" USER=alice XDG_RUNTIME_DIR=/run/user/1000 XDG_CACHE_HOME="$T/cache" \
+		${GOLDEN_DISPLAY:+DISPLAY="$GOLDEN_DISPLAY"} PATH=/usr/bin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
+	echo "exit $?"
 }

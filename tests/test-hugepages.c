@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for huge pages on demand: the book, shortfall and release arithmetic, and growing
+ * and shrinking a fake sysfs pool whose kernel grants only part of what is asked. */
+#include "check-main.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "fsutil.h"
+#include "hugepages.h"
+
+/* A fake kernel over a fake sysfs directory: after each write of nr_hugepages it grants at most
+ * @limit pages in all (fragmented memory) and keeps free_hugepages right. */
+struct fake {
+	char root[64];
+	struct huge_sysfs sys;
+	struct huge_io real, io;
+	uint64_t limit;
+	unsigned writes;
+};
+
+static void put(struct fake *k, const char *file, uint64_t v)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", k->sys.dir, file), *s = xasprintf("%" PRIu64 "\n", v);
+	ck_assert_int_eq(write_file_atomic(p, s, strlen(s), 0644), 0);
+}
+
+static int fake_read(void *ud, struct huge_counts *ret)
+{
+	struct fake *k = ud;
+	return k->real.read(k->real.ud, ret);
+}
+
+static int fake_write(void *ud, uint64_t nr)
+{
+	struct fake *k = ud;
+	struct huge_counts before, after;
+	uint64_t used;
+
+	ck_assert_int_eq(k->real.read(k->real.ud, &before), 0);
+	ck_assert_int_eq(k->real.write_nr(k->real.ud, nr), 0); /* the real write, into the file */
+	ck_assert_int_eq(k->real.read(k->real.ud, &after), 0);
+	k->writes++;
+	used = before.nr - before.free;
+	if (after.nr > k->limit)
+		after.nr = k->limit > before.nr ? k->limit : before.nr;
+	if (after.nr < used) /* pages in use stay (the kernel makes them surplus) */
+		after.nr = used;
+	put(k, "nr_hugepages", after.nr);
+	put(k, "free_hugepages", after.nr - used);
+	return 0;
+}
+
+static void fake_init(struct fake *k, uint64_t nr, uint64_t free, uint64_t limit)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	*k = (struct fake){ .limit = limit };
+	snprintf(k->root, sizeof(k->root), "/tmp/test-hugepages.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(k->root));
+	dir = xasprintf("mkdir -p %s/sys/kernel/mm/hugepages/hugepages-2048kB %s/run", k->root, k->root);
+	ck_assert_int_eq(system(dir), 0);
+	huge_sysfs_io(&k->sys, k->root, 2048, &k->real);
+	put(k, "nr_hugepages", nr);
+	put(k, "free_hugepages", free);
+	k->io = (struct huge_io){ .read = fake_read, .write_nr = fake_write, .ud = k };
+}
+
+static struct huge_counts counts(struct fake *k)
+{
+	struct huge_counts c;
+	ck_assert_int_eq(k->io.read(k->io.ud, &c), 0);
+	return c;
+}
+
+/* QEMU maps @n pages (or gives them back with a negative @n). */
+static void qemu_takes(struct fake *k, int64_t n)
+{
+	struct huge_counts c = counts(k);
+	put(k, "free_hugepages", (uint64_t)((int64_t)c.free - n));
+}
+
+static void fake_free(struct fake *k)
+{
+	_cleanup_free_ char *cmd = xasprintf("rm -rf %s", k->root);
+	ck_assert_int_eq(system(cmd), 0);
+	huge_sysfs_free(&k->sys);
+}
+
+static char *book_dir(struct fake *k)
+{
+	return xasprintf("%s/run", k->root);
+}
+
+START_TEST(book_round_trip)
+{
+	struct huge_book b;
+	unsigned line = 0;
+	_cleanup_free_ char *text = NULL;
+
+	ck_assert_int_eq(huge_book_parse("2048 2048 1536 41 gaming\n1048576 8 8 42 work\n", &b, &line), 0);
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_str_eq(b.e[1].name, "work");
+	ck_assert_uint_eq(b.e[0].added, 1536);
+	text = huge_book_format(&b);
+	ck_assert_str_eq(text, "2048 2048 1536 41 gaming\n1048576 8 8 42 work\n");
+	ck_assert_int_eq(huge_book_parse("2048 2 1 41 a\n2048 2 3 42 b\n", &b, &line), -EINVAL);
+	ck_assert_uint_eq(line, 2); /* added more than needed */
+	ck_assert_int_eq(huge_book_parse("2048 2 1 41 a b\n", &b, &line), -EINVAL);
+}
+END_TEST
+
+START_TEST(arithmetic)
+{
+	struct huge_book b = {
+		.n = 1, .e = { { .size_kb = 2048, .need = 100, .added = 100, .pid = 1, .name = "a" } }
+	};
+	struct huge_counts c = { .nr = 100, .free = 100, .resv = 0 };
+
+	/* a booked its 100 pages and its QEMU has not mapped them yet: they are not free for b. */
+	ck_assert_uint_eq(huge_outstanding(&b, 2048, "b", &c), 100);
+	ck_assert_uint_eq(huge_shortfall(50, &c, 100), 50);
+	/* Once mapped (reserved, then faulted in), nothing is outstanding. */
+	c.resv = 100;
+	ck_assert_uint_eq(huge_outstanding(&b, 2048, "b", &c), 0);
+	ck_assert_uint_eq(huge_shortfall(50, &c, 0), 50);
+	c = (struct huge_counts){ .nr = 100, .free = 0 };
+	ck_assert_uint_eq(huge_outstanding(&b, 2048, "b", &c), 0);
+	ck_assert_uint_eq(huge_outstanding(&b, 1048576, NULL, &c), 0);
+	ck_assert_uint_eq(huge_shortfall(0, &c, 0), 0);
+	/* Release: exactly what was added, never below what is in use. */
+	c = (struct huge_counts){ .nr = 150, .free = 100 };
+	ck_assert_uint_eq(huge_release_target(&c, 100, 0), 50);
+	ck_assert_uint_eq(huge_release_target(&c, 120, 0), 50);
+	c = (struct huge_counts){ .nr = 150, .free = 30 };
+	ck_assert_uint_eq(huge_release_target(&c, 100, 0), 120);
+	ck_assert_uint_eq(huge_release_target(&c, 10, 20), 140);
+}
+END_TEST
+
+static unsigned progress_calls;
+static uint64_t progress_last;
+
+static void progress(void *ud, uint64_t done, uint64_t total)
+{
+	(void)ud;
+	ck_assert_uint_ge(done, progress_last);
+	ck_assert_uint_le(done, total);
+	progress_last = done;
+	progress_calls++;
+}
+
+START_TEST(grow_in_steps)
+{
+	struct fake k;
+	uint64_t added = 0, reached = 0;
+
+	fake_init(&k, 4, 4, 1000);
+	progress_calls = 0;
+	progress_last = 0;
+	ck_assert_int_eq(huge_grow(&k.io, 8, progress, NULL, &added, &reached), 0);
+	ck_assert_uint_eq(added, 8);
+	ck_assert_uint_eq(counts(&k).nr, 12);
+	ck_assert_uint_eq(progress_calls, 8); /* 1/8 … 8/8 */
+	ck_assert_uint_eq(progress_last, 8);
+	fake_free(&k);
+}
+END_TEST
+
+START_TEST(grow_short_gives_back)
+{
+	struct fake k;
+	uint64_t added = 0, reached = 0;
+
+	fake_init(&k, 2, 2, 7); /* room for 5 more, asked for 8 */
+	ck_assert_int_eq(huge_grow(&k.io, 8, NULL, NULL, &added, &reached), -ENOMEM);
+	ck_assert_uint_eq(reached, 5);
+	ck_assert_uint_eq(added, 0);
+	ck_assert_uint_eq(counts(&k).nr, 2); /* what it got is back */
+	ck_assert_uint_ge(k.writes, 1 + HUGE_RETRIES);
+	fake_free(&k);
+}
+END_TEST
+
+START_TEST(take_and_give_back)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL;
+
+	fake_init(&k, 10, 4, 1000); /* 6 in use by someone else */
+	dir = book_dir(&k);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", 2048, 16, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(h.added, 12);
+	ck_assert_uint_eq(counts(&k).nr, 22);
+	qemu_takes(&k, 16);
+	qemu_takes(&k, -16); /* QEMU exits */
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_uint_eq(counts(&k).nr, 10);
+	ck_assert_uint_eq(counts(&k).free, 4);
+	ck_assert_ptr_null(h.book_dir);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+START_TEST(two_vms_overlapping)
+{
+	struct fake k;
+	struct huge_hold a = { 0 }, b = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL;
+
+	fake_init(&k, 0, 0, 1000);
+	dir = book_dir(&k);
+	ck_assert_int_eq(huge_take(&k.io, dir, "a", 2048, 8, NULL, NULL, &a, &said, &err), 0);
+	/* b starts before a's QEMU mapped its pages: a's 8 free pages are not b's. */
+	ck_assert_int_eq(huge_take(&k.io, dir, "b", 2048, 4, NULL, NULL, &b, &said, &err), 0);
+	ck_assert_uint_eq(b.added, 4);
+	ck_assert_uint_eq(counts(&k).nr, 12);
+	qemu_takes(&k, 8);
+	qemu_takes(&k, 4);
+	/* b stops first: its 4 go, a's 8 stay in use. */
+	qemu_takes(&k, -4);
+	huge_give_back(&k.io, &b, &said);
+	ck_assert_uint_eq(counts(&k).nr, 8);
+	qemu_takes(&k, -8);
+	huge_give_back(&k.io, &a, &said);
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+START_TEST(short_take_fails_with_fixes)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL;
+
+	fake_init(&k, 0, 0, 5);
+	dir = book_dir(&k);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", 2048, 8, NULL, NULL, &h, &said, &err), -ENOMEM);
+	ck_assert_ptr_nonnull(strstr(err, "reserved only 5 of the 8"));
+	ck_assert_ptr_nonnull(strstr(err, "vfio-setup install --hugepages 8x2M"));
+	ck_assert_ptr_nonnull(strstr(err, "hugepages = 2M"));
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	ck_assert_ptr_null(h.book_dir);
+	book = xasprintf("%s/hugepages.book", dir);
+	ck_assert_int_eq(access(book, F_OK), -1); /* nothing booked */
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+START_TEST(dead_supervisor_given_back)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_gt(dead, 0);
+	waitpid(dead, NULL, 0);
+	fake_init(&k, 6, 6, 1000);
+	dir = book_dir(&k);
+	book = xasprintf("%s/hugepages.book", dir);
+	err = xasprintf("2048 6 6 %d crashed\n", (int)dead);
+	ck_assert_int_eq(write_file_atomic(book, err, strlen(err), 0600), 0);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(huge_take(&k.io, dir, "next", 2048, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts(&k).nr, 2); /* the crashed run's 6 went back, then 2 added */
+	ck_assert_uint_eq(h.added, 2);
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("hugepages");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, book_round_trip);
+	tcase_add_test(tc, arithmetic);
+	tcase_add_test(tc, grow_in_steps);
+	tcase_add_test(tc, grow_short_gives_back);
+	tcase_add_test(tc, take_and_give_back);
+	tcase_add_test(tc, two_vms_overlapping);
+	tcase_add_test(tc, short_take_fails_with_fixes);
+	tcase_add_test(tc, dead_supervisor_given_back);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(suite());
+}

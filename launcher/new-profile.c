@@ -305,14 +305,23 @@ static void write_vm(FILE *out, const struct new_facts *f, const struct new_opti
 	}
 
 	/* The pool as it is now; the largest page size that covers the guest's RAM. */
-	const struct hugepage_pool *use = NULL;
+	const struct hugepage_pool *use = NULL, *grown = NULL;
 	for (unsigned k = 0; k < f->n_huge; k++) {
 		const struct hugepage_pool *h = &f->huge[k];
 		if ((h->size == 2ULL << 20 || h->size == GiB) && h->free * h->size >= mem &&
 		    (!use || h->size > use->size))
 			use = h;
 	}
-	if (use) {
+	/* Too few free, but the group may grow a pool (vfio-setup install --hugepages-on-demand):
+	 * the supervisor reserves the pages at start. 2M, whose reservation survives fragmentation
+	 * far better than 1G's. */
+	for (unsigned k = 0; !use && k < f->n_huge; k++)
+		if (f->huge[k].size == 2ULL << 20 && f->huge[k].growable)
+			grown = use = &f->huge[k];
+	if (grown) {
+		key(out, "hugepages", "2M",
+		    "%" PRIu64 " free now; the pool is the group's to grow: reserved at start", grown->free);
+	} else if (use) {
 		format_size(use->size, s, sizeof(s));
 		key(out, "hugepages", s, "%" PRIu64 " of them are free, enough for the guest's RAM",
 		    use->free);

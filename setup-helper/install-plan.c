@@ -137,7 +137,8 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
 		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && handover) {
 			continue;
-		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && (skip & (1u << x->addr.func))) {
+		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge &&
+			   (skip & (1u << x->addr.func))) {
 			if (!strv_contains(&in->devices, xb))
 				push_unique(&p->held, xb);
 		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {

@@ -48,8 +48,8 @@ static void desktop(struct new_facts *f)
 	}
 	f->boot_vga[1] = 1;
 	f->drm_connectors[1] = 3;
-	f->huge[0] = (struct hugepage_pool){ 2ULL << 20, 0, 0 };
-	f->huge[1] = (struct hugepage_pool){ GiB, 8, 8 };
+	f->huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 0, .free = 0 };
+	f->huge[1] = (struct hugepage_pool){ .size = GiB, .total = 8, .free = 8 };
 	f->cores = xcalloc(4, sizeof(*f->cores));
 	for (unsigned c = 0; c < 4; c++)
 		f->cores[c] = (struct new_core){ .cpu = { (uint16_t)c, (uint16_t)(c + 4) }, .n = 2 };
@@ -154,8 +154,8 @@ START_TEST(desktop_profile)
 	profile_free(&p);
 
 	/* With the pool large enough, the largest page size that holds it. */
-	f.huge[0] = (struct hugepage_pool){ 2ULL << 20, 8192, 8192 };
-	f.huge[1] = (struct hugepage_pool){ GiB, 16, 16 };
+	f.huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 8192, .free = 8192 };
+	f.huge[1] = (struct hugepage_pool){ .size = GiB, .total = 16, .free = 16 };
 	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_1G);
@@ -164,6 +164,19 @@ START_TEST(desktop_profile)
 	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_2M);
+	profile_free(&p);
+	/* Too few free pages of either size, but a 2M pool the group may grow: reserved at start. */
+	f.huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 0, .free = 0, .growable = true };
+	f.huge[1].free = 8;
+	free(text);
+	make(&f, &o, &p, &text);
+	ck_assert_int_eq(p.hugepages, HUGE_2M);
+	ck_assert_ptr_nonnull(strstr(text, "reserved at start"));
+	profile_free(&p);
+	f.huge[0].growable = false;
+	free(text);
+	make(&f, &o, &p, &text);
+	ck_assert_int_eq(p.hugepages, HUGE_OFF);
 	profile_free(&p);
 	new_facts_free(&f);
 }

@@ -104,17 +104,6 @@ suite_user() {
 	fi
 }
 
-# bg_as_user COMMAND... &: as_user in a background subshell that becomes COMMAND.
-bg_as_user() {
-	local envs=()
-	user_env
-	if [ -n "$user" ]; then
-		exec setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
-			env -i "${envs[@]}" "$@"
-	fi
-	exec env -i "${envs[@]}" "$@"
-}
-
 # wait_exit PID: its exit status, waiting at most 30 s; 255 (and SIGKILL) when it does not exit.
 wait_exit() {
 	for _ in $(seq 300); do
@@ -127,6 +116,7 @@ wait_exit() {
 	kill -9 "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 255
+}
 
 # launcher_on_host HOST ARGS...: qemu-vm as alice on the fake host $T/hosts/HOST (home $T/home) in
 # a fixed environment (DISPLAY from $GOLDEN_DISPLAY when set), stderr with stdout, then "exit N".

@@ -57,9 +57,11 @@ for line in open(sys.argv[1]):
         if re.match(r"(<\.\.\. )?execve\b", call):
             execed = True
             continue
-    if re.match(r"(<\.\.\. )?open(at)?\b", call):
+    # A call another process interrupts is two lines, "open(… <unfinished ...>" and "<... open
+    # resumed>": count its first line only.
+    if re.match(r"open(at)?\(", call):
         opens += 1
-    elif re.match(r"(<\.\.\. )?readlink(at)?\b", call):
+    elif re.match(r"readlink(at)?\(", call):
         links += 1
 print(opens, links, "exec" if execed else "noexec")
 PY

@@ -65,6 +65,7 @@ static const struct command_option new_opts[] = {
 	  ARG_DIR },
 	{ "iso", "FILE", "an installer ISO, as a CD-ROM", ARG_DIR },
 	{ "virtio-iso", "FILE", "the virtio-win drivers ISO, as a second CD-ROM", ARG_DIR },
+	{ "windows", "11", "a Windows 11 guest: a TPM 2.0 ([tpm]) and secure-boot = on", ARG_NONE },
 	{ NULL, NULL, NULL, ARG_NONE },
 };
 
@@ -100,7 +101,8 @@ static const struct command commands[] = {
 	  .example = "qemu-vm devices --json" },
 	{ "desktop", cmd_desktop, "[--print|--remove] NAME", "an application menu entry that starts NAME",
 	  desktop_opts, "qemu-vm desktop gaming", .pos = { ARG_PROFILE } },
-	{ "new", cmd_new, "[--gpu BDF]... [--disk PATH[:SIZE]] [--iso FILE] [--virtio-iso FILE] NAME",
+	{ "new", cmd_new,
+	  "[--gpu BDF]... [--disk PATH[:SIZE]] [--iso FILE] [--virtio-iso FILE] [--windows 11] NAME",
 	  "a commented profile made from this host's devices", new_opts,
 	  "qemu-vm new --gpu 01:00 --disk ~/vm/win11.qcow2:128G --iso ~/Win11.iso gaming",
 	  .pos = { ARG_NONE } },

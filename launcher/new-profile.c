@@ -336,6 +336,9 @@ static void write_vm(FILE *out, const struct new_facts *f, const struct new_opti
 		}
 		key(out, "hugepages", "off", "the free pool (%s) cannot hold %s", *pools ? pools : "none", m);
 	}
+	if (o->windows11)
+		key(out, "secure-boot", "on",
+		    "Windows 11 wants Secure Boot: OVMF with Microsoft's keys enrolled");
 }
 
 static void write_lg(FILE *out, const struct new_facts *f)
@@ -430,6 +433,11 @@ int new_profile_text(const struct new_facts *f, const struct new_options *o, cha
 	fprintf(out, "\n[audio]\n");
 	key(out, "backend", "auto", "PipeWire when QEMU has it, else PulseAudio");
 	write_usb(out, f);
+	if (o->windows11) {
+		fprintf(out,
+			"\n; Windows 11 wants a TPM 2.0: swtpm beside QEMU, its state kept with the VM's data\n[tpm]\n");
+		key(out, "version", "2.0", "the only version there is");
+	}
 	if (fclose(TAKE_PTR(out)) != 0) {
 		free(text);
 		return -ENOMEM;

@@ -325,18 +325,16 @@ static int usage_error(const char *what, const char *arg, const char *expected)
 		fprintf(stderr, "qemu-vm new: %s\n", what);
 	fprintf(stderr,
 		"usage: qemu-vm new [--gpu BDF]... [--disk PATH[:SIZE]] [--iso FILE] [--virtio-iso FILE] "
-		"NAME\n");
+		"[--windows 11] NAME\n");
 	return 2;
 }
 
 int cmd_new(const struct global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "gpu", required_argument, NULL, 'g' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "iso", required_argument, NULL, 'i' },
-		{ "virtio-iso", required_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+		{ "gpu", required_argument, NULL, 'g' },     { "disk", required_argument, NULL, 'd' },
+		{ "iso", required_argument, NULL, 'i' },     { "virtio-iso", required_argument, NULL, 'v' },
+		{ "windows", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	struct new_options o = { 0 };
 	_cleanup_free_ char *disk = NULL, *iso = NULL, *viso = NULL, *cfg = NULL, *dir = NULL, *path = NULL;
@@ -374,6 +372,13 @@ int cmd_new(const struct global *g, int argc, char **argv)
 		case 'v':
 			free(viso);
 			viso = absolute(optarg);
+			break;
+		case 'w':
+			if (!streq(optarg, "11"))
+				return usage_error(
+					"--windows", optarg,
+					"expected 11 (Windows 10 needs nothing beyond the defaults)");
+			o.windows11 = true;
 			break;
 		default:
 			return usage_error("unknown option (qemu-vm new --help lists them)", NULL, NULL);

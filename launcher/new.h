@@ -46,6 +46,7 @@ struct new_options {
 	const char *disk; /* absolute */
 	uint64_t disk_size; /* 0: the file exists and is used as it is */
 	const char *iso, *virtio_iso; /* absolute */
+	bool windows11; /* --windows 11: [tpm] and secure-boot = on */
 };
 
 /* The profile's text for @o on a host with @f; or -EINVAL and *ret_error (the GPU to pick, the

@@ -43,7 +43,7 @@ have_img=false
 command -v qemu-img >/dev/null && have_img=true
 if $have_img; then
 	compare new@laptop.out < <(run new-laptop new laptop --disk vm/win.qcow2:64G --iso vm/Win11.iso \
-		--virtio-iso "$T/home/vm/virtio-win.iso")
+		--virtio-iso "$T/home/vm/virtio-win.iso" --windows 11)
 	compare new@laptop.ini <"$cfg/laptop.ini"
 	compare new@laptop.argv < <(run new-laptop show laptop)
 	compare new@laptop.check < <(run new-laptop check laptop)
@@ -98,7 +98,7 @@ out=$(qvm new-twogpu new two --gpu 02:00 --gpu 0000:01:00.0)
 
 # Usage errors: exit 2, nothing written.
 before=$(tree)
-for args in "new" "new a b" "new a.b" "new ../x" "new -- -x" "new --gpu 1:2:3:4 x" "new --disk w.qcow2:64Q x" \
+for args in "new" "new a b" "new a.b" "new ../x" "new -- -x" "new --gpu 1:2:3:4 x" "new --disk w.qcow2:64Q x" "new --windows 10 x" \
 	"new $(printf 'x%.0s' {1..33})"; do
 	# shellcheck disable=SC2086
 	out=$(qvm new-desktop $args)

@@ -15,10 +15,7 @@ if [ ! -r "$ENROLLED" ] || [ ! -r /usr/share/OVMF/OVMF_CODE_4M.ms.fd ]; then
 	echo "SKIP: no OVMF with Microsoft's keys enrolled ($ENROLLED; Debian: apt-get install ovmf)"
 	exit 77
 fi
-if [ ! -x "$QVM" ]; then
-	echo "FAIL $QVM is not built (make)"
-	exit 1
-fi
+require_built "$QVM"
 
 T=$(mktemp -d /tmp/qvm-sb.XXXXXX)
 chmod 755 "$T"

@@ -12,10 +12,7 @@ B=${B:-build}
 QVM=$PWD/$B/qemu-vm
 . tests/testlib.sh
 require_tools "Debian: apt-get install qemu-system-x86 python3" qemu-system-x86_64 python3
-if [ ! -x "$QVM" ]; then
-	echo "FAIL $QVM is not built (make)"
-	exit 1
-fi
+require_built "$QVM"
 # QEMU exits 1 after listing the keys too: what it lists tells.
 if ! qemu-system-x86_64 -spice help 2>/dev/null | grep -q '^spice options:'; then
 	echo "SKIP: this QEMU has no SPICE (Debian's qemu-system-x86 has)"

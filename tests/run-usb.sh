@@ -11,10 +11,7 @@ QVM=$PWD/$B/qemu-vm
 
 . tests/testlib.sh
 require_tools "Debian: apt-get install qemu-system-x86 python3" qemu-system-x86_64 python3
-if [ ! -x "$QVM" ]; then
-	echo "FAIL $QVM is not built (make)"
-	exit 1
-fi
+require_built "$QVM"
 
 T=$(mktemp -d /tmp/qvm-usb.XXXXXX)
 pids=()

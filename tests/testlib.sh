@@ -39,6 +39,14 @@ require_tools() {
 	done
 }
 
+# require_built PROGRAM: fails the suite (exit 1) when PROGRAM is not built.
+require_built() {
+	if [ ! -x "$1" ]; then
+		echo "FAIL $1 is not built (make)"
+		exit 1
+	fi
+}
+
 # test_user_add NAME HOME: as root, a system user NAME whose home is HOME (not created); sets
 # $user. test_user_del, for the suite's exit trap, removes it again.
 user=""

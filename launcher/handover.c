@@ -114,7 +114,7 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 		return r;
 	}
 	/* Before the call: the job may end before its reply is read. */
-	r = sd_bus_match_signal(bus, &slot, NULL, "/org/freedesktop/systemd1",
+	r = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 				"org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
 	if (r < 0) {
 		*ret_error = xasprintf("watching systemd's jobs: %s", strerror(-r));

@@ -98,11 +98,15 @@ static pid_t spawn(const char *const argv[], const char *dir, int out_fd, int ct
 		return pid;
 	/* Only async-signal-safe calls from here on. */
 	{
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int out = out_fd >= 0 ? out_fd : null;
+		/* Copies above the target numbers first: a source already at 10 or 11 would be
+		 * overwritten by the other's dup2, or keep its close-on-exec when dup2'd onto itself. */
+		int null = fcntl(open("/dev/null", O_RDWR | O_CLOEXEC), F_DUPFD_CLOEXEC, CHILD_CTRL_FD + 1);
+		int out = fcntl(out_fd >= 0 ? out_fd : null, F_DUPFD_CLOEXEC, CHILD_CTRL_FD + 1);
+		int ctrl = ctrl_fd >= 0 ? fcntl(ctrl_fd, F_DUPFD_CLOEXEC, CHILD_CTRL_FD + 1) : -1;
 
-		if (null < 0 || chdir(dir) < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-		    dup2(out, CHILD_LOG_FD) < 0 || (ctrl_fd >= 0 && dup2(ctrl_fd, CHILD_CTRL_FD) < 0))
+		if (null < 0 || out < 0 || (ctrl_fd >= 0 && ctrl < 0) || chdir(dir) < 0 ||
+		    dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+		    dup2(out, CHILD_LOG_FD) < 0 || (ctrl >= 0 && dup2(ctrl, CHILD_CTRL_FD) < 0))
 			_exit(126);
 	}
 	setpgid(0, 0);
@@ -265,6 +269,14 @@ int tpm_start(struct tpm_run *t, const struct profile *p, const struct vm_facts 
 		return fail(ret_error, -errno, "starting %s: %s", f->swtpm_path, strerror(errno));
 	}
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0) {
+		/* Without it give-back could wait for swtpm for ever. */
+		int e = errno;
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, 0);
+		t->pid = 0;
+		return fail(ret_error, -e, "watching swtpm (pidfd_open): %s", strerror(e));
+	}
 	logf_(t, "swtpm started, pid %d: TPM 2.0 with its state in %s, on %s", (int)t->pid, f->tpm_dir,
 	      t->sock);
 	return 0;

@@ -235,8 +235,14 @@ static int start_qemu(struct sup *s, const sigset_t *old_mask)
 	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
 	s->qemu = pid;
 	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (s->pidfd < 0)
-		return -errno;
+	if (s->pidfd < 0) {
+		/* Not left running while the host's devices and pages are given back. */
+		int r = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		s->qemu = 0;
+		return r;
+	}
 	return 0;
 }
 

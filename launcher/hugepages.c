@@ -273,15 +273,27 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 	r = book_open(book_dir, &lock, &b, ret_error);
 	if (r < 0)
 		return r;
+	/* A run that did not give its pages back: its supervisor is gone or, holding the VM's
+	 * lock, we are that VM (an entry in our name whose pid was reused). Saved at once, so
+	 * that a refusal below cannot leave the entry to be given back a second time. */
+	bool swept = false;
 	for (unsigned i = 0; i < b.n;) {
 		struct huge_entry dead = b.e[i];
-		if (dead.size_kb != size_kb || alive(dead.pid)) {
+		if (dead.size_kb != size_kb || (alive(dead.pid) && !streq(dead.name, name))) {
 			i++;
 			continue;
 		}
 		drop_entry(&b, i);
 		if (dead.added)
 			give_back_locked(io, &b, dead.name, size_kb, dead.added, ret_said);
+		swept = true;
+	}
+	if (swept) {
+		r = book_save(book_dir, &b);
+		if (r < 0) {
+			*ret_error = xasprintf("%s/hugepages.book: %s", book_dir, strerror(-r));
+			return r;
+		}
 	}
 	for (unsigned i = 0; i < b.n; i++)
 		if (streq(b.e[i].name, name)) {

@@ -287,6 +287,30 @@ START_TEST(dead_supervisor_given_back)
 }
 END_TEST
 
+/* An entry in the VM's own name whose pid now belongs to a live process (reused): the VM's
+ * lock is held, so it is stale. Its pages go back and the VM starts, where it was refused with
+ * "already books pages" for ever. */
+START_TEST(own_stale_entry_given_back)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL;
+
+	fake_init(&k, 6, 6, 1000);
+	dir = book_dir(&k);
+	book = xasprintf("%s/hugepages.book", dir);
+	text = xasprintf("2048 6 6 %d gaming\n", (int)getppid());
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", 2048, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts(&k).nr, 2); /* the stale 6 went back, then 2 added */
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hugepages");
@@ -300,6 +324,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, two_vms_overlapping);
 	tcase_add_test(tc, short_take_fails_with_fixes);
 	tcase_add_test(tc, dead_supervisor_given_back);
+	tcase_add_test(tc, own_stale_entry_given_back);
 	suite_add_tcase(s, tc);
 	return s;
 }

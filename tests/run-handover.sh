@@ -177,7 +177,11 @@ out=$("$VS" bind --root "$H" "$BDF" 2>&1)
 rm -rf "$DEV/graphics" "$H/sys/class/vtconsole" "$DEV/drm"
 out=$("$VS" bind --root "$H" 01:00 2>&1)
 [ $? -eq 2 ] && grep -q "expected a PCI function like 0000:01:00.0" <<<"$out" && ok "bind: a slot without function refused" || bad "bind 01:00: $out"
-out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$VS" bind "$BDF" 2>&1)
+if [ "$(id -u)" -eq 0 ]; then
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$VS" bind "$BDF" 2>&1)
+else
+	out=$("$VS" bind "$BDF" 2>&1)
+fi
 [ $? -eq 2 ] && grep -q "bind needs root" <<<"$out" && ok "bind without root refused with the hint" || bad "bind as nobody: $out"
 reset_writes
 

@@ -1,21 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Act: what run prepares in the user's files before the supervisor starts QEMU: the vars copy. */
 #include <errno.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 #include "act.h"
 #include "fsutil.h"
-
-/* Says why in *@ret_error and returns @r (-EIO when @r is no error). */
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	*ret_error = xvasprintf(fmt, ap);
-	va_end(ap);
-	return r < 0 ? r : -EIO;
-}
 
 static int prepare_vars(const struct profile *p, const struct vm_facts *f, char **ret_error)
 {
@@ -41,7 +29,7 @@ int act_prepare(const struct profile *p, const struct vm_facts *f, const struct 
 		return r;
 	/* The plan refuses a QEMU inspect did not find; this is what inspect found. */
 	if (!f->qemu_file)
-		return fail(
+		return set_error(
 			ret_error, -ENOENT,
 			"%s: not found on PATH (hint: sudo apt-get install qemu-system-x86, or set qemu = in [vm])",
 			pl->argv.v[0]);

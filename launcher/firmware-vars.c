@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sha2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,16 +62,6 @@ static int keep_aside(const char *path, const char *stamp, char **ret)
 	return -EEXIST;
 }
 
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	*ret_error = xvasprintf(fmt, ap);
-	va_end(ap);
-	return r < 0 ? r : -EIO;
-}
-
 int vars_prepare(const char *root, const char *vars_path, const struct firmware_pair *fw,
 		 enum vars_state state, char **ret_aside, char **ret_error)
 {
@@ -86,7 +75,7 @@ int vars_prepare(const char *root, const char *vars_path, const struct firmware_
 	*strrchr(dir, '/') = '\0';
 	r = mkdir_parents(dir, 0700);
 	if (r < 0)
-		return fail(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir,
+		return set_error(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir,
 			    strerror(-r));
 	if (state == VARS_FOREIGN) {
 		char stamp[32];
@@ -97,29 +86,29 @@ int vars_prepare(const char *root, const char *vars_path, const struct firmware_
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 		r = keep_aside(vars_path, stamp, &aside);
 		if (r < 0)
-			return fail(ret_error, r, "keeping %s aside: %s", vars_path, strerror(-r));
+			return set_error(ret_error, r, "keeping %s aside: %s", vars_path, strerror(-r));
 		{
 			_cleanup_free_ char *rec_to = xasprintf("%s.firmware", aside);
 			if (rename(rec, rec_to) < 0 && errno != ENOENT)
-				return fail(ret_error, -errno, "keeping %s aside: %s", rec, strerror(errno));
+				return set_error(ret_error, -errno, "keeping %s aside: %s", rec, strerror(errno));
 		}
 	}
 	if (state != VARS_UNRECORDED) {
 		r = copy_file_atomic(template, vars_path, 0600);
 		if (r < 0)
-			return fail(ret_error, r, "copying the UEFI vars template %s to %s: %s", fw->vars,
+			return set_error(ret_error, r, "copying the UEFI vars template %s to %s: %s", fw->vars,
 				    vars_path, strerror(-r));
 	}
 	/* The hash says which build of the template it was; only the paths decide a match, so
 	 * that a firmware package update keeps the guest's boot entries and keys. */
 	if (!SHA256File(template, digest))
-		return fail(ret_error, -errno, "reading %s: %s", fw->vars, strerror(errno));
+		return set_error(ret_error, -errno, "reading %s: %s", fw->vars, strerror(errno));
 	text = xasprintf("# qemu-vm: the firmware this vars copy was made for; another firmware gets a "
 			 "fresh copy\ncode=%s\ntemplate=%s\ntemplate-sha256=%s\n",
 			 fw->code, fw->vars, digest);
 	r = write_file_atomic(rec, text, strlen(text), 0600);
 	if (r < 0)
-		return fail(ret_error, r, "writing %s: %s", rec, strerror(-r));
+		return set_error(ret_error, r, "writing %s: %s", rec, strerror(-r));
 	if (aside && ret_aside)
 		*ret_aside = TAKE_PTR(aside);
 	return 0;

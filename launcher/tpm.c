@@ -75,16 +75,6 @@ static void logf_(struct tpm_run *t, const char *fmt, ...)
 		t->log(t->ctx, msg);
 }
 
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	*ret_error = xvasprintf(fmt, ap);
-	va_end(ap);
-	return r < 0 ? r : -EIO;
-}
-
 /* Forks @argv[0] in @dir with its output on @out_fd and @ctrl_fd as CHILD_CTRL_FD (-1: none),
  * in its own process group (Ctrl-C on the terminal is the supervisor's), under the launcher's
  * no_new_privs and seccomp filter, dying with the supervisor. */
@@ -179,18 +169,18 @@ static int manufacture(struct tpm_run *t, const struct vm_facts *f, int out_fd, 
 	pid_t pid;
 
 	if (mkdir(ca, 0700) < 0 && errno != EEXIST)
-		return fail(ret_error, -errno, "%s: %s", ca, strerror(errno));
+		return set_error(ret_error, -errno, "%s: %s", ca, strerror(errno));
 	r = write_ca_config(ca, &conf);
 	if (r < 0)
-		return fail(ret_error, r, "writing swtpm_setup's configuration in %s: %s", ca, strerror(-r));
+		return set_error(ret_error, r, "writing swtpm_setup's configuration in %s: %s", ca, strerror(-r));
 	argv[5] = conf;
 	logf_(t, "manufacturing the TPM in %s (swtpm_setup: EK, EK and platform certificates)", f->tpm_dir);
 	pid = spawn(argv, f->tpm_dir, out_fd, -1, mask);
 	if (pid < 0)
-		return fail(ret_error, -errno, "starting %s: %s", f->swtpm_setup_path, strerror(errno));
+		return set_error(ret_error, -errno, "starting %s: %s", f->swtpm_setup_path, strerror(errno));
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return fail(ret_error, -errno, "waiting for swtpm_setup: %s", strerror(errno));
+			return set_error(ret_error, -errno, "waiting for swtpm_setup: %s", strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && access(state, F_OK) == 0) {
 		logf_(t, "TPM manufactured: %s", state);
 		return 0;
@@ -198,7 +188,7 @@ static int manufacture(struct tpm_run *t, const struct vm_facts *f, int out_fd, 
 	/* Half a TPM would be taken for a whole one next time. */
 	unlink(state);
 	how = status_text(status);
-	return fail(ret_error, -EIO,
+	return set_error(ret_error, -EIO,
 		    "swtpm_setup failed (%s) manufacturing the TPM in %s (hint: its output "
 		    "is in the log: qemu-vm log NAME)",
 		    how, f->tpm_dir);
@@ -240,18 +230,18 @@ int tpm_start(struct tpm_run *t, const struct profile *p, const struct vm_facts 
 	if (!p->tpm)
 		return 0;
 	if (f->foreign_root)
-		return fail(ret_error, -EPERM,
+		return set_error(ret_error, -EPERM,
 			    "swtpm is not run from a host tree other than / (--host-root "
 			    "is for show, check and devices)");
 	if (!f->swtpm_path || !f->swtpm_setup_path || !f->tpm_dir)
-		return fail(ret_error, -ENOENT,
+		return set_error(ret_error, -ENOENT,
 			    "[tpm]: swtpm or swtpm_setup not found (hint: sudo apt install "
 			    "swtpm swtpm-tools)");
 	r = mkdir_parents(f->tpm_dir, 0700);
 	if (r < 0)
-		return fail(ret_error, r, "%s: %s", f->tpm_dir, strerror(-r));
+		return set_error(ret_error, r, "%s: %s", f->tpm_dir, strerror(-r));
 	if (access(f->tpm_dir, W_OK) < 0)
-		return fail(ret_error, -errno, "%s: %s", f->tpm_dir, strerror(errno));
+		return set_error(ret_error, -errno, "%s: %s", f->tpm_dir, strerror(errno));
 	if (!f->tpm_manufactured) {
 		r = manufacture(t, f, out_fd, mask, ret_error);
 		if (r < 0)
@@ -260,13 +250,13 @@ int tpm_start(struct tpm_run *t, const struct profile *p, const struct vm_facts 
 	t->sock = vm_run_file(f->run_dir, TPM_SOCKET);
 	r = listen_at(t->sock, &lfd);
 	if (r < 0)
-		return fail(ret_error, r, "listening on %s: %s", t->sock, strerror(-r));
+		return set_error(ret_error, r, "listening on %s: %s", t->sock, strerror(-r));
 	snprintf(ctrl, sizeof(ctrl), "type=unixio,fd=%d", CHILD_CTRL_FD);
 	snprintf(log, sizeof(log), "fd=%d,level=1,prefix=swtpm: ", CHILD_LOG_FD);
 	t->pid = spawn(argv, f->tpm_dir, out_fd, lfd, mask);
 	if (t->pid < 0) {
 		t->pid = 0;
-		return fail(ret_error, -errno, "starting %s: %s", f->swtpm_path, strerror(errno));
+		return set_error(ret_error, -errno, "starting %s: %s", f->swtpm_path, strerror(errno));
 	}
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (t->pidfd < 0) {
@@ -275,7 +265,7 @@ int tpm_start(struct tpm_run *t, const struct profile *p, const struct vm_facts 
 		kill(t->pid, SIGKILL);
 		waitpid(t->pid, NULL, 0);
 		t->pid = 0;
-		return fail(ret_error, -e, "watching swtpm (pidfd_open): %s", strerror(e));
+		return set_error(ret_error, -e, "watching swtpm (pidfd_open): %s", strerror(e));
 	}
 	logf_(t, "swtpm started, pid %d: TPM 2.0 with its state in %s, on %s", (int)t->pid, f->tpm_dir,
 	      t->sock);

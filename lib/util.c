@@ -56,6 +56,16 @@ char *xvasprintf(const char *fmt, va_list ap)
 	return r;
 }
 
+int set_error(char **ret_error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*ret_error = xvasprintf(fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EIO;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -292,22 +292,15 @@ void tpm_reap(struct tpm_run *t, bool vm_running)
 }
 
 /* Waits up to @ms for swtpm to exit; true when it did (reaped). */
+/* swtpm reaped within @ms (-1: however long it takes); tpm_start made sure of its pidfd. */
 static bool wait_exit(struct tpm_run *t, int ms)
 {
 	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
-	int status;
 
-	if (t->pidfd >= 0)
-		while (poll(&pfd, 1, ms) < 0 && errno == EINTR)
-			;
-	if (waitpid(t->pid, &status, t->pidfd >= 0 ? WNOHANG : 0) != t->pid)
-		return false;
-	{
-		_cleanup_free_ char *how = status_text(status);
-		logf_(t, "swtpm exited (%s)", how);
-	}
-	t->exited = true;
-	return true;
+	while (poll(&pfd, 1, ms) < 0 && errno == EINTR)
+		;
+	tpm_reap(t, false);
+	return t->exited;
 }
 
 void tpm_stop(struct tpm_run *t)

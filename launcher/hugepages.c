@@ -59,10 +59,16 @@ char *huge_book_format(const struct huge_book *b)
 	return s;
 }
 
+/* Pages mapped (or reserved for a mapping) now: what lowering the pool cannot take. */
+static uint64_t huge_in_use(const struct huge_counts *c)
+{
+	return c->nr - (c->free < c->nr ? c->free : c->nr) + c->resv;
+}
+
 uint64_t huge_outstanding(const struct huge_book *b, uint64_t size_kb, const char *except,
 			  const struct huge_counts *c)
 {
-	uint64_t promised = 0, held = c->nr - (c->free < c->nr ? c->free : c->nr) + c->resv;
+	uint64_t promised = 0, held = huge_in_use(c);
 
 	for (unsigned i = 0; i < b->n; i++)
 		if (b->e[i].size_kb == size_kb && !(except && streq(b->e[i].name, except)))
@@ -80,7 +86,7 @@ uint64_t huge_shortfall(uint64_t need, const struct huge_counts *c, uint64_t out
 
 uint64_t huge_release_target(const struct huge_counts *c, uint64_t added, uint64_t outstanding)
 {
-	uint64_t in_use = c->nr - (c->free < c->nr ? c->free : c->nr) + c->resv;
+	uint64_t in_use = huge_in_use(c);
 	uint64_t floor = in_use + outstanding, target = c->nr > added ? c->nr - added : 0;
 
 	if (floor > c->nr)
@@ -318,7 +324,6 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 				"x%s; or "
 				"hugepages = 2M in [vm])",
 				reached, lack, size_kb, name, need, size_kb == 1048576 ? "1G" : "2M");
-			book_save(book_dir, &b);
 			return r;
 		}
 		if (r < 0) {
@@ -326,7 +331,6 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 					       "kB pool: %s (hint: sudo vfio-setup "
 					       "install --hugepages-on-demand, then reboot)",
 					       size_kb, strerror(-r));
-			book_save(book_dir, &b);
 			return r;
 		}
 		strv_pushf(ret_said,

@@ -75,8 +75,8 @@ int vars_prepare(const char *root, const char *vars_path, const struct firmware_
 	*strrchr(dir, '/') = '\0';
 	r = mkdir_parents(dir, 0700);
 	if (r < 0)
-		return set_error(ret_error, r, "%s: %s (hint: check that your home directory is writable)", dir,
-			    strerror(-r));
+		return set_error(ret_error, r, "%s: %s (hint: check that your home directory is writable)",
+				 dir, strerror(-r));
 	if (state == VARS_FOREIGN) {
 		char stamp[32];
 		time_t now = time(NULL);
@@ -90,14 +90,15 @@ int vars_prepare(const char *root, const char *vars_path, const struct firmware_
 		{
 			_cleanup_free_ char *rec_to = xasprintf("%s.firmware", aside);
 			if (rename(rec, rec_to) < 0 && errno != ENOENT)
-				return set_error(ret_error, -errno, "keeping %s aside: %s", rec, strerror(errno));
+				return set_error(ret_error, -errno, "keeping %s aside: %s", rec,
+						 strerror(errno));
 		}
 	}
 	if (state != VARS_UNRECORDED) {
 		r = copy_file_atomic(template, vars_path, 0600);
 		if (r < 0)
-			return set_error(ret_error, r, "copying the UEFI vars template %s to %s: %s", fw->vars,
-				    vars_path, strerror(-r));
+			return set_error(ret_error, r, "copying the UEFI vars template %s to %s: %s",
+					 fw->vars, vars_path, strerror(-r));
 	}
 	/* The hash says which build of the template it was; only the paths decide a match, so
 	 * that a firmware package update keeps the guest's boot entries and keys. */

@@ -172,7 +172,8 @@ static int manufacture(struct tpm_run *t, const struct vm_facts *f, int out_fd, 
 		return set_error(ret_error, -errno, "%s: %s", ca, strerror(errno));
 	r = write_ca_config(ca, &conf);
 	if (r < 0)
-		return set_error(ret_error, r, "writing swtpm_setup's configuration in %s: %s", ca, strerror(-r));
+		return set_error(ret_error, r, "writing swtpm_setup's configuration in %s: %s", ca,
+				 strerror(-r));
 	argv[5] = conf;
 	logf_(t, "manufacturing the TPM in %s (swtpm_setup: EK, EK and platform certificates)", f->tpm_dir);
 	pid = spawn(argv, f->tpm_dir, out_fd, -1, mask);
@@ -189,9 +190,9 @@ static int manufacture(struct tpm_run *t, const struct vm_facts *f, int out_fd, 
 	unlink(state);
 	how = status_text(status);
 	return set_error(ret_error, -EIO,
-		    "swtpm_setup failed (%s) manufacturing the TPM in %s (hint: its output "
-		    "is in the log: qemu-vm log NAME)",
-		    how, f->tpm_dir);
+			 "swtpm_setup failed (%s) manufacturing the TPM in %s (hint: its output "
+			 "is in the log: qemu-vm log NAME)",
+			 how, f->tpm_dir);
 }
 
 /* A listening socket at @path, made here so that QEMU can connect as soon as it starts. */
@@ -231,12 +232,12 @@ int tpm_start(struct tpm_run *t, const struct profile *p, const struct vm_facts 
 		return 0;
 	if (f->foreign_root)
 		return set_error(ret_error, -EPERM,
-			    "swtpm is not run from a host tree other than / (--host-root "
-			    "is for show, check and devices)");
+				 "swtpm is not run from a host tree other than / (--host-root "
+				 "is for show, check and devices)");
 	if (!f->swtpm_path || !f->swtpm_setup_path || !f->tpm_dir)
 		return set_error(ret_error, -ENOENT,
-			    "[tpm]: swtpm or swtpm_setup not found (hint: sudo apt install "
-			    "swtpm swtpm-tools)");
+				 "[tpm]: swtpm or swtpm_setup not found (hint: sudo apt install "
+				 "swtpm swtpm-tools)");
 	r = mkdir_parents(f->tpm_dir, 0700);
 	if (r < 0)
 		return set_error(ret_error, r, "%s: %s", f->tpm_dir, strerror(-r));

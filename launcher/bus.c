@@ -6,11 +6,6 @@
 #include "bus.h"
 #include "util.h"
 
-static void bus_unrefp(sd_bus **b)
-{
-	sd_bus_flush_close_unref(*b);
-}
-
 static int say_error(int r, const sd_bus_error *e, const char *what, char *why, size_t len)
 {
 	snprintf(why, len, "%s: %s", what, e && e->message ? e->message : strerror(-r));

@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the supervisor asks over D-Bus (sd-bus): a logind inhibitor, a desktop notification. */
 #pragma once
+#include <systemd/sd-bus.h>
+
+/* For _cleanup_(bus_unrefp): a connection flushed, closed and released. */
+static inline void bus_unrefp(sd_bus **b)
+{
+	sd_bus_flush_close_unref(*b);
+}
 
 /* A logind inhibitor lock ("sleep:idle", mode block) on the system bus, held as long as the
  * returned fd is open. 0 and the fd, or -errno with D-Bus's reason in @why. */

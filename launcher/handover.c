@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
+#include "bus.h"
 #include "fsutil.h"
 #include "handover.h"
 #include "pci.h"
@@ -54,11 +55,6 @@ void handover_facts_free(struct handover_facts *f)
 }
 
 /* --- The supervisor's calls ---------------------------------------------------------------- */
-
-static void bus_unrefp(sd_bus **b)
-{
-	sd_bus_flush_close_unref(*b);
-}
 
 struct job_wait {
 	struct strv removed; /* "PATH RESULT" of every JobRemoved seen */

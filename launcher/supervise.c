@@ -100,7 +100,8 @@ _printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
 		fprintf(stderr, "qemu-vm: %s\n", msg);
 }
 
-static void say_msg(void *ctx, const char *msg)
+/* say for the callbacks of the handover, huge page and TPM steps. */
+static void say_line(void *ctx, const char *msg)
 {
 	say(ctx, "%s", msg);
 }
@@ -127,11 +128,6 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 	*ret_fd = fd;
 	*ret_path = TAKE_PTR(path);
 	return 0;
-}
-
-static void say_line(void *ctx, const char *msg)
-{
-	say(ctx, "%s", msg);
 }
 
 /* The notification a failed desktop start gets; the same text is in the log. */
@@ -689,7 +685,7 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			 .qmp = { .fd = -1 },
 			 .inhibit_fd = -1,
 			 .desktop = o->desktop,
-			 .tpm = { .pidfd = -1, .log = say_msg } };
+			 .tpm = { .pidfd = -1, .log = say_line } };
 	_cleanup_free_ char *log_path = NULL;
 	const char *inhibit = plan_inhibit(p);
 	sigset_t mask, old;

@@ -132,12 +132,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		_cleanup_free_ char *vars = xasprintf("%s/qemu-vm/%s/OVMF_VARS.%s", data, p->name,
 						      f.host.firmware.vars_format == FLASH_QCOW2 ? "qcow2"
 												 : "fd");
-		struct host_file hf;
-
 		/* The VM's own files live in the user's home, never under the host root. */
-		host_stat("/", vars, true, S_IFREG, &hf);
-		f.vars_exists = hf.state == ACC_OK;
-		host_file_free(&hf);
 		if (f.host.has_firmware)
 			f.vars_state = vars_inspect(vars, &f.host.firmware, &f.vars_made_for);
 		f.vars_path = TAKE_PTR(vars);

@@ -19,7 +19,6 @@ struct vm_facts {
 	char *qemu_file; /* the same with the root prefix: what is probed and exec'd */
 	int qemu_err; /* why it was not found: ENOENT, EACCES */
 	char *vars_path; /* the VM's own copy of the UEFI vars */
-	bool vars_exists;
 	enum vars_state vars_state; /* that copy and the firmware chosen */
 	char *vars_made_for; /* VARS_FOREIGN: the firmware it was made for */
 	char *swtpm_path, *swtpm_setup_path; /* [tpm]: found on PATH (under the host root), or NULL */

@@ -71,17 +71,6 @@ bool new_is_optimus(const struct new_facts *f, size_t i)
 	return f->boot_vga[i] != 1 && f->internal_panel[0];
 }
 
-static bool group_member_ok(const struct pci_dev_info *d)
-{
-	return d->is_bridge || !d->driver || streq(d->driver, "vfio-pci") || streq(d->driver, "pci-stub");
-}
-
-static const char *short_addr(const struct pci_addr *a, char *buf, size_t len)
-{
-	pci_addr_fmt(a, buf, len);
-	return a->domain ? buf : buf + 5;
-}
-
 /* "key = value", then "; comment" at COMMENT_COL. */
 _printf_(4, 5) static void key(FILE *out, const char *k, const char *value, const char *fmt, ...)
 {
@@ -124,13 +113,13 @@ static int pick_gpus(const struct new_facts *f, const struct new_options *o, siz
 				*ret_error = xasprintf(
 					"--gpu %s: the host has no such PCI device (qemu-vm devices "
 					"lists them)",
-					short_addr(&o->gpu[g], a, sizeof(a)));
+					pci_addr_fmt_short(&o->gpu[g], a, sizeof(a)));
 				return -EINVAL;
 			}
 			for (unsigned k = 0; k < n; k++)
 				if (idx[k] == i) {
 					*ret_error = xasprintf("--gpu %s: named twice",
-							       short_addr(&card, a, sizeof(a)));
+							       pci_addr_fmt_short(&card, a, sizeof(a)));
 					return -EINVAL;
 				}
 			idx[n++] = i;
@@ -147,14 +136,14 @@ static int pick_gpus(const struct new_facts *f, const struct new_options *o, siz
 			continue;
 		if (f->boot_vga[i] == 1) {
 			free(boot);
-			boot = xstrdup(short_addr(&d->addr, a, sizeof(a)));
+			boot = xstrdup(pci_addr_fmt_short(&d->addr, a, sizeof(a)));
 			continue;
 		}
 		if (n < NEW_MAX_GPUS)
 			idx[n] = i;
 		n++;
 		char *l = xasprintf("%s\n  --gpu %s   %s (%04x:%04x, %s)", list,
-				    short_addr(&d->addr, a, sizeof(a)), d->name, d->vendor, d->device,
+				    pci_addr_fmt_short(&d->addr, a, sizeof(a)), d->name, d->vendor, d->device,
 				    d->driver ? d->driver : "no driver");
 		free(list);
 		list = l;
@@ -187,14 +176,14 @@ static int write_card(FILE *out, const struct new_facts *f, size_t i, unsigned n
 			const struct pci_dev_info *o = &f->pci.dev[k];
 
 			if (o->iommu_group == d->iommu_group && !pci_addr_in_card(&d->addr, &o->addr) &&
-			    !group_member_ok(o)) {
+			    !pci_dev_group_member_ok(o)) {
 				*ret_error = xasprintf(
 					"%s: IOMMU group %d is not viable: %s (%04x:%04x %s, on %s) is in it too "
 					"and stays with the host; move the card to another slot (qemu-vm devices "
 					"shows the groups)",
-					short_addr(&d->addr, a, sizeof(a)), d->iommu_group,
-					short_addr(&o->addr, b, sizeof(b)), o->vendor, o->device, o->name,
-					o->driver);
+					pci_addr_fmt_short(&d->addr, a, sizeof(a)), d->iommu_group,
+					pci_addr_fmt_short(&o->addr, b, sizeof(b)), o->vendor, o->device,
+					o->name, o->driver);
 				return -EINVAL;
 			}
 		}
@@ -215,14 +204,14 @@ static int write_card(FILE *out, const struct new_facts *f, size_t i, unsigned n
 
 		if (!card && (d->iommu_group < 0 || o->iommu_group != d->iommu_group))
 			continue;
-		fprintf(out, ";   %s  %s, %s%s\n", short_addr(&o->addr, a, sizeof(a)), o->class_name,
+		fprintf(out, ";   %s  %s, %s%s\n", pci_addr_fmt_short(&o->addr, a, sizeof(a)), o->class_name,
 			o->driver ? o->driver : "no driver",
 			card	       ? ""
 			: o->is_bridge ? " (a bridge: stays with the host)"
 				       : " (not passed: keep it off host drivers)");
 	}
 	{
-		const char *h = short_addr(&d->addr, a, sizeof(a));
+		const char *h = pci_addr_fmt_short(&d->addr, a, sizeof(a));
 		if (d->addr.func == 0)
 			key(out, "host", h, "the whole card: every function of slot %.*s", (int)strlen(h) - 2,
 			    h);

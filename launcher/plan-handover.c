@@ -16,7 +16,7 @@ bool plan_check_handover(struct builder *b, const struct pci_section *s, const s
 {
 	const struct vm_facts *f = b->f;
 	const struct handover_facts *h = &f->ho;
-	char a[16], unit[HANDOVER_UNIT_MAX];
+	char a[16], short_a[16], unit[HANDOVER_UNIT_MAX];
 	const char *shown;
 	_cleanup_free_ char *install = NULL, *by_hand = NULL;
 	bool ok = true;
@@ -24,7 +24,7 @@ bool plan_check_handover(struct builder *b, const struct pci_section *s, const s
 	if (!s->handover || !s->has_host)
 		return false;
 	pci_addr_fmt(&d->addr, a, sizeof(a));
-	shown = d->addr.domain ? a : a + 5; /* 01:00.0, as the user writes it */
+	shown = pci_addr_fmt_short(&d->addr, short_a, sizeof(short_a));
 	handover_unit_name(&d->addr, unit, sizeof(unit));
 	by_hand = xasprintf("sudo vfio-setup bind %s before qemu-vm run, sudo vfio-setup unbind %s after", a,
 			    a);

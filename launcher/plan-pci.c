@@ -5,17 +5,6 @@
 #include <sys/stat.h>
 #include "plan-build.h"
 
-static const char *bdf(const struct pci_addr *a, char *buf, size_t len)
-{
-	if (a->domain)
-		snprintf(buf, len, "%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->func);
-	else
-		snprintf(buf, len, "%02x:%02x.%x", a->bus, a->slot, a->func);
-	return buf;
-}
-
-static bool group_member_ok(const struct pci_dev_info *d);
-
 /* vfio-setup install for the card at @d, then whatever @then says. vfio-setup refuses a card
  * whose IOMMU group holds another device: for such a card the next step is the group, and
  * check names the install once the card is in a group of its own. */
@@ -26,14 +15,14 @@ static char *install_device_fix(const struct vm_facts *f, const struct pci_dev_i
 	for (size_t i = 0; d->iommu_group >= 0 && i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
 		if (o->iommu_group == d->iommu_group && !pci_addr_in_card(&d->addr, &o->addr) &&
-		    !group_member_ok(o))
+		    !pci_dev_group_member_ok(o))
 			return xasprintf("move %s to a slot with an IOMMU group of its own (vfio-setup scan "
 					 "shows the groups); check then names the install%s",
-					 bdf(&d->addr, a, sizeof(a)),
+					 pci_addr_fmt_short(&d->addr, a, sizeof(a)),
 					 strstr(then, "  (") ? strstr(then, "  (") : "");
 	}
 	return xasprintf("sudo vfio-setup install --user %s --device %s%s", f->user,
-			 bdf(&d->addr, a, sizeof(a)), then);
+			 pci_addr_fmt_short(&d->addr, a, sizeof(a)), then);
 }
 
 struct port {
@@ -43,17 +32,12 @@ struct port {
 	bool hotplug_off;
 };
 
-static bool group_member_ok(const struct pci_dev_info *d)
-{
-	return d->is_bridge || !d->driver || streq(d->driver, "vfio-pci") || streq(d->driver, "pci-stub");
-}
-
 static char *describe_dev(const struct pci_dev_info *d)
 {
 	char a[16];
 
-	return xasprintf("%s (%04x:%04x, %s)", bdf(&d->addr, a, sizeof(a)), d->vendor, d->device,
-			 d->driver ? d->driver : "no driver");
+	return xasprintf("%s (%04x:%04x, %s)", pci_addr_fmt_short(&d->addr, a, sizeof(a)), d->vendor,
+			 d->device, d->driver ? d->driver : "no driver");
 }
 
 const struct pci_dev_info *plan_section_device(const struct builder *b, const struct pci_section *s)
@@ -78,7 +62,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	if (!d) {
 		char want[32];
 		if (s->has_host)
-			bdf(&s->host, want, sizeof(want));
+			pci_addr_fmt_short(&s->host, want, sizeof(want));
 		else
 			snprintf(want, sizeof(want), "%04x:%04x", s->ids.vendor, s->ids.device);
 		plan_check(b, CHECK_FAIL, "qemu-vm devices  (lists the PCI devices of this host)",
@@ -88,7 +72,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 	}
 	if (plan_check_handover(b, s, d))
 		return;
-	bdf(&d->addr, a, sizeof(a));
+	pci_addr_fmt_short(&d->addr, a, sizeof(a));
 	install = install_device_fix(f, d, ", then reboot");
 	for (size_t i = 0; i < f->host.pci.n; i++) {
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
@@ -119,7 +103,7 @@ static void check_pci(struct builder *b, unsigned si, const struct pci_dev_info 
 		const struct pci_dev_info *o = &f->host.pci.dev[i];
 		if (o->iommu_group != d->iommu_group || pci_addr_in_card(&d->addr, &o->addr))
 			continue;
-		if (!group_member_ok(o)) {
+		if (!pci_dev_group_member_ok(o)) {
 			_cleanup_free_ char *desc = describe_dev(o);
 			plan_check(
 				b, CHECK_FAIL,

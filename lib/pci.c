@@ -283,6 +283,19 @@ const char *pci_addr_fmt(const struct pci_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+const char *pci_addr_fmt_short(const struct pci_addr *a, char *buf, size_t len)
+{
+	if (a->domain)
+		return pci_addr_fmt(a, buf, len);
+	snprintf(buf, len, "%02x:%02x.%x", a->bus, a->slot, a->func);
+	return buf;
+}
+
+bool pci_dev_group_member_ok(const struct pci_dev_info *d)
+{
+	return d->is_bridge || !d->driver || streq(d->driver, "vfio-pci") || streq(d->driver, "pci-stub");
+}
+
 static int group_cmp(const void *x, const void *y)
 {
 	const struct pci_dev_info *a = *(const struct pci_dev_info *const *)x;

@@ -63,6 +63,11 @@ int pci_addr_cmp(const struct pci_addr *a, const struct pci_addr *b);
 bool pci_addr_eq(const struct pci_addr *a, const struct pci_addr *b);
 /* "0000:01:00.0" into buf (at least 13 bytes). */
 const char *pci_addr_fmt(const struct pci_addr *a, char *buf, size_t len);
+/* The same without domain 0, as users write it: "01:00.0". */
+const char *pci_addr_fmt_short(const struct pci_addr *a, char *buf, size_t len);
+/* A member of a passed device's IOMMU group that is not in its way: a bridge, a function on no
+ * driver, on vfio-pci or on pci-stub. */
+bool pci_dev_group_member_ok(const struct pci_dev_info *d);
 
 /* The kernel module behind a PCI driver (bochs-drm → bochs), from ROOT/sys/bus/pci/drivers/
  * DRIVER/module; NULL for a driver built into the kernel. */

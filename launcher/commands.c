@@ -276,7 +276,7 @@ int cmd_show(const struct global *g, int argc, char **argv)
 }
 
 /* The run directory of the VM @name, checked (and with @create made) as run_dir_check says. */
-static int vm_run_dir(const char *name, bool create, char **ret)
+int vm_run_dir(const char *name, bool create, char **ret)
 {
 	_cleanup_free_ char *rt = NULL, *dir = NULL;
 	char why[1024];

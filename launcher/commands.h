@@ -52,6 +52,9 @@ void release(struct profile *p, struct vm_facts *f, struct plan *pl);
 void print_checks(const struct plan *pl, FILE *out, bool all);
 /* Connects to the QMP socket of the running VM NAME; says why not on stderr. 0 or -errno. */
 int vm_qmp_open(const char *name, struct qmp *ret);
+/* $XDG_RUNTIME_DIR/qemu-vm/NAME, checked as the caller's own and 0700 (made when @create); says
+ * why not on stderr, except that it does not exist (-ENOENT) when not asked to make it. */
+int vm_run_dir(const char *name, bool create, char **ret);
 /* Says why and returns true when the process is set-ID or holds capabilities as another user
  * than root: no command runs then, whatever the options. */
 bool refuse_elevated(void);

@@ -54,13 +54,12 @@ int cmd_viewer(const struct global *g, int argc, char **argv)
 {
 	static const struct option opts[] = { { "maintenance", no_argument, NULL, 'm' },
 					      { NULL, 0, NULL, 0 } };
-	_cleanup_free_ char *rt = NULL, *dir = NULL, *sock = NULL, *client_path = NULL;
+	_cleanup_free_ char *dir = NULL, *sock = NULL, *client_path = NULL;
 	const char *client;
 	struct vm_state st;
 	struct profile p;
 	struct strv cargv = { 0 };
-	bool maintenance = false, fallback;
-	char why[1024];
+	bool maintenance = false;
 	struct stat sst;
 	int c, r;
 
@@ -93,11 +92,8 @@ int cmd_viewer(const struct global *g, int argc, char **argv)
 		profile_free(&p);
 		return 1;
 	}
-	rt = runtime_base(&fallback);
-	dir = xasprintf("%s/qemu-vm/%s", rt, p.name);
-	r = run_dir_check(dir, fallback, false, why, sizeof(why));
+	r = vm_run_dir(p.name, false, &dir);
 	if (r < 0 && r != -ENOENT) {
-		fprintf(stderr, "qemu-vm: %s\n", why);
 		profile_free(&p);
 		return 1;
 	}

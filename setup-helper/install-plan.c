@@ -135,13 +135,14 @@ static void select_device(struct inputs *in, struct setup_plan *p, const struct 
 		char xb[32];
 
 		pci_addr_fmt(&x->addr, xb, sizeof(xb));
-		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge && handover) {
-			continue;
-		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge &&
-			   (skip & (1u << x->addr.func))) {
-			if (!strv_contains(&in->devices, xb))
-				push_unique(&p->held, xb);
-		} else if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+		if (pci_addr_in_card(&d->addr, &x->addr) && !x->is_bridge) {
+			if (handover)
+				continue; /* its unit moves the whole group when a VM starts */
+			if (skip & (1u << x->addr.func)) {
+				if (!strv_contains(&in->devices, xb))
+					push_unique(&p->held, xb);
+				continue;
+			}
 			/* --device asks for the whole card on vfio-pci: that wins over a profile
 			 * that skips one of its functions, which the hold rule would keep off it. */
 			unhold(p, xb);

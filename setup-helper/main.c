@@ -105,10 +105,9 @@ static const int install_opts[] = { OPT_ROOT,
 				    OPT_OPEN_AT_BOOT,
 				    OPT_ALLOW_UNSAFE_INTERRUPTS,
 				    0 };
-static const int open_opts[] = { OPT_ROOT, 0 };
 static const int uninstall_opts[] = { OPT_ROOT, OPT_DRY_RUN, OPT_FORCE, OPT_TEMPLATES, 0 };
-static const int status_opts[] = { OPT_ROOT, 0 };
-static const int bind_opts[] = { OPT_ROOT, 0 };
+/* status, bind, unbind and open */
+static const int root_opts[] = { OPT_ROOT, 0 };
 
 static const struct command commands[] = {
 	{ "scan", setup_cmd_scan, scan_opts, "[--json] [--root DIR]",
@@ -125,18 +124,18 @@ static const struct command commands[] = {
 	  "sudo vfio-setup install --user alice --profile gaming", setup_install_read, false },
 	{ "uninstall", setup_cmd_uninstall, uninstall_opts, "[--root DIR] [--dry-run] [--force]",
 	  "put every file install changed back as it was", "sudo vfio-setup uninstall", NULL, false },
-	{ "open", setup_cmd_open, open_opts, "[--root DIR] BDF",
+	{ "open", setup_cmd_open, root_opts, "[--root DIR] BDF",
 	  "open a device on vfio-pci through VFIO (container, group, device) and close it again: "
 	  "what the unit of install --open-at-boot runs",
 	  "sudo vfio-setup open 01:00.0", NULL, true },
-	{ "status", setup_cmd_status, status_opts, "[--root DIR]",
+	{ "status", setup_cmd_status, root_opts, "[--root DIR]",
 	  "whether what install wrote is in place (0), drifted or awaits a reboot (1), or absent (3)",
 	  "vfio-setup status", NULL, false },
-	{ "bind", setup_cmd_bind, bind_opts, "BDF [--root DIR]",
+	{ "bind", setup_cmd_bind, root_opts, "BDF [--root DIR]",
 	  "move the IOMMU group of BDF to vfio-pci, unless the host still uses the card (what the "
 	  "handover unit runs)",
 	  "sudo vfio-setup bind 0000:01:00.0", NULL, true },
-	{ "unbind", setup_cmd_unbind, bind_opts, "BDF [--root DIR]",
+	{ "unbind", setup_cmd_unbind, root_opts, "BDF [--root DIR]",
 	  "give the functions bind moved back to the drivers they had", "sudo vfio-setup unbind 0000:01:00.0",
 	  NULL, true },
 };

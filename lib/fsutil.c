@@ -435,3 +435,22 @@ int open_dir_beneath(int root_fd, const char *rel, int *ret_fd, char **ret_where
 {
 	return walk_dir(root_fd, rel, false, 0, NULL, ret_fd, ret_where);
 }
+
+int read_link_name_at(int dfd, const char *name, char *buf, size_t len)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+	const char *last;
+	size_t l;
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	last = strrchr(target, '/');
+	last = last ? last + 1 : target;
+	l = strlen(last);
+	if (l >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, last, l + 1);
+	return 0;
+}

@@ -69,3 +69,8 @@ int mkdir_beneath(int root_fd, const char *rel, mode_t mode, struct strv *ret_cr
 int rmdir_beneath(int root_fd, const char *rel);
 /* Opens the directory @rel (O_RDONLY|O_DIRECTORY|O_CLOEXEC) into *@ret_fd. */
 int open_dir_beneath(int root_fd, const char *rel, int *ret_fd, char **ret_where);
+
+/* The last component of the link @name (relative to @dfd, or AT_FDCWD) into @buf: a device's
+ * driver → ".../drivers/vfio-pci" gives "vfio-pci". The kernel's links are enough to name their
+ * target; nothing is resolved further. 0 or -errno (-ENAMETOOLONG when @len is too small). */
+int read_link_name_at(int dfd, const char *name, char *buf, size_t len);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include "fsutil.h"
 #include "pci.h"
 #include "udev-dl.h"
 
@@ -27,27 +28,6 @@ static int read_hex_at(int dfd, const char *name, unsigned max, unsigned *ret)
 		n--;
 	buf[n] = '\0';
 	return parse_uint(buf, 16, max, ret);
-}
-
-/* The last component of a link in the device directory: driver → ".../drivers/vfio-pci". The
- * kernel's links are enough to name their target; nothing is resolved further. */
-static int read_link_name_at(int dfd, const char *name, char *buf, size_t len)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
-	const char *last;
-	size_t l;
-
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	last = strrchr(target, '/');
-	last = last ? last + 1 : target;
-	l = strlen(last);
-	if (l >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf, last, l + 1);
-	return 0;
 }
 
 static char *device_path(const char *root, const struct pci_addr *a)

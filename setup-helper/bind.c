@@ -25,20 +25,11 @@ struct func {
 static int link_base(const struct setup_opts *o, const char *path, char *buf, size_t len)
 {
 	_cleanup_free_ char *p = under_root(o, path);
-	char target[PATH_MAX];
-	ssize_t n = readlink(p, target, sizeof(target) - 1);
-	const char *base;
+	int r;
 
 	buf[0] = '\0';
-	if (n < 0)
-		return errno == ENOENT ? 0 : -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len)
-		return -ENAMETOOLONG;
-	memcpy(buf, base, strlen(base) + 1);
-	return 0;
+	r = read_link_name_at(AT_FDCWD, p, buf, len);
+	return r == -ENOENT ? 0 : r;
 }
 
 static char *dev_path(const char *bdf, const char *attr)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
+#include "fsutil.h"
 #include "hostmem.h"
 
 #define OPEN_WAIT_TENTHS 300 /* 30 s for udev and modprobe to bind it at boot */
@@ -17,15 +18,9 @@
 static char *link_name(const char *dir, const char *name)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-	char buf[PATH_MAX];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	const char *slash;
+	char buf[NAME_MAX + 1];
 
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	return xstrdup(slash ? slash + 1 : buf);
+	return read_link_name_at(AT_FDCWD, path, buf, sizeof(buf)) == 0 ? xstrdup(buf) : NULL;
 }
 
 static int open_vfio(const struct setup_opts *o, const char *bdf, const char *group)

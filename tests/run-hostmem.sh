@@ -34,7 +34,13 @@ INI
 # A skipped function on no driver is accepted; on a host driver, refused (the group is shared).
 rm "$H/sys/bus/pci/devices/0000:01:00.1/driver"
 out=$(run laptop check "$T/huge.ini")
-if ! grep -q "01:00.1" <<<"$out"; then ok "a skipped function on no driver is accepted"; else bad "skipped, no driver:"; echo "$out"; fi
+# (check ran through: the hugepage line below is there too.)
+if ! grep -q "01:00.1" <<<"$out" && grep -qx "FAIL  hugepages: need 8192 free 2M pages for 16G, 4096 free of 4096" <<<"$out"; then
+	ok "a skipped function on no driver is accepted"
+else
+	bad "skipped, no driver:"
+	echo "$out"
+fi
 ln -s ../../../../bus/pci/drivers/snd_hda_intel "$H/sys/bus/pci/devices/0000:01:00.1/driver"
 out=$(run laptop check "$T/huge.ini")
 has "a skipped function on snd_hda_intel is refused" \

@@ -128,7 +128,7 @@ mkdir -p "$T/failbin"
 printf '#!/bin/sh\necho "swtpm_setup: cannot do it" >&2\nexit 1\n' > "$T/failbin/swtpm_setup"
 ln -sf /usr/bin/swtpm "$T/failbin/swtpm"
 chmod 755 "$T/failbin" "$T/failbin/swtpm_setup"
-sed 's/^memory = .*/memory = 128M/' "$P/win.ini" > "$P/fresh.ini"
+cp "$P/win.ini" "$P/fresh.ini"
 [ -n "$user" ] && chown "$user:" "$P/fresh.ini"
 path=$T/failbin:/usr/bin:/bin
 out=$(as_user "$QVM" run fresh 2>&1)

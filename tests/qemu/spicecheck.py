@@ -6,8 +6,7 @@ import struct
 import socket
 import sys
 
-sys.path.insert(0, sys.path[0])
-from qmp import QMP  # noqa: E402
+from qmp import QMP
 
 
 def link(path):

@@ -358,6 +358,7 @@ def cmd_qtest(a, opts):
     vm = start(a.name + " (qtest)", words, a.tmp, ad.accel + ", qtest", ad.notes)
     if not vm:
         srv.close()
+        ad.close()
         return
     qt = None
     try:

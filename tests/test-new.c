@@ -69,6 +69,7 @@ static void make(const struct new_facts *f, const struct new_options *o, struct 
 	r = profile_load_string("/tmp/t.ini", text, p, &errs);
 	ck_assert_msg(r == 0, "%s\n%s", errs.msgs.n ? errs.msgs.v[0] : "?", text);
 	profile_errors_free(&errs);
+	free(*ret_text); /* the text of the previous make, if any */
 	*ret_text = text;
 }
 
@@ -156,25 +157,21 @@ START_TEST(desktop_profile)
 	/* With the pool large enough, the largest page size that holds it. */
 	f.huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 8192, .free = 8192 };
 	f.huge[1] = (struct hugepage_pool){ .size = GiB, .total = 16, .free = 16 };
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_1G);
 	profile_free(&p);
 	f.huge[1].free = 15;
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_2M);
 	profile_free(&p);
 	/* Too few free pages of either size, but a 2M pool the group may grow: reserved at start. */
 	f.huge[0] = (struct hugepage_pool){ .size = 2ULL << 20, .total = 0, .free = 0, .growable = true };
 	f.huge[1].free = 8;
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_2M);
 	ck_assert_ptr_nonnull(strstr(text, "reserved at start"));
 	profile_free(&p);
 	f.huge[0].growable = false;
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_int_eq(p.hugepages, HUGE_OFF);
 	profile_free(&p);
@@ -238,13 +235,11 @@ START_TEST(which_gpu)
 	profile_free(&p);
 	/* A function of the GPU stands for the card; another device's function for itself. */
 	o.gpu[0] = (struct pci_addr){ 0, 1, 0, 1 };
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_uint_eq(p.pci[0].host.bus, 1);
 	ck_assert_uint_eq(p.pci[0].host.func, 0);
 	profile_free(&p);
 	o.gpu[0] = (struct pci_addr){ 0, 0, 1, 0 };
-	free(text);
 	make(&f, &o, &p, &text);
 	ck_assert_uint_eq(p.pci[0].host.slot, 1);
 	ck_assert_msg(strstr(text, "host = 00:01.0"), "%s", text);

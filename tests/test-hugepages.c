@@ -258,39 +258,9 @@ START_TEST(short_take_fails_with_fixes)
 }
 END_TEST
 
-START_TEST(dead_supervisor_given_back)
-{
-	struct fake k;
-	struct huge_hold h = { 0 };
-	struct strv said = { 0 };
-	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL;
-	pid_t dead = fork();
-
-	if (dead == 0)
-		_exit(0);
-	ck_assert_int_gt(dead, 0);
-	waitpid(dead, NULL, 0);
-	fake_init(&k, 6, 6, 1000);
-	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
-	err = xasprintf("2048 6 6 %d crashed\n", (int)dead);
-	ck_assert_int_eq(write_file_atomic(book, err, strlen(err), 0600), 0);
-	free(err);
-	err = NULL;
-	ck_assert_int_eq(huge_take(&k.io, dir, "next", 2048, 2, NULL, NULL, &h, &said, &err), 0);
-	ck_assert_uint_eq(counts(&k).nr, 2); /* the crashed run's 6 went back, then 2 added */
-	ck_assert_uint_eq(h.added, 2);
-	huge_give_back(&k.io, &h, &said);
-	ck_assert_uint_eq(counts(&k).nr, 0);
-	strv_clear(&said);
-	fake_free(&k);
-}
-END_TEST
-
-/* An entry in the VM's own name whose pid now belongs to a live process (reused): the VM's
- * lock is held, so it is stale. Its pages go back and the VM starts, where it was refused with
- * "already books pages" for ever. */
-START_TEST(own_stale_entry_given_back)
+/* The book holds @owner's 6 added pages under @pid, which no supervisor of @owner holds: @taker's
+ * start gives them back before it adds the 2 it needs, and its end gives those back. */
+static void stale_entry_given_back(const char *owner, pid_t pid, const char *taker)
 {
 	struct fake k;
 	struct huge_hold h = { 0 };
@@ -300,14 +270,36 @@ START_TEST(own_stale_entry_given_back)
 	fake_init(&k, 6, 6, 1000);
 	dir = book_dir(&k);
 	book = xasprintf("%s/hugepages.book", dir);
-	text = xasprintf("2048 6 6 %d gaming\n", (int)getppid());
+	text = xasprintf("2048 6 6 %d %s\n", (int)pid, owner);
 	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
-	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", 2048, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_int_eq(huge_take(&k.io, dir, taker, 2048, 2, NULL, NULL, &h, &said, &err), 0);
 	ck_assert_uint_eq(counts(&k).nr, 2); /* the stale 6 went back, then 2 added */
+	ck_assert_uint_eq(h.added, 2);
 	huge_give_back(&k.io, &h, &said);
 	ck_assert_uint_eq(counts(&k).nr, 0);
 	strv_clear(&said);
 	fake_free(&k);
+}
+
+/* A supervisor that died without giving its pages back. */
+START_TEST(dead_supervisor_given_back)
+{
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_gt(dead, 0);
+	waitpid(dead, NULL, 0);
+	stale_entry_given_back("crashed", dead, "next");
+}
+END_TEST
+
+/* An entry in the VM's own name whose pid now belongs to a live process (reused): the VM's
+ * lock is held, so it is stale. Its pages go back and the VM starts, where it was refused with
+ * "already books pages" for ever. */
+START_TEST(own_stale_entry_given_back)
+{
+	stale_entry_given_back("gaming", getppid(), "gaming");
 }
 END_TEST
 

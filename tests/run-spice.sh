@@ -82,23 +82,7 @@ vm mnt uefi 'console = stdio' 'display = none' '[pci gpu]' 'host = 01:00.0' '[lo
 	'[network]' 'mode = none'
 [ -n "$user" ] && chown -R "$user:" "$T/home" "$T/run"
 
-state() { sed -n "s/^$2=//p" "$T/run/qemu-vm/$1/state" 2>/dev/null; }
-run_dir_empty() { [ -z "$(ls -A "$T/run/qemu-vm/$1" 2>/dev/null)" ]; }
 spid=""
-start() { # start NAME [OPTION...]: its supervisor in the background ($spid), until the guest runs
-	local name=$1
-	shift
-	bg_as_user "$QVM" run "$@" "$name" > "$T/$name.out" 2>&1 < /dev/null &
-	spid=$!
-	pids+=("$spid")
-	for _ in $(seq 600); do
-		[ "$(state "$name" state)" = running ] && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	bad "qemu-vm run $* $name did not get the guest running: $(cat "$T/$name.out")"
-	return 1
-}
 stop_vm() { # stop_vm NAME: SIGTERM to the supervisor (quit after 1 s), waiting for its exit
 	kill -TERM "$spid"
 	for _ in $(seq 600); do
@@ -111,7 +95,7 @@ stop_vm() { # stop_vm NAME: SIGTERM to the supervisor (quit after 1 s), waiting 
 }
 
 # The SPICE server, seen by QMP and by a SPICE client's first message; remote-viewer for it.
-if start sp; then
+if start_vm sp; then
 	sock=$T/run/qemu-vm/sp/spice.sock
 	out=$(python3 tests/qemu/spicecheck.py "$T/run/qemu-vm/sp/qmp.sock" "$sock" 2>&1)
 	[ $? -eq 0 ] && ok "sp: $(paste -sd';' <<<"$out")" || bad "sp: $out"
@@ -139,7 +123,7 @@ rc=$?
 
 # Looking Glass: its client gets the shared memory file and the SPICE socket (port 0: a path).
 rm -f "$T/home/looking-glass-client.argv"
-if start lgsp; then
+if start_vm lgsp; then
 	as_user "$QVM" viewer lgsp > "$T/viewer.out" 2>&1
 	rc=$?
 	want=$(printf '%s\n' -f "/dev/shm/qvm-spice-lg-$$" -c "$T/run/qemu-vm/lgsp/spice.sock" -p 0)
@@ -170,7 +154,7 @@ rc=$?
 [ $rc -eq 0 ] && ! grep -qi "vfio\|memlock\|looking-glass\|\[input\]" <<<"$out" &&
 	ok "check --maintenance mnt: ready, nothing about VFIO, memlock, Looking Glass or evdev" ||
 	bad "check --maintenance mnt (exit $rc): $out"
-if start mnt --maintenance; then
+if start_vm mnt --maintenance; then
 	for _ in $(seq 3000); do
 		grep -q "Shell>" "$T/mnt.out" && break
 		kill -0 "$spid" 2>/dev/null || break

@@ -50,32 +50,17 @@ vm() { # vm NAME [KEY = VALUE...]: a profile with the [vm] keys given
 vm sv
 [ -n "$user" ] && chown -R "$user:" "$T/home" "$T/run"
 
-state() { sed -n "s/^$2=//p" "$T/run/qemu-vm/$1/state" 2>/dev/null; }
-log_of() { cat "$T/home/.local/state/qemu-vm/$1/qemu.log" 2>/dev/null; }
-run_dir_empty() { [ -z "$(ls -A "$T/run/qemu-vm/$1" 2>/dev/null)" ]; }
 qmp_status() { # qmp_status NAME: the run state QEMU gives over qmp.sock (our own connection)
 	python3 -c 'import sys; sys.path.insert(0, "tests/qemu"); from qmp import QMP; print(QMP(sys.argv[1], timeout=5).cmd("query-status")["status"])' \
 		"$T/run/qemu-vm/$1/qmp.sock" 2>&1
 }
 
 spid=""
-start() { # start NAME: its supervisor in the background ($spid), until it says the guest runs
-	bg_as_user "$QVM" run "$1" > "$T/$1.out" 2>&1 &
-	spid=$!
-	pids+=("$spid")
-	for _ in $(seq 300); do
-		[ "$(state "$1" state)" = running ] && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	bad "qemu-vm run $1 did not get the guest running: $(cat "$T/$1.out")"
-	return 1
-}
 
 # One instance: a second run is refused with the running one's pid and the way to stop it,
 # and touches nothing: the first keeps its lock, its sockets, and stays controllable.
-if start sv; then
-	qpid=$(state sv qemu)
+if start_vm sv; then
+	qpid=$(vm_state sv qemu)
 	before=$(cat "$T/run/qemu-vm/sv/state")
 	out=$(as_user "$QVM" run sv 2>&1)
 	rc=$?
@@ -93,7 +78,7 @@ if start sv; then
 p = [p for p in json.loads(sys.argv[1]) if p["name"] == "sv"][0]
 assert p["state"] == "running" and p["qemu_pid"] == int(sys.argv[2]), p
 assert p["since"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(sys.argv[3]))), p' \
-		"$out" "$qpid" "$(state sv since)" 2>"$T/err" &&
+		"$out" "$qpid" "$(vm_state sv since)" 2>"$T/err" &&
 		ok "list --json: state running, qemu_pid, since (UTC) as the state file says" ||
 		bad "list --json: $(cat "$T/err") $out"
 	out=$(as_user "$QVM" stop sv 2>&1)
@@ -108,11 +93,11 @@ fi
 
 # SIGTERM: the power button, then quit once shutdown-timeout (1 s) has passed (SeaBIOS without
 # a disk does not power off), in that order in the log, and QEMU's exit status.
-if start sv; then
+if start_vm sv; then
 	kill -TERM "$spid"
 	wait_exit "$spid"
 	rc=$?
-	log=$(log_of sv)
+	log=$(vm_log sv)
 	pd=$(grep -n "qemu-vm: powerdown sent" <<<"$log" | cut -d: -f1)
 	qt=$(grep -n "qemu-vm: quit sent (the guest did not power off in time)" <<<"$log" | cut -d: -f1)
 	[ $rc -eq 0 ] && [ -n "$pd" ] && [ -n "$qt" ] && [ "$pd" -lt "$qt" ] &&
@@ -130,8 +115,8 @@ if start sv; then
 fi
 
 # QEMU killed behind the supervisor's back: reported, a non-zero exit, nothing left behind.
-if start sv; then
-	kill -KILL "$(state sv qemu)"
+if start_vm sv; then
+	kill -KILL "$(vm_state sv qemu)"
 	wait_exit "$spid"
 	rc=$?
 	[ $rc -eq 137 ] && grep -q "qemu-vm: QEMU was killed by signal 9 (Killed), not by qemu-vm" "$T/sv.out" &&
@@ -144,7 +129,7 @@ fi
 # created it) is removed when QEMU exits, the one that was there before is left as it was.
 shm=/dev/shm/qvm-test-$$
 shm_run() { # shm_run: start shm, check both ivshmem devices are up, stop it
-	if start shm; then
+	if start_vm shm; then
 		out=$(python3 -c 'import sys, json; sys.path.insert(0, "tests/qemu"); from qmp import QMP
 q = QMP(sys.argv[1], timeout=5)
 print(" ".join(sorted(d.get("qdev_id", "") for b in q.cmd("query-pci") for d in b["devices"])))' \
@@ -160,19 +145,19 @@ truncate -s 1M "$shm-lg"
 [ -n "$user" ] && chown "$user:" "$shm-lg"
 shm_run
 [ -e "$shm-lg" ] && [ "$(stat -c %s "$shm-lg")" -eq $((1 << 20)) ] && [ ! -e "$shm-scream" ] &&
-	grep -q "qemu-vm: removed the Scream file $shm-scream this run created$" <<<"$(log_of shm)" &&
-	! grep -q "removed the Looking Glass file" <<<"$(log_of shm)" &&
+	grep -q "qemu-vm: removed the Scream file $shm-scream this run created$" <<<"$(vm_log shm)" &&
+	! grep -q "removed the Looking Glass file" <<<"$(vm_log shm)" &&
 	ok "the Scream file the run created is removed after it, the Looking Glass file that was there is left" ||
-	bad "shm files after a run: $(ls -l "$shm"-* 2>&1) $(log_of shm)"
+	bad "shm files after a run: $(ls -l "$shm"-* 2>&1) $(vm_log shm)"
 rm -f "$shm-lg"
 truncate -s 2M "$shm-scream"
 [ -n "$user" ] && chown "$user:" "$shm-scream"
 shm_run
 [ -e "$shm-scream" ] && [ ! -e "$shm-lg" ] &&
-	grep -q "qemu-vm: removed the Looking Glass file $shm-lg this run created$" <<<"$(log_of shm)" &&
-	! grep -q "removed the Scream file" <<<"$(log_of shm)" &&
+	grep -q "qemu-vm: removed the Looking Glass file $shm-lg this run created$" <<<"$(vm_log shm)" &&
+	! grep -q "removed the Scream file" <<<"$(vm_log shm)" &&
 	ok "… and the other way round: a Scream file that was there is left" ||
-	bad "shm files after the second run: $(ls -l "$shm"-* 2>&1) $(log_of shm)"
+	bad "shm files after the second run: $(ls -l "$shm"-* 2>&1) $(vm_log shm)"
 rm -f "$shm-lg" "$shm-scream"
 
 # Pinning: vCPU i on the i-th CPU of pin =, every other thread on emulator-pin =.
@@ -181,8 +166,8 @@ if [ "$(nproc)" -lt 2 ]; then
 else
 	vm pinned 'pin = 1,0' 'emulator-pin = 1' 'shutdown-timeout = 600'
 	[ -n "$user" ] && chown "$user:" "$P/pinned.ini"
-	if start pinned; then
-		qpid=$(state pinned qemu)
+	if start_vm pinned; then
+		qpid=$(vm_state pinned qemu)
 		want_ok=true n=0
 		for t in /proc/"$qpid"/task/*; do
 			comm=$(cat "$t/comm")
@@ -197,16 +182,16 @@ else
 		done
 		$want_ok && [ $n -ge 3 ] && ok "each vCPU thread on its own CPU of pin =, the other $((n - 2)) threads on emulator-pin =" ||
 			bad "pinning ($n threads)"
-		grep -q "qemu-vm: pinned vCPU 0 (thread [0-9]*) to CPU 1$" <<<"$(log_of pinned)" &&
-			ok "… each pin in the log" || bad "pin log: $(log_of pinned)"
+		grep -q "qemu-vm: pinned vCPU 0 (thread [0-9]*) to CPU 1$" <<<"$(vm_log pinned)" &&
+			ok "… each pin in the log" || bad "pin log: $(vm_log pinned)"
 		# Two signals sent at once are one pending signal: the second goes once the first is seen.
 		kill -INT "$spid"
-		for _ in $(seq 100); do grep -q "powerdown sent" <<<"$(log_of pinned)" && break; sleep 0.1; done
+		for _ in $(seq 100); do grep -q "powerdown sent" <<<"$(vm_log pinned)" && break; sleep 0.1; done
 		kill -INT "$spid"
 		wait_exit "$spid"
 		rc=$?
-		[ $rc -eq 0 ] && grep -q "qemu-vm: quit sent (a second SIGINT)" <<<"$(log_of pinned)" &&
-			ok "a second SIGINT quits at once" || bad "two SIGINTs (exit $rc): $(log_of pinned)"
+		[ $rc -eq 0 ] && grep -q "qemu-vm: quit sent (a second SIGINT)" <<<"$(vm_log pinned)" &&
+			ok "a second SIGINT quits at once" || bad "two SIGINTs (exit $rc): $(vm_log pinned)"
 	fi
 fi
 
@@ -216,7 +201,7 @@ rc=$?
 st=$(qmp_status sv)
 [ $rc -eq 0 ] && [ "$st" = running ] && grep -q "^sv: running in the background (supervisor pid [0-9]*); log: " <<<"$out" &&
 	ok "run --detach returns with QMP answering" || bad "--detach (exit $rc, status $st): $out"
-dpid=$(state sv supervisor)
+dpid=$(vm_state sv supervisor)
 [ -n "$dpid" ] && kill -0 "$dpid" && [ "$(cut -d' ' -f7 "/proc/$dpid/stat")" = 0 ] &&
 	ok "… its supervisor runs on, without a terminal" || bad "--detach supervisor: $dpid"
 out=$(as_user "$QVM" stop sv 2>&1)
@@ -255,7 +240,7 @@ if command -v dbus-daemon >/dev/null && command -v dbus-monitor >/dev/null; then
 		bad "notification of a refused start (exit $rc): $n $(cat "$T/monitor.log")"
 	grep -qF "nf.ini:7: [acpi] table: table '$T/home/missing.aml': No such file or directory; fix: check the path at " \
 		"$T/home/.local/state/qemu-vm/nf/qemu.log" && ok "… and the same text in the log" ||
-		bad "log of a refused start: $(log_of nf)"
+		bad "log of a refused start: $(vm_log nf)"
 	vm nfq '[qemu]' 'arg = -no-such-option'
 	[ -n "$user" ] && chown "$user:" "$P/nfq.ini"
 	out=$(as_user "$QVM" run nfq 2>&1)

@@ -41,8 +41,6 @@ user_env() {
 printf '[vm]\nmemory = 128M\ncpus = 1\naccel = tcg\ncpu = qemu64\nfirmware = bios\ndisplay = none\nshutdown-timeout = 1\n[network]\nmode = none\n[input]\npointer = none\n[tpm]\nversion = 2.0\n' > "$P/win.ini"
 [ -n "$user" ] && chown -R "$user:" "$T/home" "$T/run"
 
-state() { sed -n "s/^$2=//p" "$T/run/qemu-vm/$1/state" 2>/dev/null; }
-log_of() { cat "$T/home/.local/state/qemu-vm/$1/qemu.log" 2>/dev/null; }
 qmp() { # qmp NAME COMMAND: QEMU's answer over qmp.sock, as JSON
 	python3 -c 'import sys, json; sys.path.insert(0, "tests/qemu"); from qmp import QMP; print(json.dumps(QMP(sys.argv[1], timeout=5).cmd(sys.argv[2])))' \
 		"$T/run/qemu-vm/$1/qmp.sock" "$2" 2>&1
@@ -54,18 +52,6 @@ swtpm_of() { # swtpm_of NAME: the pid of the swtpm whose working directory is NA
 	done
 }
 spid=""
-start() {
-	bg_as_user "$QVM" run "$1" > "$T/$1.out" 2>&1 &
-	spid=$!
-	pids+=("$spid")
-	for _ in $(seq 600); do
-		[ "$(state "$1" state)" = running ] && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	bad "qemu-vm run $1 did not get the guest running: $(cat "$T/$1.out")"
-	return 1
-}
 
 # check before the first run: the TPM is still to be made.
 out=$(as_user "$QVM" check win 2>&1)
@@ -73,11 +59,11 @@ grep -qx "ok    \[tpm\]: TPM 2.0 from /usr/bin/swtpm, state in $TPM (manufacture
 	ok "check: swtpm found, the state directory writable, the TPM made on the first run" || bad "check: $out"
 
 # First run: manufactured (EK, its certificate and the platform's), then QEMU's tpm-crb on swtpm.
-if start win; then
+if start_vm win; then
 	tpm=$(qmp win query-tpm)
 	python3 -c 'import json, sys; t = json.loads(sys.argv[1]); sys.exit(not (len(t) == 1 and t[0]["model"] == "tpm-crb" and t[0]["options"]["type"] == "emulator" and t[0]["options"]["data"]["chardev"] == "tpm-chr"))' "$tpm" &&
 		ok "QMP query-tpm: a tpm-crb on the emulator backend, on the chardev to swtpm" || bad "query-tpm: $tpm"
-	log=$(log_of win)
+	log=$(vm_log win)
 	grep -q "qemu-vm: manufacturing the TPM in $TPM" <<<"$log" && grep -q "Successfully created NVRAM area 0x1c00002 for RSA 2048 EK certificate" <<<"$log" &&
 		grep -q "Successfully created NVRAM area 0x1c08000 for platform certificate" <<<"$log" &&
 		grep -q "qemu-vm: TPM manufactured: $TPM/tpm2-00.permall" <<<"$log" &&
@@ -96,7 +82,7 @@ if start win; then
 	kill -TERM "$spid"
 	wait_exit "$spid"
 	rc=$?
-	log=$(log_of win)
+	log=$(vm_log win)
 	[ $rc -eq 0 ] && [ -z "$(swtpm_of win)" ] && [ ! -e "$T/run/qemu-vm/win/tpm.sock" ] &&
 		grep -q "qemu-vm: swtpm exited (exit status 0)$" <<<"$log" &&
 		! grep -q "while the VM runs" <<<"$log" &&
@@ -104,8 +90,8 @@ if start win; then
 fi
 
 # Second run: the same TPM (no manufacture; the local CA signed nothing more).
-if start win; then
-	log=$(log_of win)
+if start_vm win; then
+	log=$(vm_log win)
 	! grep -q "manufacturing" <<<"$log" && grep -q "qemu-vm: swtpm started, pid [0-9]*: TPM 2.0 with its state in $TPM" <<<"$log" &&
 		[ "$(cat "$TPM/localca/certserial")" = "$serial" ] &&
 		[[ $(qmp win query-tpm) == *'"model": "tpm-crb"'* ]] &&
@@ -113,14 +99,14 @@ if start win; then
 		bad "second run: $log"
 	# swtpm dies under a running VM: said in the log, and the VM goes on.
 	kill -KILL "$(swtpm_of win)"
-	for _ in $(seq 50); do grep -q "while the VM runs" <<<"$(log_of win)" && break; sleep 0.1; done
-	grep -q "qemu-vm: swtpm (pid [0-9]*) exited (signal 9 (Killed)) while the VM runs: the guest's TPM no longer answers" <<<"$(log_of win)" &&
+	for _ in $(seq 50); do grep -q "while the VM runs" <<<"$(vm_log win)" && break; sleep 0.1; done
+	grep -q "qemu-vm: swtpm (pid [0-9]*) exited (signal 9 (Killed)) while the VM runs: the guest's TPM no longer answers" <<<"$(vm_log win)" &&
 		[[ $(qmp win query-status) == *'"status": "running"'* ]] &&
-		ok "swtpm killed under a running VM: the log says so, the VM goes on" || bad "swtpm killed: $(log_of win)"
+		ok "swtpm killed under a running VM: the log says so, the VM goes on" || bad "swtpm killed: $(vm_log win)"
 	kill -TERM "$spid"
 	wait_exit "$spid"
 	rc=$?
-	[ $rc -eq 0 ] && ok "… and the VM stops as usual" || bad "stop after swtpm died (exit $rc): $(log_of win)"
+	[ $rc -eq 0 ] && ok "… and the VM stops as usual" || bad "stop after swtpm died (exit $rc): $(vm_log win)"
 fi
 
 # A manufacture that fails: nothing started, no half-made TPM kept.
@@ -134,7 +120,7 @@ path=$T/failbin:/usr/bin:/bin
 out=$(as_user "$QVM" run fresh 2>&1)
 rc=$?
 [ $rc -eq 1 ] && grep -q "swtpm_setup failed (exit status 1) manufacturing the TPM in $T/home/.local/share/qemu-vm/fresh/tpm" <<<"$out" &&
-	grep -q "swtpm_setup: cannot do it" <<<"$(log_of fresh)" && ! grep -q "QEMU started" <<<"$(log_of fresh)" &&
+	grep -q "swtpm_setup: cannot do it" <<<"$(vm_log fresh)" && ! grep -q "QEMU started" <<<"$(vm_log fresh)" &&
 	[ ! -e "$T/home/.local/share/qemu-vm/fresh/tpm/tpm2-00.permall" ] &&
 	ok "a failed manufacture: exit 1 with the reason, its output in the log, no QEMU, no state kept" ||
 	bad "failed manufacture (exit $rc): $out"

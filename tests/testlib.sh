@@ -136,3 +136,28 @@ launcher_on_host() {
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "$B/qemu-vm" --host-root "$T/hosts/$host" --allow-root "$@" 2>&1
 	echo "exit $?"
 }
+
+# The suites that run qemu-vm run as the test user, its home $T/home and XDG_RUNTIME_DIR $T/run
+# (run-supervise, run-tpm, run-spice):
+# vm_state NAME KEY: KEY's value in the supervisor's state file.
+vm_state() { sed -n "s/^$2=//p" "$T/run/qemu-vm/$1/state" 2>/dev/null; }
+# vm_log NAME: the last run's log.
+vm_log() { cat "$T/home/.local/state/qemu-vm/$1/qemu.log" 2>/dev/null; }
+# run_dir_empty NAME: nothing left in the VM's run directory.
+run_dir_empty() { [ -z "$(ls -A "$T/run/qemu-vm/$1" 2>/dev/null)" ]; }
+# start_vm NAME [OPTION...]: its supervisor in the background ($spid, also added to pids), until
+# it says the guest runs (60 s); says why not and returns 1 otherwise.
+start_vm() {
+	local name=$1
+	shift
+	bg_as_user "$QVM" run "$@" "$name" >"$T/$name.out" 2>&1 </dev/null &
+	spid=$!
+	pids+=("$spid")
+	for _ in $(seq 600); do
+		[ "$(vm_state "$name" state)" = running ] && return 0
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	bad "qemu-vm run $* $name did not get the guest running: $(cat "$T/$name.out")"
+	return 1
+}

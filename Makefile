@@ -83,13 +83,18 @@ $(B)/gen/sandbox-bpf.h: $(B)/tools/seccomp-gen
 $(B)/launcher/sandbox.o: $(B)/gen/sandbox-bpf.h
 $(B)/launcher/sandbox.o: ALL_CFLAGS += -I$(B)/gen
 
-$(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += -DVERSION='"$(VERSION)"'
-
+# Each define once; the objects below get theirs, make analyze all of them.
+VERSION_DEF := -DVERSION='"$(VERSION)"'
 # Where make install puts vfio-setup's templates, for a binary that is not next to them.
-$(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
-$(B)/setup-helper/hostmem.o: ALL_CFLAGS += -DSETUP_BINDIR='"$(BINDIR)"'
+TEMPLATES_DEF := -DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"'
+# Where make install puts vfio-setup, for the units it writes.
+BINDIR_DEF := -DSETUP_BINDIR='"$(BINDIR)"'
 # Where make install puts the example profiles, for list to point at.
-$(B)/launcher/commands.o: ALL_CFLAGS += -DEXAMPLES_DIR='"$(DATADIR)/qemu-vm/profiles"'
+EXAMPLES_DEF := -DEXAMPLES_DIR='"$(DATADIR)/qemu-vm/profiles"'
+$(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += $(VERSION_DEF)
+$(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += $(TEMPLATES_DEF)
+$(B)/setup-helper/hostmem.o: ALL_CFLAGS += $(BINDIR_DEF)
+$(B)/launcher/commands.o: ALL_CFLAGS += $(EXAMPLES_DEF)
 
 # Made anew each time: ar r keeps the members of files that moved out of lib/.
 $(B)/libqvm.a: $(LIB_OBJ)
@@ -224,8 +229,8 @@ deps:
 # positives), but code that does not compile fails.
 ANALYZE_SRC := $(LIB_SRC) $(LAUNCHER_SRC) $(HELPER_SRC)
 # The defines and the generated filter some objects get (above) are given to every file here.
-ANALYZE_FLAGS := -Ilauncher -Isetup-helper -I$(B)/gen -DVERSION='"$(VERSION)"' \
-	-DTEMPLATES_DATADIR='"$(DATADIR)/qemu-vm"' -DEXAMPLES_DIR='"$(DATADIR)/qemu-vm/profiles"'
+ANALYZE_FLAGS := -Ilauncher -Isetup-helper -I$(B)/gen $(VERSION_DEF) $(TEMPLATES_DEF) $(BINDIR_DEF) \
+	$(EXAMPLES_DEF)
 analyze: pkgcheck $(B)/gen/sandbox-bpf.h
 	@for f in $(ANALYZE_SRC); do \
 		echo "  ANALYZE $$f"; \

@@ -170,6 +170,35 @@ static void check_qemu(struct builder *b)
 	}
 }
 
+/* check's warning for every guest core pin = splits over two host cores, with the host's sibling
+ * groups in the fix. */
+static void check_smt(struct builder *b)
+{
+	const struct profile *p = b->p;
+	struct smt_split split[8];
+	size_t n = smt_splits(&p->pin, p->threads, &b->f->smt, split, ARRAY_SIZE(split));
+	_cleanup_free_ char *pairs = NULL, *groups = NULL, *fix = NULL;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(split); i++) {
+		char *s = xasprintf("%s%svCPUs %u,%u on CPUs %u,%u", pairs ? pairs : "", pairs ? "; " : "",
+				    split[i].vcpu[0], split[i].vcpu[1], split[i].cpu[0], split[i].cpu[1]);
+		free(pairs);
+		pairs = s;
+	}
+	groups = smt_sibling_groups(&b->f->smt);
+	if (groups)
+		fix = xasprintf("at %s:%u, put each guest core's vCPUs on SMT siblings; the host's are %s "
+				"(lscpu -e lists them)",
+				p->pin_loc.file, p->pin_loc.line, groups);
+	else
+		fix = xasprintf("threads = 1 in %s: the host has no SMT siblings", p->pin_loc.file);
+	plan_check(b, CHECK_WARN, fix,
+		   "%s:%u: pin: guest cores (threads = %u) split over host cores: %s%s are not SMT siblings",
+		   p->pin_loc.file, p->pin_loc.line, p->threads, pairs, n > ARRAY_SIZE(split) ? "; …" : "");
+}
+
 void plan_check_machine(struct builder *b)
 {
 	const struct profile *p = b->p;
@@ -283,7 +312,7 @@ void plan_check_machine(struct builder *b)
 	if (check_pin(b, &p->pin, &p->pin_loc, "pin") && p->pin.n)
 		plan_check(b, CHECK_OK, NULL,
 			   "pin: each of the %u vCPU threads on its own host CPU of those listed", p->cpus);
-	plan_check_smt(b);
+	check_smt(b);
 	check_pin(b, &p->emulator_pin, &p->emulator_pin_loc, "emulator-pin");
 	check_pin(b, &p->io_pin, &p->io_pin_loc, "io-pin");
 }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* SMT siblings of the host and check's warning when a guest core is split over two host cores. */
+/* SMT siblings of the host, and which guest cores pin = splits over two host cores. */
 #include <errno.h>
 #include <stdio.h>
-#include "plan-build.h"
 #include "smt.h"
 #include "strv.h"
 #include "util.h"
@@ -86,31 +85,4 @@ char *smt_sibling_groups(const struct smt_host *h)
 		out = o;
 	}
 	return any ? TAKE_PTR(out) : NULL;
-}
-
-void plan_check_smt(struct builder *b)
-{
-	const struct profile *p = b->p;
-	struct smt_split split[8];
-	size_t n = smt_splits(&p->pin, p->threads, &b->f->smt, split, ARRAY_SIZE(split));
-	_cleanup_free_ char *pairs = NULL, *groups = NULL, *fix = NULL;
-
-	if (!n)
-		return;
-	for (size_t i = 0; i < n && i < ARRAY_SIZE(split); i++) {
-		char *s = xasprintf("%s%svCPUs %u,%u on CPUs %u,%u", pairs ? pairs : "", pairs ? "; " : "",
-				    split[i].vcpu[0], split[i].vcpu[1], split[i].cpu[0], split[i].cpu[1]);
-		free(pairs);
-		pairs = s;
-	}
-	groups = smt_sibling_groups(&b->f->smt);
-	if (groups)
-		fix = xasprintf("at %s:%u, put each guest core's vCPUs on SMT siblings; the host's are %s "
-				"(lscpu -e lists them)",
-				p->pin_loc.file, p->pin_loc.line, groups);
-	else
-		fix = xasprintf("threads = 1 in %s: the host has no SMT siblings", p->pin_loc.file);
-	plan_check(b, CHECK_WARN, fix,
-		   "%s:%u: pin: guest cores (threads = %u) split over host cores: %s%s are not SMT siblings",
-		   p->pin_loc.file, p->pin_loc.line, p->threads, pairs, n > ARRAY_SIZE(split) ? "; …" : "");
 }

@@ -30,7 +30,3 @@ size_t smt_splits(const struct cpuset *pin, unsigned threads, const struct smt_h
 
 /* The host's SMT sibling groups, "0,4 1,5 2,6 3,7", or NULL when no CPU has a sibling. */
 char *smt_sibling_groups(const struct smt_host *h);
-
-struct builder;
-/* check's warning for every such split, with the host's sibling groups in the fix. */
-void plan_check_smt(struct builder *b);

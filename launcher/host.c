@@ -613,14 +613,20 @@ int firmware_find(const char *root, bool secure_boot, struct firmware_pair *ret,
 	return 0;
 }
 
+void host_memory_read(const char *root, struct host_facts *ret)
+{
+	*ret = (struct host_facts){ .root = root ? root : "/" };
+	ret->mem_total = read_memtotal(ret->root);
+	read_hugepages(ret->root, ret);
+}
+
 int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret)
 {
-	struct host_facts f = { .root = root ? root : "/" };
+	struct host_facts f;
 
+	host_memory_read(root, &f);
 	if (read_memlock(f.root, &f.memlock) < 0)
 		f.memlock = 0;
-	f.mem_total = read_memtotal(f.root);
-	read_hugepages(f.root, &f);
 	f.n_cpus = read_cpus(f.root);
 	host_stat(f.root, "/dev/kvm", true, S_IFCHR, &f.kvm);
 	host_stat(f.root, "/dev/vfio/vfio", true, S_IFCHR, &f.vfio);

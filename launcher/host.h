@@ -83,6 +83,8 @@ struct host_facts {
  * the firmware firmware_find picks for @secure_boot; file-specific facts are asked for with
  * host_stat. */
 int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret);
+/* Only mem_total and the hugepage pools of @ret (the rest zero): what qemu-vm new sizes from. */
+void host_memory_read(const char *root, struct host_facts *ret);
 void host_facts_free(struct host_facts *f);
 
 /* Classifies ROOT+path: missing, denied (read+write for rw), wrong type (want: S_IFCHR etc, 0 any). */

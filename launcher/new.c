@@ -191,11 +191,7 @@ int new_facts_read(const char *root, struct new_facts *ret)
 		f.drm_connectors[i] = -1;
 	}
 	read_drm(root, &f);
-	r = host_facts_read(root, false, &hf);
-	if (r < 0) {
-		new_facts_free(&f);
-		return r;
-	}
+	host_memory_read(root, &hf);
 	f.mem_total = hf.mem_total;
 	f.n_huge = hf.n_huge;
 	memcpy(f.huge, hf.huge, sizeof(f.huge));

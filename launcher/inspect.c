@@ -121,7 +121,7 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 		f.viewer_path = find_program_under(root, viewer_client(p));
 	if (p->threads > 1 && p->pin.n)
 		smt_read(root, f.host.n_cpus, &f.smt);
-	f.gui_session = !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
+	f.gui_session = gui_session();
 	f.run_dir = xasprintf("%s/qemu-vm/%s", rt, p->name);
 	{
 		_cleanup_free_ char *seats = host_path(root, "/run/systemd/seats");

@@ -548,12 +548,28 @@ int profile_load_string(const char *name, const char *text, struct profile *ret,
 	return load_stream(f, name, ret, errs);
 }
 
-void profile_free(struct profile *p)
+void profile_drop_pci(struct profile *p)
 {
 	for (unsigned i = 0; i < p->n_pci; i++) {
 		free(p->pci[i].name);
 		free(p->pci[i].romfile);
 	}
+	p->n_pci = 0;
+}
+
+void profile_drop_evdev(struct profile *p)
+{
+	for (unsigned i = 0; i < p->n_evdev; i++)
+		free(p->evdev[i].path);
+	p->n_evdev = 0;
+	free(p->toggle);
+	p->toggle = NULL;
+}
+
+void profile_free(struct profile *p)
+{
+	profile_drop_pci(p);
+	profile_drop_evdev(p);
 	for (unsigned i = 0; i < p->n_disk; i++) {
 		free(p->disk[i].name);
 		free(p->disk[i].path);
@@ -566,10 +582,7 @@ void profile_free(struct profile *p)
 	free(p->cpu_model);
 	free(p->lg_path);
 	free(p->audio_server);
-	for (unsigned i = 0; i < p->n_evdev; i++)
-		free(p->evdev[i].path);
 	free(p->scream_path);
-	free(p->toggle);
 	free(p->bridge);
 	strv_clear(&p->acpi_tables);
 	strv_clear(&p->fwcfg_names);

@@ -215,6 +215,10 @@ int profile_load(const char *path, struct profile *ret, struct profile_errors *e
  * relative paths). */
 int profile_load_string(const char *name, const char *text, struct profile *ret, struct profile_errors *errs);
 void profile_free(struct profile *p);
+/* The [pci] sections gone; the evdev keyboards and mice gone, with the grab toggle that switches
+ * them (run --maintenance). */
+void profile_drop_pci(struct profile *p);
+void profile_drop_evdev(struct profile *p);
 void profile_errors_free(struct profile_errors *e);
 
 /* The VM's name from a profile's path, or from NAME as the user typed it: the basename without

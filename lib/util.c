@@ -307,3 +307,8 @@ const char *nearest_word(const char *typed, const char *const *words, size_t n)
 		return prefixed;
 	return best && best_d <= (strlen(best) / 3 > 1 ? strlen(best) / 3 : 1) ? best : NULL;
 }
+
+bool gui_session(void)
+{
+	return !strempty(secure_getenv("DISPLAY")) || !strempty(secure_getenv("WAYLAND_DISPLAY"));
+}

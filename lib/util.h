@@ -77,6 +77,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+/* A graphical session: DISPLAY or WAYLAND_DISPLAY set. */
+bool gui_session(void);
 /* Says why in *@ret_error and returns @r (-EIO when @r is no error). */
 int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "commands.h"
+#include "fsutil.h"
 #include "new.h"
 #include "plan-build.h"
 #include "profile-internal.h"
@@ -260,29 +261,6 @@ static int create_image(const char *path, uint64_t size)
 	return 0;
 }
 
-/* A temporary file next to @path, then a rename that refuses to replace: -EEXIST when @path
- * appeared meanwhile, and no temporary file is left. */
-static int write_new_file(const char *path, const char *text)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
-	size_t len = strlen(text);
-	int fd = mkostemp(tmp, O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	close(fd);
-	if (r == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
-		r = -errno;
-		/* A file system without RENAME_NOREPLACE: link() refuses to replace as well. */
-		if (r == -EINVAL)
-			r = link(tmp, path) < 0 ? -errno : 0;
-	}
-	unlink(tmp);
-	return r;
-}
-
 /* ---- the command ---- */
 
 /* What check says of the new profile, then the one command that sets the host up for it. */
@@ -432,7 +410,7 @@ int cmd_new(const struct global *g, int argc, char **argv)
 	}
 	if (disk && o.disk_size && create_image(disk, o.disk_size) < 0)
 		return 1;
-	r = write_new_file(path, text);
+	r = write_file_new(path, text, strlen(text), 0644);
 	if (r < 0) {
 		fprintf(stderr, "qemu-vm new: %s: %s%s\n", path, strerror(-r),
 			r == -EEXIST ? " (it appeared meanwhile; new never overwrites a profile)" : "");

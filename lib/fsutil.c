@@ -198,8 +198,23 @@ static int open_tmp_at(int dfd, const char *base, char **ret_name)
 }
 
 /* The temporary file, its content and owner, fsync, renameat over @base, fsync of @dfd. */
+/* Renames @tmp to @base unless something is there: -EEXIST. */
+static int rename_noreplace_at(int dfd, const char *tmp, const char *base)
+{
+	if (renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: link() refuses to replace as well. */
+	if (linkat(dfd, tmp, dfd, base, 0) < 0)
+		return -errno;
+	(void)unlinkat(dfd, tmp, 0);
+	return 0;
+}
+
+/* @replace: false refuses an existing @base (-EEXIST), also one that appears meanwhile. */
 static int write_at(int dfd, const char *base, const void *data, size_t len, mode_t mode, uid_t uid,
-		    gid_t gid)
+		    gid_t gid, bool replace)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
@@ -207,6 +222,8 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 	int r;
 
 	r = kind_at(dfd, base, &st);
+	if (r != 0 && !replace)
+		return -EEXIST;
 	if (r == -EINVAL)
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL; /* a FIFO, socket or device */
 	if (r < 0)
@@ -227,8 +244,10 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 	if (r >= 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;
 	/* renameat() replaces a symlink that appeared since the check; it never writes through it. */
-	if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
+	if (r >= 0 && replace && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
+	else if (r >= 0 && !replace)
+		r = rename_noreplace_at(dfd, tmp, base);
 	if (r < 0) {
 		(void)unlinkat(dfd, tmp, 0);
 		return r;
@@ -315,12 +334,24 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
 	r = open_parent(path, &dfd, &base);
 	if (r < 0)
 		return r;
-	return write_at(dfd, base, data, len, mode, uid, gid);
+	return write_at(dfd, base, data, len, mode, uid, gid, true);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	return write_file_atomic_owned(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID, (gid_t)FSUTIL_KEEP_ID);
+}
+
+int write_file_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	int r;
+
+	r = open_parent(path, &dfd, &base);
+	if (r < 0)
+		return r;
+	return write_at(dfd, base, data, len, mode, (uid_t)FSUTIL_KEEP_ID, (gid_t)FSUTIL_KEEP_ID, false);
 }
 
 int read_file_full(const char *path, char **ret, size_t *ret_len)
@@ -393,7 +424,7 @@ int write_file_beneath(int root_fd, const char *rel, const void *data, size_t le
 	r = walk_parent(root_fd, rel, &dfd, &base, NULL);
 	if (r < 0)
 		return r;
-	return write_at(dfd, base, data, len, mode, uid, gid);
+	return write_at(dfd, base, data, len, mode, uid, gid, true);
 }
 
 int remove_file_beneath(int root_fd, const char *rel)

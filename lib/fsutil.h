@@ -20,7 +20,11 @@
  * Returns 0 or -errno; on failure @path is untouched and no temporary file is left. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Same, and the new file gets @uid/@gid (FSUTIL_KEEP_ID: the creator's). */
+/* Same, but never over anything at @path: -EEXIST, also when it appears while the file is
+ * written (renameat2 RENAME_NOREPLACE, or link() where the file system lacks it). */
+int write_file_new(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Same as write_file_atomic, and the new file gets @uid/@gid (FSUTIL_KEEP_ID: the creator's). */
 int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
 			    gid_t gid);
 

@@ -84,6 +84,27 @@ START_TEST(write_new_and_replace)
 }
 END_TEST
 
+/* write_file_new: made once with its mode; then refused (-EEXIST) over the file, over a
+ * symlink, and nothing else changed or left. */
+START_TEST(write_new_never_replaces)
+{
+	_cleanup_free_ char *p = xasprintf("%s/new.ini", dir), *l = xasprintf("%s/link.ini", dir);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	struct stat st;
+
+	ck_assert_int_eq(write_file_new(p, "one\n", 4, 0644), 0);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(write_file_new(p, "two\n", 4, 0644), -EEXIST);
+	ck_assert_int_eq(read_file_full(p, &data, &len), 0);
+	ck_assert_str_eq(data, "one\n");
+	ck_assert_int_eq(symlink("new.ini", l), 0);
+	ck_assert_int_eq(write_file_new(l, "two\n", 4, 0644), -EEXIST);
+	ck_assert_uint_eq(count_entries(), 2); /* no temporary file left */
+}
+END_TEST
+
 START_TEST(symlink_refused)
 {
 	_cleanup_free_ char *target = xasprintf("%s/target", dir);
@@ -283,6 +304,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, write_new_and_replace);
+	tcase_add_test(tc, write_new_never_replaces);
 	tcase_add_test(tc, symlink_refused);
 	tcase_add_test(tc, directory_refused);
 	tcase_add_test(tc, fifo_refused);

@@ -362,9 +362,9 @@ static int canonical_bdf(const struct setup_opts *o, const char *cmd, char *buf,
 {
 	struct pci_addr a;
 
-	if (!o->bdf || parse_pci_addr(o->bdf, &a) < 0 || strchr(o->bdf, '.') == NULL) {
-		setup_log_error("%s: expected a PCI function like 0000:01:00.0, got '%s'", cmd,
-				o->bdf ? o->bdf : "");
+	/* main gave the operand; parse_pci_addr wants the function (a slot like 01:00 is refused). */
+	if (parse_pci_addr(o->bdf, &a) < 0) {
+		setup_log_error("%s: expected a PCI function like 0000:01:00.0, got '%s'", cmd, o->bdf);
 		return -EINVAL;
 	}
 	pci_addr_fmt(&a, buf, len);

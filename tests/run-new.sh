@@ -76,8 +76,11 @@ rc=$?
 
 # The host before vfio-setup: check fails only on what the install sets up, and new names it.
 compare new@fresh.out < <(run new-fresh new fresh)
+# Each FAIL line is followed by its fix, and each of those fixes is the vfio-setup install.
 fails=$(qvm new-fresh check fresh | grep -A1 '^FAIL')
-if [ -n "$fails" ] && ! grep '^      fix:' <<<"$fails" | grep -qv 'sudo vfio-setup install'; then
+n_fail=$(grep -c '^FAIL' <<<"$fails")
+n_fix=$(grep -c '^      fix: sudo vfio-setup install' <<<"$fails")
+if [ "$n_fail" -gt 0 ] && [ "$n_fix" -eq "$n_fail" ] && ! grep '^      fix:' <<<"$fails" | grep -qv 'sudo vfio-setup install'; then
 	ok "before vfio-setup: every FAIL of check is fixed by vfio-setup install"
 else
 	bad "before vfio-setup, check fails on other things: $fails"

@@ -6,6 +6,7 @@
 #include "edit.h"
 #include "engine.h"
 #include "fsutil.h"
+#include "hostmem.h"
 
 void setup_install_read(struct setup_opts *o)
 {
@@ -76,6 +77,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		facts = &own;
 	}
 	facts->host = &e.f;
+	mkinitcpio_hooks_read(&e, facts);
 	r = install_plan_build(facts, o, &p, &errors);
 	if (r < 0) {
 		for (size_t i = 0; i < errors.n; i++)

@@ -131,12 +131,36 @@ static bool plain_or_quoted(const char *w)
 	       !memchr(w + 1, '\\', l - 2);
 }
 
+/* The first of @words that an edit splitting at blanks would misread, or NULL: an expansion ($,
+ * `; *ret_expansion set), or a quote that does not wrap the whole word (it may hold a blank, or
+ * glue two words into one as the shell reads them). */
+static const char *unsafe_word(const struct strv *words, bool *ret_expansion)
+{
+	for (size_t i = 0; i < words->n; i++) {
+		*ret_expansion = strpbrk(words->v[i], "$`");
+		if (*ret_expansion || !plain_or_quoted(words->v[i]))
+			return words->v[i];
+	}
+	return NULL;
+}
+
+/* @w as the shell reads it, when it is plain_or_quoted(). */
+static char *unquoted(const char *w)
+{
+	size_t l = strlen(w);
+
+	if (l >= 2 && (w[0] == '"' || w[0] == '\'') && w[l - 1] == w[0])
+		return xstrndup(w + 1, l - 2);
+	return xstrdup(w);
+}
+
 int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **ret_error)
 {
 	struct span s;
 	struct strv words = { 0 }, merged = { 0 };
 	_cleanup_free_ char *list = NULL, *line = NULL;
-	const char *open, *close;
+	const char *open, *close, *bad;
+	bool expansion;
 
 	if (!find_last_line(in, "MODULES=", &s)) {
 		_cleanup_free_ char *l = join_words(mods, " ");
@@ -157,33 +181,23 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
 		return -EINVAL;
 	}
 	split_words(open + 1, (size_t)(close - open - 1), &words);
-	for (size_t i = 0; i < words.n; i++) {
-		if (strchr(words.v[i], '$') || strchr(words.v[i], '`')) {
-			*ret_error = xasprintf("MODULES=(: cannot edit an entry with an expansion: '%s'",
-					       words.v[i]);
-			strv_clear(&words);
-			return -EINVAL;
-		}
-		/* The words are split at blanks: a quote that does not wrap a whole word may hold a
-		 * blank, or glue two words into one as the shell reads them. */
-		if (!plain_or_quoted(words.v[i])) {
-			*ret_error = xasprintf("MODULES=(: cannot edit the entry '%s': quote whole module "
-					       "names only, one per word",
-					       words.v[i]);
-			strv_clear(&words);
-			return -EINVAL;
-		}
+	bad = unsafe_word(&words, &expansion);
+	if (bad) {
+		*ret_error = expansion
+				     ? xasprintf("MODULES=(: cannot edit an entry with an expansion: '%s'",
+						 bad)
+				     : xasprintf("MODULES=(: cannot edit the entry '%s': quote whole module "
+						 "names only, one per word",
+						 bad);
+		strv_clear(&words);
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < mods->n; i++)
 		strv_push(&merged, mods->v[i]);
 	for (size_t i = 0; i < words.n; i++) {
 		/* Quoted entries compare unquoted. */
-		_cleanup_free_ char *bare = xstrdup(words.v[i]);
-		size_t l = strlen(bare);
-		if (l >= 2 && (bare[0] == '"' || bare[0] == '\'') && bare[l - 1] == bare[0]) {
-			memmove(bare, bare + 1, l - 2);
-			bare[l - 2] = '\0';
-		}
+		_cleanup_free_ char *bare = unquoted(words.v[i]);
+
 		if (!strv_contains(mods, bare) && !strv_contains(&merged, words.v[i]))
 			strv_push(&merged, words.v[i]);
 	}
@@ -193,6 +207,108 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
 	*ret = splice(in, s, line);
 	strv_clear(&words);
 	strv_clear(&merged);
+	return 0;
+}
+
+/* The words of the shell array opened at @open, up to its ')' over as many lines as it takes,
+ * comments left out; *ret_close is at that ')', or NULL when the text ends first. */
+static void array_words(const char *open, struct strv *ret, const char **ret_close)
+{
+	const char *s = open + 1;
+
+	for (;;) {
+		size_t n;
+
+		s += strspn(s, " \t\n");
+		if (!*s || *s == ')')
+			break;
+		if (*s == '#') {
+			s = strchrnul(s, '\n');
+			continue;
+		}
+		n = strcspn(s, " \t\n)");
+		strv_push_take(ret, xstrndup(s, n));
+		s += n;
+	}
+	*ret_close = *s ? s : NULL;
+}
+
+/* Whether @w, quotes left out, is @name. */
+static bool word_is(const char *w, const char *name)
+{
+	for (; *w; w++) {
+		if (*w == '"' || *w == '\'')
+			continue;
+		if (*w != *name++)
+			return false;
+	}
+	return !*name;
+}
+
+int edit_mkinitcpio_hooks(const char *in, char **ret, unsigned *ret_line, char **ret_error)
+{
+	static const char *const after[] = { "microcode", "autodetect", "systemd", "udev", "base" };
+	struct span s;
+	struct strv words = { 0 };
+	const char *open, *close = NULL, *bad = NULL;
+	_cleanup_free_ char *why = NULL, *list = NULL;
+	bool expansion = false;
+	size_t at = 0;
+
+	*ret_line = 0;
+	if (!find_last_line(in, "HOOKS=", &s)) {
+		*ret_error = xstrdup("HOOKS is not set; mkinitcpio needs it (hint: restore the file from "
+				     "the mkinitcpio package)");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < s.start; i++)
+		*ret_line += in[i] == '\n';
+	(*ret_line)++;
+	open = strchr(in + s.start, '=') + 1;
+	if (*open == '(')
+		array_words(open, &words, &close);
+	else
+		split_words(open, (size_t)(in + s.end - open), &words);
+	for (size_t i = 0; i < words.n; i++)
+		if (word_is(words.v[i], "modconf")) {
+			strv_clear(&words);
+			*ret = xstrdup(in);
+			return 0;
+		}
+
+	if (*open != '(')
+		why = xstrdup("it is not an array '(...)'");
+	else if (!close)
+		why = xstrdup("its array has no ')'");
+	else if (close > in + s.end)
+		why = xstrdup("the array spans several lines");
+	else if ((bad = unsafe_word(&words, &expansion)))
+		why = xasprintf(expansion ? "it has an expansion: '%s'" : "its entry '%s' is partly quoted",
+				bad);
+	if (why) {
+		*ret_error = xasprintf("HOOKS lacks modconf, and %s, which vfio-setup does not edit; "
+				       "without modconf the vfio-pci options miss the initramfs (hint: "
+				       "add modconf to HOOKS by hand, after autodetect, then run "
+				       "vfio-setup install again)",
+				       why);
+		strv_clear(&words);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(after) && !at; i++)
+		for (size_t j = 0; j < words.n; j++)
+			if (word_is(words.v[j], after[i]))
+				at = j + 1;
+	strv_push(&words, ""); /* room to shift into */
+	for (size_t j = words.n - 1; j > at; j--) {
+		char *t = words.v[j];
+		words.v[j] = words.v[j - 1];
+		words.v[j - 1] = t;
+	}
+	free(words.v[at]);
+	words.v[at] = xstrdup("modconf");
+	list = join_words(&words, " ");
+	*ret = xasprintf("%.*s(%s)%s", (int)(open - in), in, list, close + 1);
+	strv_clear(&words);
 	return 0;
 }
 

@@ -16,6 +16,13 @@ char *cmdline_merge(const char *old, const struct strv *add);
  * (without duplicates of @mods). Appends a MODULES line when there is none. */
 int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **ret_error);
 
+/* The HOOKS=(…) array of mkinitcpio.conf with modconf added when it lacks it (after microcode,
+ * autodetect, systemd, udev or base, the first found); *ret is a copy of @in when it has it,
+ * on one line or several. One it lacks, and that spans lines, holds an expansion or a partly
+ * quoted entry, is refused: -EINVAL, with the fix, and the line HOOKS starts on in *ret_line
+ * (0: HOOKS is not set). */
+int edit_mkinitcpio_hooks(const char *in, char **ret, unsigned *ret_line, char **ret_error);
+
 /* /etc/default/grub: merges @params into GRUB_CMDLINE_LINUX_DEFAULT (or GRUB_CMDLINE_LINUX
  * when only that one is set), keeping its quoting. */
 int edit_grub_default(const char *in, const struct strv *params, char **ret, char **ret_error);

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "fsutil.h"
-#include "hostmem.h"
 #include "setup.h"
 
 extern char **environ;
@@ -179,7 +178,6 @@ static void find_initramfs(const struct setup_opts *o, struct setup_facts *f)
 		}
 	}
 	f->mkinitcpio_dropin = rexists(o, "/etc/mkinitcpio.conf.d", S_IFDIR);
-	f->mkinitcpio_no_modconf = mkinitcpio_lacks_modconf(o);
 }
 
 static void find_loader_entries(const struct setup_opts *o, struct setup_facts *f)

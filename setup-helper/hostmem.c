@@ -5,6 +5,7 @@
 #include <errno.h>
 #include "fsutil.h"
 #include "edit.h"
+#include "engine.h"
 #include "hostmem.h"
 
 #ifndef SETUP_BINDIR
@@ -115,67 +116,15 @@ void hostmem_targets(const struct setup_opts *o, const struct install_facts *f, 
 					"devices. A guest can then inject interrupts.\n"
 					"options vfio_iommu_type1 allow_unsafe_interrupts=1\n"));
 	/* modconf puts modprobe.d and MODULES into the image: without it vfio-pci loads late. */
-	if (p->initramfs && streq(p->initramfs, "mkinitcpio") && f->host->mkinitcpio_no_modconf &&
-	    !install_plan_has_target(p, "/etc/mkinitcpio.conf"))
-		install_plan_add_target(p, "/etc/mkinitcpio.conf", TGT_MKINITCPIO_HOOKS);
-}
-
-int edit_mkinitcpio_hooks(const char *in, char **ret, char **ret_error)
-{
-	static const char *const after[] = { "microcode", "autodetect", "systemd", "udev", "base" };
-	const char *line = NULL, *open, *close, *end;
-	struct strv words = { 0 };
-	size_t at = 0;
-	_cleanup_free_ char *list = NULL;
-
-	for (const char *l = in; l;) {
-		const char *t = l + strspn(l, " \t"), *nl = strchr(l, '\n');
-		if (startswith(t, "HOOKS="))
-			line = t;
-		l = nl ? nl + 1 : NULL;
+	if (p->initramfs && streq(p->initramfs, "mkinitcpio")) {
+		if (f->hooks_error)
+			strv_push(errors, f->hooks_error);
+		else if (f->hooks_lack_modconf) {
+			p->add_modconf = true;
+			if (!install_plan_has_target(p, "/etc/mkinitcpio.conf"))
+				install_plan_add_target(p, "/etc/mkinitcpio.conf", TGT_MKINITCPIO_HOOKS);
+		}
 	}
-	if (!line) {
-		*ret_error = xstrdup("HOOKS=: not set; mkinitcpio needs it (hint: restore the "
-				     "file from the mkinitcpio package)");
-		return -EINVAL;
-	}
-	end = strchrnul(line, '\n');
-	open = line + strlen("HOOKS=");
-	close = memchr(open, ')', (size_t)(end - open));
-	if (*open != '(' || !close) {
-		*ret_error = xasprintf("HOOKS=: expected an array '(...)' on one line, got '%.*s'",
-				       (int)(end - line), line);
-		return -EINVAL;
-	}
-	for (const char *w = open + 1; w < close;) {
-		size_t n;
-		w += strspn(w, " \t");
-		n = strcspn(w, " \t)");
-		if (n)
-			strv_push_take(&words, xstrndup(w, n));
-		w += n;
-	}
-	if (strv_contains(&words, "modconf")) {
-		strv_clear(&words);
-		*ret = xstrdup(in);
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(after) && !at; i++)
-		for (size_t j = 0; j < words.n; j++)
-			if (streq(words.v[j], after[i]))
-				at = j + 1;
-	strv_push(&words, ""); /* room to shift into */
-	for (size_t j = words.n - 1; j > at; j--) {
-		char *t = words.v[j];
-		words.v[j] = words.v[j - 1];
-		words.v[j - 1] = t;
-	}
-	free(words.v[at]);
-	words.v[at] = xstrdup("modconf");
-	list = join_words(&words, " ");
-	*ret = xasprintf("%.*s(%s)%s", (int)(open - in), in, list, close + 1);
-	strv_clear(&words);
-	return 0;
 }
 
 int interrupts_remapped(const struct setup_opts *o)
@@ -192,13 +141,23 @@ int interrupts_remapped(const struct setup_opts *o)
 	return 0;
 }
 
-bool mkinitcpio_lacks_modconf(const struct setup_opts *o)
+void mkinitcpio_hooks_read(struct engine *e, struct install_facts *f)
 {
-	_cleanup_free_ char *path = under_root(o, "/etc/mkinitcpio.conf"), *text = NULL, *edited = NULL,
-			    *err = NULL;
-	size_t len;
+	static const char path[] = "/etc/mkinitcpio.conf";
+	const struct mf_file *mf = e->have_old ? manifest_find(&e->old, path) : NULL;
+	_cleanup_free_ char *backup = state_path("/orig", path), *text = NULL, *edited = NULL, *err = NULL;
+	unsigned line;
 
-	if (read_file_full(path, &text, &len) < 0 || edit_mkinitcpio_hooks(text, &edited, &err) < 0)
-		return false;
-	return !streq(text, edited);
+	if (!e->f.initramfs || !streq(e->f.initramfs, "mkinitcpio"))
+		return;
+	/* As it was before the first install: what the edits start from. A missing or unreadable
+	 * file is for the install to report. */
+	if (!(mf && *mf->orig && read_file_beneath(e->root_fd, backup, &text, NULL, NULL) >= 0) &&
+	    read_file_beneath(e->root_fd, path, &text, NULL, NULL) < 0)
+		return;
+	if (edit_mkinitcpio_hooks(text, &edited, &line, &err) < 0)
+		f->hooks_error = line ? xasprintf("%s:%u: %s", path, line, err)
+				      : xasprintf("%s: %s", path, err);
+	else
+		f->hooks_lack_modconf = !streq(text, edited);
 }

@@ -10,11 +10,10 @@
 void hostmem_targets(const struct setup_opts *o, const struct install_facts *f, struct setup_plan *p,
 		     struct strv *errors);
 
-/* HOOKS=(…) of mkinitcpio.conf @in with modconf added when it is missing (after autodetect and
- * microcode, or udev/systemd, or base); *ret is a copy of @in when it has it already. */
-int edit_mkinitcpio_hooks(const char *in, char **ret, char **ret_error);
-/* Whether ROOT/etc/mkinitcpio.conf is there and its HOOKS lack modconf. */
-bool mkinitcpio_lacks_modconf(const struct setup_opts *o);
+/* install on a mkinitcpio host: whether HOOKS of mkinitcpio.conf, as it was before the first
+ * install, lacks modconf (f->hooks_lack_modconf), or cannot be edited to have it (f->hooks_error). */
+struct engine;
+void mkinitcpio_hooks_read(struct engine *e, struct install_facts *f);
 
 /* Whether the running kernel remaps interrupts: /proc/interrupts names the remapped chips
  * "IR-PCI-MSI", "IR-IO-APIC" once it does (no dmesg needed). 1 yes, 0 no, -errno unreadable. */

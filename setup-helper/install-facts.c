@@ -158,6 +158,7 @@ void install_facts_free(struct install_facts *f)
 		pci_host_free(&f->pci);
 	strv_clear(&f->driver_modules);
 	free(f->templates_dir);
+	free(f->hooks_error);
 	for (size_t i = 0; i < INSTALL_TEMPLATES; i++) {
 		free(f->templates[i].path);
 		free(f->templates[i].text);

@@ -40,6 +40,8 @@ struct install_facts {
 	struct strv driver_modules; /* "DRIVER=MODULE" for the drivers bound now */
 	char *templates_dir; /* NULL: not found */
 	struct tmpl_file templates[INSTALL_TEMPLATES];
+	bool hooks_lack_modconf; /* mkinitcpio.conf's HOOKS, as before the first install */
+	char *hooks_error; /* "FILE:LINE: …": HOOKS lacks modconf and cannot be edited */
 };
 
 /* Reads the users, profiles, PCI devices, modules and templates @o names. */
@@ -87,6 +89,7 @@ struct setup_plan {
 	struct strv notes; /* said before acting: what is skipped and why */
 	struct strv held; /* functions a profile skips, "0000:01:00.1": held on no driver */
 	bool huge_on_demand; /* the group may grow the huge page pools */
+	bool add_modconf; /* to mkinitcpio.conf's HOOKS */
 };
 
 /* Validates every input and computes the plan from @f alone (no I/O); on -EINVAL every

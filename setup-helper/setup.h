@@ -43,7 +43,6 @@ struct setup_facts {
 	const char *initramfs; /* "mkinitcpio", "dracut", "initramfs-tools", "booster" or NULL */
 	char *initramfs_error; /* several found: the message */
 	bool mkinitcpio_dropin;
-	bool mkinitcpio_no_modconf; /* mkinitcpio.conf's HOOKS lack modconf */
 	const char *bootloader; /* "grub", "kernel-install", "loader-entries" or NULL */
 	char *grub_mkconfig; /* "update-grub", "grub-mkconfig", "grub2-mkconfig" */
 	bool grub_dropin; /* /etc/default/grub.d is a directory: grub-mkconfig reads *.cfg */

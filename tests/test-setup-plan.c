@@ -5,6 +5,7 @@
 #include "check-main.h"
 #include <errno.h>
 #include <stdlib.h>
+#include "edit.h"
 #include "hostmem.h"
 #include "install-plan.h"
 
@@ -381,20 +382,60 @@ END_TEST
 START_TEST(mkinitcpio_hooks_modconf)
 {
 	_cleanup_free_ char *out = NULL, *same = NULL, *sys = NULL, *err = NULL;
+	unsigned line;
 
 	ck_assert_int_eq(
 		edit_mkinitcpio_hooks("# HOOKS\nHOOKS=(base udev autodetect microcode kms block)  # x\n",
-				      &out, &err),
+				      &out, &line, &err),
 		0);
 	ck_assert_str_eq(out, "# HOOKS\nHOOKS=(base udev autodetect microcode modconf kms block)  # x\n");
-	ck_assert_int_eq(edit_mkinitcpio_hooks(out, &same, &err), 0);
+	ck_assert_int_eq(edit_mkinitcpio_hooks(out, &same, &line, &err), 0);
 	ck_assert_str_eq(same, out);
-	ck_assert_int_eq(edit_mkinitcpio_hooks("HOOKS=(base systemd)\n", &sys, &err), 0);
+	ck_assert_int_eq(edit_mkinitcpio_hooks("HOOKS=(base systemd)\n", &sys, &line, &err), 0);
 	ck_assert_str_eq(sys, "HOOKS=(base systemd modconf)\n");
 	free(sys);
 	sys = NULL;
-	ck_assert_int_eq(edit_mkinitcpio_hooks("#HOOKS=(base)\n", &sys, &err), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err, "HOOKS=: not set"));
+	ck_assert_int_eq(edit_mkinitcpio_hooks("#HOOKS=(base)\n", &sys, &line, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "HOOKS is not set"));
+	ck_assert_uint_eq(line, 0);
+}
+END_TEST
+
+/* What HOOKS has is read as bash does, over several lines; only a one-line array is edited. */
+START_TEST(mkinitcpio_hooks_lines)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: refused */
+		const char *why;
+	} cases[] = {
+		{ "A=1\nHOOKS=(base udev\n  autodetect 'modconf' # kms\n  block)\n", "", NULL },
+		{ "HOOKS=(base $MORE modconf)\n", "", NULL },
+		{ "HOOKS=\"base udev modconf\"\n", "", NULL },
+		{ "HOOKS=(base \"udev\" block)\n", "HOOKS=(base \"udev\" modconf block)\n", NULL },
+		{ "#\nHOOKS=(base udev # modconf\n  block)\n", NULL, "the array spans several lines" },
+		{ "#\nHOOKS=(base `x` block)\n", NULL, "it has an expansion: '`x`'" },
+		{ "#\nHOOKS=(base ${X} block)\n", NULL, "it has an expansion: '${X}'" },
+		{ "#\nHOOKS=(base \"a\"b block)\n", NULL, "its entry '\"a\"b' is partly quoted" },
+		{ "#\nHOOKS=\"base udev\"\n", NULL, "it is not an array '(...)'" },
+		{ "#\nHOOKS=(base udev\n", NULL, "its array has no ')'" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *out = NULL, *err = NULL;
+		unsigned line = 99;
+		int r = edit_mkinitcpio_hooks(cases[i].in, &out, &line, &err);
+
+		if (cases[i].want) {
+			ck_assert_msg(r == 0, "%s: %s", cases[i].in, err);
+			ck_assert_str_eq(out, *cases[i].want ? cases[i].want : cases[i].in);
+			continue;
+		}
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_uint_eq(line, 2);
+		ck_assert_msg(strstr(err, cases[i].why) && strstr(err, "hint: add modconf to HOOKS by hand"),
+			      "%s: %s", cases[i].in, err);
+	}
 }
 END_TEST
 
@@ -413,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, plan_device_alone_holds_nothing);
 	tcase_add_test(tc, plan_open_at_boot_and_unsafe_interrupts);
 	tcase_add_test(tc, mkinitcpio_hooks_modconf);
+	tcase_add_test(tc, mkinitcpio_hooks_lines);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

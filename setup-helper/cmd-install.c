@@ -292,6 +292,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		printf("would record: %zu file(s) in " SETUP_STATE_DIR "/manifest\n", m.n_files);
 		if (regen) {
 			udev_reload(o, true);
+			systemd_reload(&e, e.have_old && e.old.regen_pending, true);
 			regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, true, &failed);
 		}
 		printf("dry run: nothing was written\n");
@@ -382,6 +383,7 @@ int setup_cmd_install(const struct setup_opts *o)
 		int regen_failed = 0;
 
 		udev_reload(o, false);
+		systemd_reload(&e, e.have_old && e.old.regen_pending, false);
 		regen_commands(o, p.initramfs, p.bootloader, p.grub_mkconfig, &e.f, false, &regen_failed);
 		/* A failed program stays pending: the next install runs it again. */
 		if (m.regen_pending && !regen_failed) {

@@ -84,6 +84,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 			printf("would run: groupdel %s\n", e.old.group);
 		if (any_change || e.old.regen_pending) {
 			udev_reload(o, true);
+			systemd_reload(&e, e.old.regen_pending, true);
 			regen_commands(o, initramfs, bootloader, e.f.grub_mkconfig, &e.f, true, &failed);
 		}
 		printf("dry run: nothing was written\n");
@@ -133,6 +134,7 @@ int setup_cmd_uninstall(const struct setup_opts *o)
 	}
 	if (any_change) {
 		udev_reload(o, false);
+		systemd_reload(&e, e.old.regen_pending, false);
 		regen_commands(o, initramfs, bootloader, e.f.grub_mkconfig, &e.f, false, &failed);
 	}
 

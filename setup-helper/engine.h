@@ -103,5 +103,8 @@ int grub_check_edit(const char *before, const char *after, const struct strv *pa
 void regen_commands(const struct setup_opts *o, const char *initramfs, const char *bootloader,
 		    const char *grub_mkconfig, const struct setup_facts *f, bool dry_run, int *ret_failed);
 void udev_reload(const struct setup_opts *o, bool dry_run);
+/* systemctl daemon-reload, when systemd runs and the changes of @e write or remove a unit of
+ * vfio-setup's (any of them when a killed run left the programs @pending). */
+void systemd_reload(const struct engine *e, bool pending, bool dry_run);
 /* Whether regen_commands() runs the programs (not under --root). */
 bool regen_runs(const struct setup_opts *o);

@@ -293,6 +293,7 @@ int setup_facts_read(const struct setup_opts *o, struct setup_facts *ret)
 	find_initramfs(o, &f);
 	find_bootloader(o, &f);
 	find_kernels(o, &f);
+	f.systemd_booted = rexists(o, "/run/systemd/system", S_IFDIR);
 	if (read_small_file(p, &f.proc_cmdline) < 0)
 		f.proc_cmdline = NULL;
 	*ret = f;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Makes written files take effect: the initramfs generator, the boot loader's tool, udev. */
+/* Makes written files take effect: the initramfs generator, the boot loader's tool, udev,
+ * systemd. */
 #include <errno.h>
 #include "engine.h"
 
@@ -129,4 +130,31 @@ void udev_reload(const struct setup_opts *o, bool dry_run)
 	if (setup_run(o, (const char *const *)reload, false) != 0 ||
 	    setup_run(o, (const char *const *)trigger, false) != 0)
 		setup_log_error("udevadm failed, ignoring: the rules apply from the next boot");
+}
+
+/* The units vfio-setup installs and what enables them (qemu-vm-*). Not user@.service's memlock
+ * drop-in: the user managers started after the reboot install asks for read it, and it makes
+ * no unit startable. */
+static bool own_unit(const char *path)
+{
+	return startswith(path, "/etc/systemd/system/") && startswith(strrchr(path, '/') + 1, "qemu-vm-");
+}
+
+void systemd_reload(const struct engine *e, bool pending, bool dry_run)
+{
+	static const char *const reload[] = { "systemctl", "daemon-reload", NULL };
+	const char *say = not_run(e->o, dry_run);
+	bool units = false;
+
+	for (size_t i = 0; i < e->n && !units; i++)
+		units = own_unit(e->ch[i].path) && (pending || change_needed(&e->ch[i]));
+	if (!units || !e->f.systemd_booted)
+		return;
+	if (say) {
+		printf("%s: systemctl daemon-reload\n", say);
+		return;
+	}
+	if (setup_run(e->o, (const char *const *)reload, false) != 0)
+		setup_log_warning("systemctl daemon-reload failed, ignoring: systemd sees the new units "
+				  "from the next boot (hint: systemctl daemon-reload)");
 }

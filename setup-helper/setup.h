@@ -50,6 +50,7 @@ struct setup_facts {
 	struct strv kernels; /* installed kernel releases (with a vmlinuz), version order */
 	struct strv kernel_images; /* their images, root-relative, in the same order */
 	char *proc_cmdline; /* the running kernel's command line, or NULL */
+	bool systemd_booted; /* /run/systemd/system is there: systemd runs (sd_booted()) */
 };
 
 /* Root-relative path → the path to open. */

@@ -93,7 +93,7 @@ BINDIR_DEF := -DSETUP_BINDIR='"$(BINDIR)"'
 EXAMPLES_DEF := -DEXAMPLES_DIR='"$(DATADIR)/qemu-vm/profiles"'
 $(B)/launcher/main.o $(B)/setup-helper/main.o: ALL_CFLAGS += $(VERSION_DEF)
 $(B)/setup-helper/install-facts.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += $(TEMPLATES_DEF)
-$(B)/setup-helper/hostmem.o: ALL_CFLAGS += $(BINDIR_DEF)
+$(B)/setup-helper/hostmem.o $(B)/setup-helper/install-plan.o: ALL_CFLAGS += $(BINDIR_DEF)
 $(B)/launcher/commands.o: ALL_CFLAGS += $(EXAMPLES_DEF)
 
 # Made anew each time: ar r keeps the members of files that moved out of lib/.

@@ -8,10 +8,6 @@
 #include "engine.h"
 #include "hostmem.h"
 
-#ifndef SETUP_BINDIR
-#define SETUP_BINDIR "/usr/local/bin"
-#endif
-
 #define HEADER \
 	"# Installed by vfio-setup; 'vfio-setup uninstall' removes it. Do not edit: run install again.\n"
 

@@ -388,6 +388,8 @@ static void handover_targets(struct inputs *in, struct setup_plan *p, struct str
 
 	for (size_t i = 0; i < p->handover.n; i++)
 		strv_pushf(tmpl_add_item(&in->vars, "handover"), "BDF=%s", p->handover.v[i]);
+	/* Not systemd's search path for programs, which a make install PREFIX=/opt/x is not on. */
+	tmpl_set(&in->vars, "BINDIR", SETUP_BINDIR);
 	t = add_target(p, "/etc/systemd/system/qemu-vm-handover@.service", TGT_TEMPLATE);
 	render(in->f, "systemd/qemu-vm-handover@.service.in", &in->vars, &t->content, errors);
 	t = add_target(p, "/etc/polkit-1/rules.d/50-qemu-vm-handover.rules", TGT_TEMPLATE);

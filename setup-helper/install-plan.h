@@ -10,6 +10,10 @@
 #ifndef TEMPLATES_DATADIR
 #define TEMPLATES_DATADIR "/usr/local/share/qemu-vm"
 #endif
+/* Where make install puts vfio-setup: the units that run it name it there. */
+#ifndef SETUP_BINDIR
+#define SETUP_BINDIR "/usr/local/bin"
+#endif
 
 /* One template file as read: its text, or why it cannot be used. */
 struct tmpl_file {

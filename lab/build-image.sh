@@ -21,10 +21,14 @@ size=3G
 #  qemu-system-x86 (the nested QEMU), pciutils (lspci), python3 (the QMP client),
 #  acpica-tools (iasl, for the profile's SSDT), libinih1/libjson-c5 (qemu-vm's libraries;
 #  libudev1, libcap2 and libseccomp2 come with the rest), grub2-common (update-grub
-#  and /etc/default/grub's template: the boot loader vfio-setup finds and writes to).
+#  and /etc/default/grub's template: the boot loader vfio-setup finds and writes to),
+#  dbus and polkitd (systemd-logind on a system bus for the supervisor's inhibitor, and the
+#  polkit rule that lets the user start the handover unit; libpam-systemd, the logind polkitd
+#  depends on (debootstrap does not resolve that virtual package), makes a
+#  runuser -l login a logind session, as on a desktop).
 packages=(
 	linux-image-amd64 initramfs-tools zstd kmod udev util-linux procps pciutils systemd-sysv
-	qemu-system-x86 python3 acpica-tools libinih1 libjson-c5 grub2-common passwd
+	qemu-system-x86 python3 acpica-tools libinih1 libjson-c5 grub2-common passwd dbus polkitd libpam-systemd
 )
 
 mkdir -p "$out" "$out/../debs"

@@ -24,7 +24,7 @@ host_steps=(image)
 boot_steps=(
 	""
 	"prepare scan install"
-	"bound-at-boot vfio-nodes memlock check run fail-memlock fail-vfio-access fail-audio-driver fail-no-device uninstall"
+	"bound-at-boot held-at-boot open-at-boot vfio-nodes memlock check bind-refused run given-back fail-memlock fail-vfio-access fail-held-driver fail-no-device uninstall"
 	"host-drivers"
 )
 
@@ -208,9 +208,12 @@ qemu_base+=(
 	-device intel-hda,id=gpu-audio,bus=rp.gpu,addr=00.1
 	-audiodev none,id=snd0
 	-device hda-output,bus=gpu-audio.0,audiodev=snd0
-	# edu, passed too, and e1000e, which stays with L1; each in a group of its own.
+	# edu, bound to vfio-pci at boot, and e1000e, which stays with L1; each in a group of its own.
 	-device pcie-root-port,id=rp.edu,bus=pcie.0,addr=02.0,chassis=2,port=0x11
-	-device edu,id=edu,bus=rp.edu,addr=00.0
+	-device edu,id=edu,bus=rp.edu,addr=00.0,multifunction=on
+	# Beside edu, in its group, a function the profile skips: it must stay on no driver from
+	# boot (snd_ens1370, a module nothing else loads, would take it otherwise).
+	-device ES1370,id=held,bus=rp.edu,addr=00.1,audiodev=snd0
 	-device pcie-root-port,id=rp.nic,bus=pcie.0,addr=03.0,chassis=3,port=0x12
 	-netdev user,id=net0,restrict=on
 	-device e1000e,id=nic,netdev=net0,bus=rp.nic,addr=00.0,subsys_ven=0x17aa,subsys=0x2233

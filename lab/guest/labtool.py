@@ -5,6 +5,7 @@
 labtool.py scan-check SCAN.json GROUP:BDF,BDF… …   groups as vfio-setup sees them = sysfs = the lab's
 labtool.py qmp-pci SOCKET TIMEOUT OUT.json           query-pci once the firmware numbered the buses
 labtool.py pci-expect PCI.json BUS:SLOT.FN=VEN:DEV/SVEN:SDEV|absent …
+labtool.py qmp-vcpus SOCKET TIMEOUT CPU,CPU…         once the VM runs, vCPU i's thread on the i-th CPU
 
 Each prints one line saying what it found; exit 0 when it is what was expected.
 """
@@ -105,22 +106,28 @@ def flatten(buses, out):
     return out
 
 
-def qmp_pci(path, timeout, dest):
-    deadline = time.monotonic() + float(timeout)
+def qmp_connect(path, timeout, deadline):
+    """A QMP connection once the socket answers, or None after printing why not."""
     while not os.path.exists(path):
         if time.monotonic() > deadline:
             print("no QMP socket %s after %s s" % (path, timeout))
-            return 1
+            return None
         time.sleep(0.5)
-    q = None
-    while q is None:
+    while True:
         try:
-            q = QMP(path)
+            return QMP(path)
         except OSError as e:
             if time.monotonic() > deadline:
                 print("QMP %s: %s" % (path, e))
-                return 1
+                return None
             time.sleep(0.5)
+
+
+def qmp_pci(path, timeout, dest):
+    deadline = time.monotonic() + float(timeout)
+    q = qmp_connect(path, timeout, deadline)
+    if q is None:
+        return 1
     t0 = time.monotonic()
     # Under -S, or before the firmware has run, the buses behind the root ports are not numbered
     # and query-pci lists nothing behind them.
@@ -170,6 +177,39 @@ def pci_expect(path, wants):
     return 0
 
 
+def qmp_vcpus(path, timeout, cpus):
+    deadline = time.monotonic() + float(timeout)
+    q = qmp_connect(path, timeout, deadline)
+    if q is None:
+        return 1
+    # The supervisor pins the threads while QEMU is paused, then sends cont: once the VM runs,
+    # every vCPU thread has its CPU.
+    while q.execute("query-status").get("status") != "running":
+        if time.monotonic() > deadline:
+            print("the VM was not running after %s s (never sent cont?)" % timeout)
+            return 1
+        time.sleep(0.5)
+    want = cpus.split(",")
+    problems, found = [], []
+    vcpus = sorted(q.execute("query-cpus-fast"), key=lambda c: c["cpu-index"])
+    if len(vcpus) != len(want):
+        problems.append("%d vCPUs, expected %d" % (len(vcpus), len(want)))
+    for c, cpu in zip(vcpus, want):
+        tid = c["thread-id"]
+        with open("/proc/%d/status" % tid) as f:
+            allowed = [l.split(":", 1)[1].strip() for l in f if l.startswith("Cpus_allowed_list:")][0]
+        what = "vCPU %d (thread %d) on CPU %s" % (c["cpu-index"], tid, allowed)
+        if allowed == cpu:
+            found.append(what)
+        else:
+            problems.append("%s, expected %s" % (what, cpu))
+    if problems:
+        print("; ".join(problems))
+        return 1
+    print(", ".join(found))
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "scan-check":
         return scan_check(argv[2], argv[3:])
@@ -177,6 +217,8 @@ def main(argv):
         return qmp_pci(argv[2], argv[3], argv[4])
     if len(argv) >= 3 and argv[1] == "pci-expect":
         return pci_expect(argv[2], argv[3:])
+    if len(argv) == 5 and argv[1] == "qmp-vcpus":
+        return qmp_vcpus(argv[2], argv[3], argv[4])
     print(__doc__, file=sys.stderr)
     return 2
 

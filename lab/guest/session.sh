@@ -377,6 +377,9 @@ inhibitors() {
 # the VM's 128 pages, each vCPU thread on its CPU of pin = 0,1, the logind inhibitor listed.
 while_running() {
 	local sock=$1 o bad=()
+	run loginctl list-sessions --no-pager
+	run loginctl show-session --no-pager -p Seat -p VTNr -p Remote -p Type -p Class -p State \
+		"$(loginctl list-sessions --no-legend | awk -v u="$user" '$3 == u && $4 == "seat0" { print $1; exit }')"
 	o=$(python3 "$here/labtool.py" qmp-vcpus "$sock" 180 0,1) || bad+=("nested vCPU threads: $o")
 	echo "$o"
 	pins=$o
@@ -397,7 +400,12 @@ run_vm() {
 	sock=$rt/qemu-vm/lab/qmp.sock
 	as_user qemu-vm show lab >"$logs/show.txt" 2>&1
 	cat "$logs/show.txt"
-	as_user exec qemu-vm run lab >"$logs/run-stderr.txt" 2>&1 &
+	# Started from a desktop session: a display manager's login is on a seat, and logind lets a
+	# seat's sessions take sleep inhibitors (polkit's allow_inactive); a seatless login, as over
+	# ssh, gets "Permission denied" and the supervisor goes on without one. pam_systemd takes the
+	# seat from the environment runuser opens the session with, as from a display manager's.
+	echo "$user\$ exec qemu-vm run lab  (a login on seat0, vt7)" >&2
+	XDG_SEAT=seat0 XDG_VTNR=7 runuser -l "$user" -c "exec qemu-vm run lab" >"$logs/run-stderr.txt" 2>&1 &
 	runner=$!
 	# Before QEMU starts, the supervisor has the unit bind the card and grows the pool.
 	for _ in $(seq 360); do

@@ -199,6 +199,15 @@ grep -q "^FAIL  \[pci gpu\]: handover = on, and /etc/polkit-1/rules.d/50-qemu-vm
 	grep -q "fix: sudo vfio-setup install --user .* --profile $PROF" <<<"$out" &&
 	ok "check without the rule: FAIL with the install command" || bad "check without rule: $out"
 mv "$T/rule.saved" "$RULE"
+# A rule the user cannot read (Debian's rules.d is polkitd's): a warning naming the command
+# that can tell. As root, without the capabilities that read any file.
+chmod 000 "$RULE"
+if [ "$(id -u)" -eq 0 ]; then drop=(setpriv --inh-caps=-all --bounding-set=-all); else drop=(); fi
+out=$(HOME=$T/home XDG_RUNTIME_DIR=$T/run "${drop[@]}" "${QV[@]}" check "$PROF" 2>&1)
+grep -q "^warn  \[pci gpu\]: /etc/polkit-1/rules.d/50-qemu-vm-handover.rules: Permission denied, so whether it lets the group start $UNIT is seen at start only" <<<"$out" &&
+	grep -q "fix: sudo vfio-setup status" <<<"$out" && ! grep -q "^FAIL" <<<"$out" &&
+	ok "check, the rule unreadable: a warning with the command that can tell" || bad "check, rule unreadable: $out"
+chmod 644 "$RULE"
 rm -r "$H/run/systemd/system"
 out=$(HOME=$T/home XDG_RUNTIME_DIR=$T/run "${QV[@]}" check "$PROF" 2>&1)
 grep -q "^FAIL  \[pci gpu\]: 01:00.0 on nvidia now, and no systemd" <<<"$out" &&

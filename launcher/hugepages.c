@@ -94,14 +94,14 @@ uint64_t huge_release_target(const struct huge_counts *c, uint64_t added, uint64
 	return target > floor ? target : floor;
 }
 
-int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progress, void *ud,
+int huge_grow(const struct huge_io *io, uint64_t size_kb, uint64_t count, huge_progress_fn progress, void *ud,
 	      uint64_t *ret_added, uint64_t *ret_reached)
 {
 	struct huge_counts c;
 	uint64_t base, got = 0, step = (count + HUGE_STEPS - 1) / HUGE_STEPS;
 	int r;
 
-	r = io->read(io->ud, &c);
+	r = io->read(io->ud, size_kb, &c);
 	if (r < 0)
 		return r;
 	base = c.nr;
@@ -110,10 +110,10 @@ int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progres
 		unsigned tries = 0;
 
 		for (;;) {
-			r = io->write_nr(io->ud, base + want);
+			r = io->write_nr(io->ud, size_kb, base + want);
 			if (r < 0)
 				break;
-			r = io->read(io->ud, &c);
+			r = io->read(io->ud, size_kb, &c);
 			if (r < 0)
 				break;
 			got = c.nr > base ? c.nr - base : 0;
@@ -130,18 +130,18 @@ int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progres
 		return 0;
 	}
 	/* Short, or a write failed: give back what this call got. */
-	if (io->read(io->ud, &c) >= 0 && c.nr > base)
-		(void)io->write_nr(io->ud, base);
+	if (io->read(io->ud, size_kb, &c) >= 0 && c.nr > base)
+		(void)io->write_nr(io->ud, size_kb, base);
 	*ret_reached = got;
 	return r < 0 ? r : -ENOMEM;
 }
 
-static int sysfs_read(void *ud, struct huge_counts *ret)
+static int sysfs_read(void *ud, uint64_t size_kb, struct huge_counts *ret)
 {
 	struct huge_sysfs *s = ud;
-	_cleanup_free_ char *nr = xasprintf("%s/nr_hugepages", s->dir),
-			    *fr = xasprintf("%s/free_hugepages", s->dir),
-			    *rs = xasprintf("%s/resv_hugepages", s->dir);
+	_cleanup_free_ char *nr = xasprintf("%s/hugepages-%" PRIu64 "kB/nr_hugepages", s->dir, size_kb),
+			    *fr = xasprintf("%s/hugepages-%" PRIu64 "kB/free_hugepages", s->dir, size_kb),
+			    *rs = xasprintf("%s/hugepages-%" PRIu64 "kB/resv_hugepages", s->dir, size_kb);
 	struct huge_counts c = { 0 };
 	int r;
 
@@ -156,10 +156,10 @@ static int sysfs_read(void *ud, struct huge_counts *ret)
 	return 0;
 }
 
-static int sysfs_write(void *ud, uint64_t nr)
+static int sysfs_write(void *ud, uint64_t size_kb, uint64_t nr)
 {
 	struct huge_sysfs *s = ud;
-	_cleanup_free_ char *path = xasprintf("%s/nr_hugepages", s->dir);
+	_cleanup_free_ char *path = xasprintf("%s/hugepages-%" PRIu64 "kB/nr_hugepages", s->dir, size_kb);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", nr);
@@ -172,11 +172,9 @@ static int sysfs_write(void *ud, uint64_t nr)
 	return 0;
 }
 
-void huge_sysfs_io(struct huge_sysfs *s, const char *root, uint64_t size_kb, struct huge_io *ret)
+void huge_sysfs_io(struct huge_sysfs *s, const char *root, struct huge_io *ret)
 {
-	_cleanup_free_ char *rel = xasprintf("/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB", size_kb);
-
-	s->dir = host_path(root, rel);
+	s->dir = host_path(root, "/sys/kernel/mm/hugepages");
 	*ret = (struct huge_io){ .read = sysfs_read, .write_nr = sysfs_write, .ud = s };
 }
 
@@ -238,13 +236,13 @@ static void give_back_locked(const struct huge_io *io, const struct huge_book *b
 	uint64_t target;
 	int r;
 
-	if (io->read(io->ud, &c) < 0) {
+	if (io->read(io->ud, size_kb, &c) < 0) {
 		strv_pushf(said, "hugepages: cannot read the pool to give back %" PRIu64 " pages, ignoring",
 			   added);
 		return;
 	}
 	target = huge_release_target(&c, added, huge_outstanding(b, size_kb, name, &c));
-	if (target < c.nr && (r = io->write_nr(io->ud, target)) < 0) {
+	if (target < c.nr && (r = io->write_nr(io->ud, size_kb, target)) < 0) {
 		strv_pushf(said, "hugepages: lowering nr_hugepages to %" PRIu64 ": %s, ignoring", target,
 			   strerror(-r));
 		return;
@@ -307,7 +305,7 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 					       book_dir, name);
 			return -EEXIST;
 		}
-	r = io->read(io->ud, &c);
+	r = io->read(io->ud, size_kb, &c);
 	if (r < 0) {
 		*ret_error = xasprintf("hugepages: cannot read the %" PRIu64 "kB pool: %s", size_kb,
 				       strerror(-r));
@@ -315,7 +313,7 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 	}
 	lack = huge_shortfall(need, &c, huge_outstanding(&b, size_kb, NULL, &c));
 	if (lack) {
-		r = huge_grow(io, lack, progress, ud, &added, &reached);
+		r = huge_grow(io, size_kb, lack, progress, ud, &added, &reached);
 		if (r == -ENOMEM) {
 			*ret_error = xasprintf(
 				"hugepages: reserved only %" PRIu64 " of the %" PRIu64 " %" PRIu64
@@ -425,7 +423,7 @@ int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
-	huge_sysfs_io(&sys, f->host.root, size_kb, &io);
+	huge_sysfs_io(&sys, f->host.root, &io);
 	r = huge_take(&io, dir, p->name, size_kb, (p->memory + size_kb * 1024 - 1) / (size_kb * 1024),
 		      vm_progress, &v, ret, &said, &err);
 	say_all(say, ud, &said);
@@ -443,7 +441,7 @@ void huge_vm_give_back(const struct vm_facts *f, struct huge_hold *h, huge_say_f
 
 	if (!h->book_dir)
 		return;
-	huge_sysfs_io(&sys, f->host.root, h->size_kb, &io);
+	huge_sysfs_io(&sys, f->host.root, &io);
 	huge_give_back(&io, h, &said);
 	say_all(say, ud, &said);
 	huge_sysfs_free(&sys);

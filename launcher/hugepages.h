@@ -28,10 +28,12 @@ struct huge_counts {
 	uint64_t nr, free, resv;
 };
 
-/* How a pool is read and grown: files under a root, or a test's fake kernel. */
+/* How the pools are read and grown, each by its page size: files under a root, or a test's
+ * fake kernel. */
 struct huge_io {
-	int (*read)(void *ud, struct huge_counts *ret);
-	int (*write_nr)(void *ud, uint64_t nr); /* the kernel may grant less: read it back */
+	int (*read)(void *ud, uint64_t size_kb, struct huge_counts *ret);
+	/* The kernel may grant less: read it back. */
+	int (*write_nr)(void *ud, uint64_t size_kb, uint64_t nr);
 	void *ud;
 };
 
@@ -54,17 +56,17 @@ uint64_t huge_release_target(const struct huge_counts *c, uint64_t added, uint64
 
 typedef void (*huge_progress_fn)(void *ud, uint64_t done, uint64_t total);
 
-/* Grows the pool by @count pages in steps, reporting each, retrying a short step HUGE_RETRIES
- * times. *ret_added: what it added (all of @count on success). On a short result it lowers the
- * pool again by what it got and returns -ENOMEM with *ret_reached set. */
-int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progress, void *ud,
+/* Grows the pool of @size_kb by @count pages in steps, reporting each, retrying a short step
+ * HUGE_RETRIES times. *ret_added: what it added (all of @count on success). On a short result it
+ * lowers the pool again by what it got and returns -ENOMEM with *ret_reached set. */
+int huge_grow(const struct huge_io *io, uint64_t size_kb, uint64_t count, huge_progress_fn progress, void *ud,
 	      uint64_t *ret_added, uint64_t *ret_reached);
 
-/* The files of the pool of @size_kb under @root. */
+/* The files of the pools under @root. */
 struct huge_sysfs {
-	char *dir; /* ROOT/sys/kernel/mm/hugepages/hugepages-NkB */
+	char *dir; /* ROOT/sys/kernel/mm/hugepages */
 };
-void huge_sysfs_io(struct huge_sysfs *s, const char *root, uint64_t size_kb, struct huge_io *ret);
+void huge_sysfs_io(struct huge_sysfs *s, const char *root, struct huge_io *ret);
 void huge_sysfs_free(struct huge_sysfs *s);
 
 /* What a running VM took, for huge_give_back. */

@@ -12,8 +12,11 @@
 #include "fsutil.h"
 #include "hugepages.h"
 
-/* A fake kernel over a fake sysfs directory: after each write of nr_hugepages it grants at most
- * @limit pages in all (fragmented memory) and keeps free_hugepages right. */
+/* A fake kernel over a fake sysfs tree with a 2M and a 1G pool: after each write of a pool's
+ * nr_hugepages it grants at most @limit pages in that pool (fragmented memory) and keeps
+ * free_hugepages right. */
+#define SIZE_2M 2048
+#define SIZE_1G 1048576
 struct fake {
 	char root[64];
 	struct huge_sysfs sys;
@@ -22,35 +25,42 @@ struct fake {
 	unsigned writes;
 };
 
-static void put(struct fake *k, const char *file, uint64_t v)
+static void put_in(struct fake *k, uint64_t size_kb, const char *file, uint64_t v)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", k->sys.dir, file), *s = xasprintf("%" PRIu64 "\n", v);
+	_cleanup_free_ char *p = xasprintf("%s/hugepages-%" PRIu64 "kB/%s", k->sys.dir, size_kb, file),
+			    *s = xasprintf("%" PRIu64 "\n", v);
 	ck_assert_int_eq(write_file_atomic(p, s, strlen(s), 0644), 0);
 }
 
-static int fake_read(void *ud, struct huge_counts *ret)
+static void put(struct fake *k, const char *file, uint64_t v)
 {
-	struct fake *k = ud;
-	return k->real.read(k->real.ud, ret);
+	put_in(k, SIZE_2M, file, v);
 }
 
-static int fake_write(void *ud, uint64_t nr)
+static int fake_read(void *ud, uint64_t size_kb, struct huge_counts *ret)
+{
+	struct fake *k = ud;
+	return k->real.read(k->real.ud, size_kb, ret);
+}
+
+static int fake_write(void *ud, uint64_t size_kb, uint64_t nr)
 {
 	struct fake *k = ud;
 	struct huge_counts before, after;
 	uint64_t used;
 
-	ck_assert_int_eq(k->real.read(k->real.ud, &before), 0);
-	ck_assert_int_eq(k->real.write_nr(k->real.ud, nr), 0); /* the real write, into the file */
-	ck_assert_int_eq(k->real.read(k->real.ud, &after), 0);
+	ck_assert_int_eq(k->real.read(k->real.ud, size_kb, &before), 0);
+	/* the real write, into the file */
+	ck_assert_int_eq(k->real.write_nr(k->real.ud, size_kb, nr), 0);
+	ck_assert_int_eq(k->real.read(k->real.ud, size_kb, &after), 0);
 	k->writes++;
 	used = before.nr - before.free;
 	if (after.nr > k->limit)
 		after.nr = k->limit > before.nr ? k->limit : before.nr;
 	if (after.nr < used) /* pages in use stay (the kernel makes them surplus) */
 		after.nr = used;
-	put(k, "nr_hugepages", after.nr);
-	put(k, "free_hugepages", after.nr - used);
+	put_in(k, size_kb, "nr_hugepages", after.nr);
+	put_in(k, size_kb, "free_hugepages", after.nr - used);
 	return 0;
 }
 
@@ -61,19 +71,28 @@ static void fake_init(struct fake *k, uint64_t nr, uint64_t free, uint64_t limit
 	*k = (struct fake){ .limit = limit };
 	snprintf(k->root, sizeof(k->root), "/tmp/test-hugepages.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(k->root));
-	dir = xasprintf("mkdir -p %s/sys/kernel/mm/hugepages/hugepages-2048kB %s/run", k->root, k->root);
+	dir = xasprintf("mkdir -p %s/sys/kernel/mm/hugepages/hugepages-2048kB "
+			"%s/sys/kernel/mm/hugepages/hugepages-1048576kB %s/run",
+			k->root, k->root, k->root);
 	ck_assert_int_eq(system(dir), 0);
-	huge_sysfs_io(&k->sys, k->root, 2048, &k->real);
+	huge_sysfs_io(&k->sys, k->root, &k->real);
 	put(k, "nr_hugepages", nr);
 	put(k, "free_hugepages", free);
+	put_in(k, SIZE_1G, "nr_hugepages", 0);
+	put_in(k, SIZE_1G, "free_hugepages", 0);
 	k->io = (struct huge_io){ .read = fake_read, .write_nr = fake_write, .ud = k };
+}
+
+static struct huge_counts counts_of(struct fake *k, uint64_t size_kb)
+{
+	struct huge_counts c;
+	ck_assert_int_eq(k->io.read(k->io.ud, size_kb, &c), 0);
+	return c;
 }
 
 static struct huge_counts counts(struct fake *k)
 {
-	struct huge_counts c;
-	ck_assert_int_eq(k->io.read(k->io.ud, &c), 0);
-	return c;
+	return counts_of(k, SIZE_2M);
 }
 
 /* QEMU maps @n pages (or gives them back with a negative @n). */
@@ -161,7 +180,7 @@ START_TEST(grow_in_steps)
 	fake_init(&k, 4, 4, 1000);
 	progress_calls = 0;
 	progress_last = 0;
-	ck_assert_int_eq(huge_grow(&k.io, 8, progress, NULL, &added, &reached), 0);
+	ck_assert_int_eq(huge_grow(&k.io, SIZE_2M, 8, progress, NULL, &added, &reached), 0);
 	ck_assert_uint_eq(added, 8);
 	ck_assert_uint_eq(counts(&k).nr, 12);
 	ck_assert_uint_eq(progress_calls, 8); /* 1/8 … 8/8 */
@@ -176,7 +195,7 @@ START_TEST(grow_short_gives_back)
 	uint64_t added = 0, reached = 0;
 
 	fake_init(&k, 2, 2, 7); /* room for 5 more, asked for 8 */
-	ck_assert_int_eq(huge_grow(&k.io, 8, NULL, NULL, &added, &reached), -ENOMEM);
+	ck_assert_int_eq(huge_grow(&k.io, SIZE_2M, 8, NULL, NULL, &added, &reached), -ENOMEM);
 	ck_assert_uint_eq(reached, 5);
 	ck_assert_uint_eq(added, 0);
 	ck_assert_uint_eq(counts(&k).nr, 2); /* what it got is back */

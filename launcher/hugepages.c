@@ -278,18 +278,19 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 	if (r < 0)
 		return r;
 	/* A run that did not give its pages back: its supervisor is gone or, holding the VM's
-	 * lock, we are that VM (an entry in our name whose pid was reused). Saved at once, so
-	 * that a refusal below cannot leave the entry to be given back a second time. */
+	 * lock, we are that VM (an entry in our name whose pid was reused, maybe of the page size
+	 * the profile had then). Each goes back to its own pool, and the sweep is saved at once,
+	 * so that a refusal below cannot leave an entry to be given back a second time. */
 	bool swept = false;
 	for (unsigned i = 0; i < b.n;) {
-		struct huge_entry dead = b.e[i];
-		if (dead.size_kb != size_kb || (alive(dead.pid) && !streq(dead.name, name))) {
+		struct huge_entry stale = b.e[i];
+		if (alive(stale.pid) && !streq(stale.name, name)) {
 			i++;
 			continue;
 		}
 		drop_entry(&b, i);
-		if (dead.added)
-			give_back_locked(io, &b, dead.name, size_kb, dead.added, ret_said);
+		if (stale.added)
+			give_back_locked(io, &b, stale.name, stale.size_kb, stale.added, ret_said);
 		swept = true;
 	}
 	if (swept) {
@@ -299,12 +300,6 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 			return r;
 		}
 	}
-	for (unsigned i = 0; i < b.n; i++)
-		if (streq(b.e[i].name, name)) {
-			*ret_error = xasprintf("hugepages: %s/hugepages.book already books pages for '%s'",
-					       book_dir, name);
-			return -EEXIST;
-		}
 	r = io->read(io->ud, size_kb, &c);
 	if (r < 0) {
 		*ret_error = xasprintf("hugepages: cannot read the %" PRIu64 "kB pool: %s", size_kb,

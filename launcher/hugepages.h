@@ -77,7 +77,8 @@ struct huge_hold {
 };
 
 /* Before QEMU starts: under the lock in @book_dir, the pages @name lacks of @need × @size_kb are
- * added to the pool and booked. Entries of supervisors that died are given back first. Messages
+ * added to the pool and booked. Entries of supervisors that died, and any in @name (its lock is
+ * ours), are given back first, each to the pool of its own page size. Messages
  * and progress go to @say; on failure *ret_error says why, with the fixes. */
 int huge_take(const struct huge_io *io, const char *book_dir, const char *name, uint64_t size_kb,
 	      uint64_t need, huge_progress_fn progress, void *ud, struct huge_hold *ret,

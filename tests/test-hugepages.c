@@ -322,6 +322,67 @@ START_TEST(own_stale_entry_given_back)
 }
 END_TEST
 
+/* The VM crashed with hugepages = 1G and its profile now says 2M: its own 1G entry is stale all
+ * the same, its pages go back to the 1G pool, and the 2M start goes on (it was refused with
+ * "already books pages" on every run). */
+START_TEST(own_stale_entry_of_other_size_given_back)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL;
+
+	fake_init(&k, 0, 0, 1000);
+	put_in(&k, SIZE_1G, "nr_hugepages", 4);
+	put_in(&k, SIZE_1G, "free_hugepages", 4);
+	dir = book_dir(&k);
+	book = xasprintf("%s/hugepages.book", dir);
+	text = xasprintf("1048576 4 4 %d gaming\n", (int)getppid());
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 0);
+	ck_assert_uint_eq(counts(&k).nr, 2);
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	ck_assert_int_eq(access(book, F_OK), -1);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+/* A dead supervisor's 1G entry swept by a 2M start: lowered by what it added, but not below what
+ * a live VM booked in the 1G pool and has not mapped yet. */
+START_TEST(dead_entry_of_other_size_spares_live_ones)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL, *work = NULL, *left = NULL;
+	size_t len;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_gt(dead, 0);
+	waitpid(dead, NULL, 0);
+	fake_init(&k, 0, 0, 1000);
+	put_in(&k, SIZE_1G, "nr_hugepages", 6);
+	put_in(&k, SIZE_1G, "free_hugepages", 6);
+	dir = book_dir(&k);
+	book = xasprintf("%s/hugepages.book", dir);
+	work = xasprintf("1048576 4 2 %d work\n", (int)getpid());
+	text = xasprintf("1048576 4 4 %d crashed\n%s", (int)dead, work);
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(huge_take(&k.io, dir, "next", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 4); /* 6 - 4 would leave work short */
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_int_eq(read_file_full(book, &left, &len), 0);
+	ck_assert_str_eq(left, work); /* the dead entry gone, the live one kept */
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hugepages");
@@ -336,6 +397,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, short_take_fails_with_fixes);
 	tcase_add_test(tc, dead_supervisor_given_back);
 	tcase_add_test(tc, own_stale_entry_given_back);
+	tcase_add_test(tc, own_stale_entry_of_other_size_given_back);
+	tcase_add_test(tc, dead_entry_of_other_size_spares_live_ones);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -300,6 +300,12 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 			return r;
 		}
 	}
+	if (b.n == HUGE_MAX_ENTRIES) {
+		*ret_error = xasprintf("hugepages: %s/hugepages.book already books pages for %d running "
+				       "VMs, the most it holds (hint: stop one of them first)",
+				       book_dir, HUGE_MAX_ENTRIES);
+		return -E2BIG;
+	}
 	r = io->read(io->ud, size_kb, &c);
 	if (r < 0) {
 		*ret_error = xasprintf("hugepages: cannot read the %" PRIu64 "kB pool: %s", size_kb,
@@ -329,12 +335,6 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 		strv_pushf(ret_said,
 			   "hugepages: added %" PRIu64 " %" PRIu64 "kB pages to the pool (now %" PRIu64 ")",
 			   added, size_kb, c.nr + added);
-	}
-	if (b.n == HUGE_MAX_ENTRIES) {
-		*ret_error = xasprintf("hugepages: more than %d VMs booked", HUGE_MAX_ENTRIES);
-		if (added)
-			give_back_locked(io, &b, name, size_kb, added, ret_said);
-		return -E2BIG;
 	}
 	b.e[b.n] = (struct huge_entry){ .size_kb = size_kb, .need = need, .added = added, .pid = getpid() };
 	snprintf(b.e[b.n].name, sizeof(b.e[b.n].name), "%s", name);

@@ -383,6 +383,32 @@ START_TEST(dead_entry_of_other_size_spares_live_ones)
 }
 END_TEST
 
+/* A full book refuses before the pool is touched: nothing grown, nothing shrunk back. */
+START_TEST(full_book_refused_before_growing)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = xstrdup("");
+
+	fake_init(&k, 0, 0, 1000);
+	dir = book_dir(&k);
+	book = xasprintf("%s/hugepages.book", dir);
+	for (unsigned i = 0; i < HUGE_MAX_ENTRIES; i++) {
+		char *t = xasprintf("%s2048 0 0 %d vm%u\n", text, (int)getpid(), i);
+		free(text);
+		text = t;
+	}
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	ck_assert_int_eq(huge_take(&k.io, dir, "one-more", SIZE_2M, 2, NULL, NULL, &h, &said, &err), -E2BIG);
+	ck_assert_uint_eq(k.writes, 0);
+	ck_assert_ptr_nonnull(strstr(err, "hint: "));
+	ck_assert_ptr_null(h.book_dir);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hugepages");
@@ -399,6 +425,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, own_stale_entry_given_back);
 	tcase_add_test(tc, own_stale_entry_of_other_size_given_back);
 	tcase_add_test(tc, dead_entry_of_other_size_spares_live_ones);
+	tcase_add_test(tc, full_book_refused_before_growing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -400,14 +400,14 @@ static void say_all(huge_say_fn say, void *ud, struct strv *said)
 }
 
 int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_hold *ret, huge_say_fn say,
-		 void *ud)
+		 void *ud, char **ret_error)
 {
 	uint64_t size_kb = p->hugepages == HUGE_1G ? 1048576 : 2048;
 	struct vm_say v = { say, ud, p->hugepages == HUGE_1G ? "1G" : "2M" };
 	struct huge_sysfs sys;
 	struct huge_io io;
 	struct strv said = { 0 };
-	_cleanup_free_ char *dir = NULL, *err = NULL;
+	_cleanup_free_ char *dir = NULL;
 	char *slash;
 	int r;
 
@@ -420,10 +420,8 @@ int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_
 		*slash = '\0';
 	huge_sysfs_io(&sys, f->host.root, &io);
 	r = huge_take(&io, dir, p->name, size_kb, (p->memory + size_kb * 1024 - 1) / (size_kb * 1024),
-		      vm_progress, &v, ret, &said, &err);
+		      vm_progress, &v, ret, &said, ret_error);
 	say_all(say, ud, &said);
-	if (r < 0)
-		say(ud, err);
 	huge_sysfs_free(&sys);
 	return r;
 }

@@ -88,10 +88,11 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 void huge_give_back(const struct huge_io *io, struct huge_hold *h, struct strv *ret_said);
 
 /* The supervisor's two steps, for a profile with hugepages = 2M or 1G (nothing otherwise): the
- * book lives beside the VMs' run directories; every line to log goes to @say. */
+ * book lives beside the VMs' run directories; every line to log goes to @say, but a refusal,
+ * which goes to *ret_error for the caller to report. */
 struct profile;
 struct vm_facts;
 typedef void (*huge_say_fn)(void *ud, const char *line);
 int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_hold *ret, huge_say_fn say,
-		 void *ud);
+		 void *ud, char **ret_error);
 void huge_vm_give_back(const struct vm_facts *f, struct huge_hold *h, huge_say_fn say, void *ud);

@@ -236,15 +236,17 @@ static void give_back_locked(const struct huge_io *io, const struct huge_book *b
 	uint64_t target;
 	int r;
 
-	if (io->read(io->ud, size_kb, &c) < 0) {
-		strv_pushf(said, "hugepages: cannot read the pool to give back %" PRIu64 " pages, ignoring",
-			   added);
+	if ((r = io->read(io->ud, size_kb, &c)) < 0) {
+		strv_pushf(said,
+			   "hugepages: cannot read the %" PRIu64 "kB pool to give back the %" PRIu64
+			   " pages %s added: %s, ignoring",
+			   size_kb, added, name, strerror(-r));
 		return;
 	}
 	target = huge_release_target(&c, added, huge_outstanding(b, size_kb, name, &c));
 	if (target < c.nr && (r = io->write_nr(io->ud, size_kb, target)) < 0) {
-		strv_pushf(said, "hugepages: lowering nr_hugepages to %" PRIu64 ": %s, ignoring", target,
-			   strerror(-r));
+		strv_pushf(said, "hugepages: lowering the %" PRIu64 "kB pool to %" PRIu64 ": %s, ignoring",
+			   size_kb, target, strerror(-r));
 		return;
 	}
 	if (c.nr - target == added)

@@ -114,6 +114,15 @@ static char *book_dir(struct fake *k)
 	return xasprintf("%s/run", k->root);
 }
 
+/* The book in @dir, holding @text; its path. */
+static char *book_with(const char *dir, const char *text)
+{
+	char *book = xasprintf("%s/hugepages.book", dir);
+
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	return book;
+}
+
 START_TEST(book_round_trip)
 {
 	struct huge_book b;
@@ -288,9 +297,8 @@ static void stale_entry_given_back(const char *owner, pid_t pid, const char *tak
 
 	fake_init(&k, 6, 6, 1000);
 	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
 	text = xasprintf("2048 6 6 %d %s\n", (int)pid, owner);
-	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	book = book_with(dir, text);
 	ck_assert_int_eq(huge_take(&k.io, dir, taker, 2048, 2, NULL, NULL, &h, &said, &err), 0);
 	ck_assert_uint_eq(counts(&k).nr, 2); /* the stale 6 went back, then 2 added */
 	ck_assert_uint_eq(h.added, 2);
@@ -336,14 +344,41 @@ START_TEST(own_stale_entry_of_other_size_given_back)
 	put_in(&k, SIZE_1G, "nr_hugepages", 4);
 	put_in(&k, SIZE_1G, "free_hugepages", 4);
 	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
 	text = xasprintf("1048576 4 4 %d gaming\n", (int)getppid());
-	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	book = book_with(dir, text);
 	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
 	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 0);
 	ck_assert_uint_eq(counts(&k).nr, 2);
 	huge_give_back(&k.io, &h, &said);
 	ck_assert_uint_eq(counts(&k).nr, 0);
+	ck_assert_int_eq(access(book, F_OK), -1);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+/* The same with no 1G pool any more (another kernel command line): the entry cannot be given
+ * back, is dropped all the same with a word, and the start goes on. */
+START_TEST(own_stale_entry_of_gone_pool_dropped)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL, *rm = NULL;
+	bool told = false;
+
+	fake_init(&k, 0, 0, 1000);
+	rm = xasprintf("rm -r %s/hugepages-1048576kB", k.sys.dir);
+	ck_assert_int_eq(system(rm), 0);
+	dir = book_dir(&k);
+	text = xasprintf("1048576 4 4 %d gaming\n", (int)getppid());
+	book = book_with(dir, text);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	for (size_t i = 0; i < said.n; i++)
+		told |= strstr(said.v[i], "cannot read the 1048576kB pool to give back the 4 pages gaming") !=
+			NULL;
+	ck_assert(told);
+	huge_give_back(&k.io, &h, &said);
 	ck_assert_int_eq(access(book, F_OK), -1);
 	strv_clear(&said);
 	fake_free(&k);
@@ -369,10 +404,9 @@ START_TEST(dead_entry_of_other_size_spares_live_ones)
 	put_in(&k, SIZE_1G, "nr_hugepages", 6);
 	put_in(&k, SIZE_1G, "free_hugepages", 6);
 	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
 	work = xasprintf("1048576 4 2 %d work\n", (int)getpid());
 	text = xasprintf("1048576 4 4 %d crashed\n%s", (int)dead, work);
-	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	book = book_with(dir, text);
 	ck_assert_int_eq(huge_take(&k.io, dir, "next", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
 	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 4); /* 6 - 4 would leave work short */
 	huge_give_back(&k.io, &h, &said);
@@ -393,13 +427,12 @@ START_TEST(full_book_refused_before_growing)
 
 	fake_init(&k, 0, 0, 1000);
 	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
 	for (unsigned i = 0; i < HUGE_MAX_ENTRIES; i++) {
 		char *t = xasprintf("%s2048 0 0 %d vm%u\n", text, (int)getpid(), i);
 		free(text);
 		text = t;
 	}
-	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	book = book_with(dir, text);
 	ck_assert_int_eq(huge_take(&k.io, dir, "one-more", SIZE_2M, 2, NULL, NULL, &h, &said, &err), -E2BIG);
 	ck_assert_uint_eq(k.writes, 0);
 	ck_assert_ptr_nonnull(strstr(err, "hint: "));
@@ -424,6 +457,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, dead_supervisor_given_back);
 	tcase_add_test(tc, own_stale_entry_given_back);
 	tcase_add_test(tc, own_stale_entry_of_other_size_given_back);
+	tcase_add_test(tc, own_stale_entry_of_gone_pool_dropped);
 	tcase_add_test(tc, dead_entry_of_other_size_spares_live_ones);
 	tcase_add_test(tc, full_book_refused_before_growing);
 	suite_add_tcase(s, tc);

@@ -94,14 +94,14 @@ uint64_t huge_release_target(const struct huge_counts *c, uint64_t added, uint64
 	return target > floor ? target : floor;
 }
 
-int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progress, void *ud,
+int huge_grow(const struct huge_io *io, uint64_t size_kb, uint64_t count, huge_progress_fn progress, void *ud,
 	      uint64_t *ret_added, uint64_t *ret_reached)
 {
 	struct huge_counts c;
 	uint64_t base, got = 0, step = (count + HUGE_STEPS - 1) / HUGE_STEPS;
 	int r;
 
-	r = io->read(io->ud, &c);
+	r = io->read(io->ud, size_kb, &c);
 	if (r < 0)
 		return r;
 	base = c.nr;
@@ -110,10 +110,10 @@ int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progres
 		unsigned tries = 0;
 
 		for (;;) {
-			r = io->write_nr(io->ud, base + want);
+			r = io->write_nr(io->ud, size_kb, base + want);
 			if (r < 0)
 				break;
-			r = io->read(io->ud, &c);
+			r = io->read(io->ud, size_kb, &c);
 			if (r < 0)
 				break;
 			got = c.nr > base ? c.nr - base : 0;
@@ -130,18 +130,18 @@ int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progres
 		return 0;
 	}
 	/* Short, or a write failed: give back what this call got. */
-	if (io->read(io->ud, &c) >= 0 && c.nr > base)
-		(void)io->write_nr(io->ud, base);
+	if (io->read(io->ud, size_kb, &c) >= 0 && c.nr > base)
+		(void)io->write_nr(io->ud, size_kb, base);
 	*ret_reached = got;
 	return r < 0 ? r : -ENOMEM;
 }
 
-static int sysfs_read(void *ud, struct huge_counts *ret)
+static int sysfs_read(void *ud, uint64_t size_kb, struct huge_counts *ret)
 {
 	struct huge_sysfs *s = ud;
-	_cleanup_free_ char *nr = xasprintf("%s/nr_hugepages", s->dir),
-			    *fr = xasprintf("%s/free_hugepages", s->dir),
-			    *rs = xasprintf("%s/resv_hugepages", s->dir);
+	_cleanup_free_ char *nr = xasprintf("%s/hugepages-%" PRIu64 "kB/nr_hugepages", s->dir, size_kb),
+			    *fr = xasprintf("%s/hugepages-%" PRIu64 "kB/free_hugepages", s->dir, size_kb),
+			    *rs = xasprintf("%s/hugepages-%" PRIu64 "kB/resv_hugepages", s->dir, size_kb);
 	struct huge_counts c = { 0 };
 	int r;
 
@@ -156,10 +156,10 @@ static int sysfs_read(void *ud, struct huge_counts *ret)
 	return 0;
 }
 
-static int sysfs_write(void *ud, uint64_t nr)
+static int sysfs_write(void *ud, uint64_t size_kb, uint64_t nr)
 {
 	struct huge_sysfs *s = ud;
-	_cleanup_free_ char *path = xasprintf("%s/nr_hugepages", s->dir);
+	_cleanup_free_ char *path = xasprintf("%s/hugepages-%" PRIu64 "kB/nr_hugepages", s->dir, size_kb);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", nr);
@@ -172,11 +172,9 @@ static int sysfs_write(void *ud, uint64_t nr)
 	return 0;
 }
 
-void huge_sysfs_io(struct huge_sysfs *s, const char *root, uint64_t size_kb, struct huge_io *ret)
+void huge_sysfs_io(struct huge_sysfs *s, const char *root, struct huge_io *ret)
 {
-	_cleanup_free_ char *rel = xasprintf("/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB", size_kb);
-
-	s->dir = host_path(root, rel);
+	s->dir = host_path(root, "/sys/kernel/mm/hugepages");
 	*ret = (struct huge_io){ .read = sysfs_read, .write_nr = sysfs_write, .ud = s };
 }
 
@@ -238,15 +236,17 @@ static void give_back_locked(const struct huge_io *io, const struct huge_book *b
 	uint64_t target;
 	int r;
 
-	if (io->read(io->ud, &c) < 0) {
-		strv_pushf(said, "hugepages: cannot read the pool to give back %" PRIu64 " pages, ignoring",
-			   added);
+	if ((r = io->read(io->ud, size_kb, &c)) < 0) {
+		strv_pushf(said,
+			   "hugepages: cannot read the %" PRIu64 "kB pool to give back the %" PRIu64
+			   " pages %s added: %s, ignoring",
+			   size_kb, added, name, strerror(-r));
 		return;
 	}
 	target = huge_release_target(&c, added, huge_outstanding(b, size_kb, name, &c));
-	if (target < c.nr && (r = io->write_nr(io->ud, target)) < 0) {
-		strv_pushf(said, "hugepages: lowering nr_hugepages to %" PRIu64 ": %s, ignoring", target,
-			   strerror(-r));
+	if (target < c.nr && (r = io->write_nr(io->ud, size_kb, target)) < 0) {
+		strv_pushf(said, "hugepages: lowering the %" PRIu64 "kB pool to %" PRIu64 ": %s, ignoring",
+			   size_kb, target, strerror(-r));
 		return;
 	}
 	if (c.nr - target == added)
@@ -280,18 +280,19 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 	if (r < 0)
 		return r;
 	/* A run that did not give its pages back: its supervisor is gone or, holding the VM's
-	 * lock, we are that VM (an entry in our name whose pid was reused). Saved at once, so
-	 * that a refusal below cannot leave the entry to be given back a second time. */
+	 * lock, we are that VM (an entry in our name whose pid was reused, maybe of the page size
+	 * the profile had then). Each goes back to its own pool, and the sweep is saved at once,
+	 * so that a refusal below cannot leave an entry to be given back a second time. */
 	bool swept = false;
 	for (unsigned i = 0; i < b.n;) {
-		struct huge_entry dead = b.e[i];
-		if (dead.size_kb != size_kb || (alive(dead.pid) && !streq(dead.name, name))) {
+		struct huge_entry stale = b.e[i];
+		if (alive(stale.pid) && !streq(stale.name, name)) {
 			i++;
 			continue;
 		}
 		drop_entry(&b, i);
-		if (dead.added)
-			give_back_locked(io, &b, dead.name, size_kb, dead.added, ret_said);
+		if (stale.added)
+			give_back_locked(io, &b, stale.name, stale.size_kb, stale.added, ret_said);
 		swept = true;
 	}
 	if (swept) {
@@ -301,13 +302,13 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 			return r;
 		}
 	}
-	for (unsigned i = 0; i < b.n; i++)
-		if (streq(b.e[i].name, name)) {
-			*ret_error = xasprintf("hugepages: %s/hugepages.book already books pages for '%s'",
-					       book_dir, name);
-			return -EEXIST;
-		}
-	r = io->read(io->ud, &c);
+	if (b.n == HUGE_MAX_ENTRIES) {
+		*ret_error = xasprintf("hugepages: %s/hugepages.book already books pages for %d running "
+				       "VMs, the most it holds (hint: stop one of them first)",
+				       book_dir, HUGE_MAX_ENTRIES);
+		return -E2BIG;
+	}
+	r = io->read(io->ud, size_kb, &c);
 	if (r < 0) {
 		*ret_error = xasprintf("hugepages: cannot read the %" PRIu64 "kB pool: %s", size_kb,
 				       strerror(-r));
@@ -315,7 +316,7 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 	}
 	lack = huge_shortfall(need, &c, huge_outstanding(&b, size_kb, NULL, &c));
 	if (lack) {
-		r = huge_grow(io, lack, progress, ud, &added, &reached);
+		r = huge_grow(io, size_kb, lack, progress, ud, &added, &reached);
 		if (r == -ENOMEM) {
 			*ret_error = xasprintf(
 				"hugepages: reserved only %" PRIu64 " of the %" PRIu64 " %" PRIu64
@@ -336,12 +337,6 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 		strv_pushf(ret_said,
 			   "hugepages: added %" PRIu64 " %" PRIu64 "kB pages to the pool (now %" PRIu64 ")",
 			   added, size_kb, c.nr + added);
-	}
-	if (b.n == HUGE_MAX_ENTRIES) {
-		*ret_error = xasprintf("hugepages: more than %d VMs booked", HUGE_MAX_ENTRIES);
-		if (added)
-			give_back_locked(io, &b, name, size_kb, added, ret_said);
-		return -E2BIG;
 	}
 	b.e[b.n] = (struct huge_entry){ .size_kb = size_kb, .need = need, .added = added, .pid = getpid() };
 	snprintf(b.e[b.n].name, sizeof(b.e[b.n].name), "%s", name);
@@ -407,14 +402,14 @@ static void say_all(huge_say_fn say, void *ud, struct strv *said)
 }
 
 int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_hold *ret, huge_say_fn say,
-		 void *ud)
+		 void *ud, char **ret_error)
 {
 	uint64_t size_kb = p->hugepages == HUGE_1G ? 1048576 : 2048;
 	struct vm_say v = { say, ud, p->hugepages == HUGE_1G ? "1G" : "2M" };
 	struct huge_sysfs sys;
 	struct huge_io io;
 	struct strv said = { 0 };
-	_cleanup_free_ char *dir = NULL, *err = NULL;
+	_cleanup_free_ char *dir = NULL;
 	char *slash;
 	int r;
 
@@ -425,12 +420,10 @@ int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
-	huge_sysfs_io(&sys, f->host.root, size_kb, &io);
+	huge_sysfs_io(&sys, f->host.root, &io);
 	r = huge_take(&io, dir, p->name, size_kb, (p->memory + size_kb * 1024 - 1) / (size_kb * 1024),
-		      vm_progress, &v, ret, &said, &err);
+		      vm_progress, &v, ret, &said, ret_error);
 	say_all(say, ud, &said);
-	if (r < 0)
-		say(ud, err);
 	huge_sysfs_free(&sys);
 	return r;
 }
@@ -443,7 +436,7 @@ void huge_vm_give_back(const struct vm_facts *f, struct huge_hold *h, huge_say_f
 
 	if (!h->book_dir)
 		return;
-	huge_sysfs_io(&sys, f->host.root, h->size_kb, &io);
+	huge_sysfs_io(&sys, f->host.root, &io);
 	huge_give_back(&io, h, &said);
 	say_all(say, ud, &said);
 	huge_sysfs_free(&sys);

@@ -28,10 +28,12 @@ struct huge_counts {
 	uint64_t nr, free, resv;
 };
 
-/* How a pool is read and grown: files under a root, or a test's fake kernel. */
+/* How the pools are read and grown, each by its page size: files under a root, or a test's
+ * fake kernel. */
 struct huge_io {
-	int (*read)(void *ud, struct huge_counts *ret);
-	int (*write_nr)(void *ud, uint64_t nr); /* the kernel may grant less: read it back */
+	int (*read)(void *ud, uint64_t size_kb, struct huge_counts *ret);
+	/* The kernel may grant less: read it back. */
+	int (*write_nr)(void *ud, uint64_t size_kb, uint64_t nr);
 	void *ud;
 };
 
@@ -54,17 +56,17 @@ uint64_t huge_release_target(const struct huge_counts *c, uint64_t added, uint64
 
 typedef void (*huge_progress_fn)(void *ud, uint64_t done, uint64_t total);
 
-/* Grows the pool by @count pages in steps, reporting each, retrying a short step HUGE_RETRIES
- * times. *ret_added: what it added (all of @count on success). On a short result it lowers the
- * pool again by what it got and returns -ENOMEM with *ret_reached set. */
-int huge_grow(const struct huge_io *io, uint64_t count, huge_progress_fn progress, void *ud,
+/* Grows the pool of @size_kb by @count pages in steps, reporting each, retrying a short step
+ * HUGE_RETRIES times. *ret_added: what it added (all of @count on success). On a short result it
+ * lowers the pool again by what it got and returns -ENOMEM with *ret_reached set. */
+int huge_grow(const struct huge_io *io, uint64_t size_kb, uint64_t count, huge_progress_fn progress, void *ud,
 	      uint64_t *ret_added, uint64_t *ret_reached);
 
-/* The files of the pool of @size_kb under @root. */
+/* The files of the pools under @root. */
 struct huge_sysfs {
-	char *dir; /* ROOT/sys/kernel/mm/hugepages/hugepages-NkB */
+	char *dir; /* ROOT/sys/kernel/mm/hugepages */
 };
-void huge_sysfs_io(struct huge_sysfs *s, const char *root, uint64_t size_kb, struct huge_io *ret);
+void huge_sysfs_io(struct huge_sysfs *s, const char *root, struct huge_io *ret);
 void huge_sysfs_free(struct huge_sysfs *s);
 
 /* What a running VM took, for huge_give_back. */
@@ -75,7 +77,8 @@ struct huge_hold {
 };
 
 /* Before QEMU starts: under the lock in @book_dir, the pages @name lacks of @need × @size_kb are
- * added to the pool and booked. Entries of supervisors that died are given back first. Messages
+ * added to the pool and booked. Entries of supervisors that died, and any in @name (its lock is
+ * ours), are given back first, each to the pool of its own page size. Messages
  * and progress go to @say; on failure *ret_error says why, with the fixes. */
 int huge_take(const struct huge_io *io, const char *book_dir, const char *name, uint64_t size_kb,
 	      uint64_t need, huge_progress_fn progress, void *ud, struct huge_hold *ret,
@@ -85,10 +88,11 @@ int huge_take(const struct huge_io *io, const char *book_dir, const char *name, 
 void huge_give_back(const struct huge_io *io, struct huge_hold *h, struct strv *ret_said);
 
 /* The supervisor's two steps, for a profile with hugepages = 2M or 1G (nothing otherwise): the
- * book lives beside the VMs' run directories; every line to log goes to @say. */
+ * book lives beside the VMs' run directories; every line to log goes to @say, but a refusal,
+ * which goes to *ret_error for the caller to report. */
 struct profile;
 struct vm_facts;
 typedef void (*huge_say_fn)(void *ud, const char *line);
 int huge_vm_take(const struct profile *p, const struct vm_facts *f, struct huge_hold *ret, huge_say_fn say,
-		 void *ud);
+		 void *ud, char **ret_error);
 void huge_vm_give_back(const struct vm_facts *f, struct huge_hold *h, huge_say_fn say, void *ud);

@@ -145,6 +145,18 @@ static void notify_failure(struct sup *s, const char *name, const char *what, co
 		say(s, "desktop notification sent");
 }
 
+/* A start refused before QEMU runs (handover, huge pages, swtpm, the fork): a desktop
+ * notification when started without a terminal, like every refused start; said either way. */
+static void start_refused(struct sup *s, const char *what)
+{
+	_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", s->p->name);
+
+	if (s->desktop)
+		notify_failure(s, s->p->name, what, fix);
+	else
+		say(s, "%s", what);
+}
+
 void run_refused(const char *name, bool desktop, const char *what, const char *fix)
 {
 	struct sup s = { .log_fd = -1 };
@@ -747,35 +759,33 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	{
 		_cleanup_free_ char *error = NULL;
 		if (handover_take(p, &f->ho, &s.handover, say_line, &s, &error) < 0) {
-			_cleanup_free_ char *fix = xasprintf("qemu-vm check %s, and the log", p->name);
-			if (s.desktop)
-				notify_failure(&s, p->name, error, fix);
-			else
-				say(&s, "%s", error);
+			start_refused(&s, error);
 			code = 1;
 			goto out;
 		}
 	}
-	if (huge_vm_take(p, f, &s.huge, say_line, &s) < 0) {
-		code = 1;
-		goto out;
+	{
+		_cleanup_free_ char *error = NULL;
+		if (huge_vm_take(p, f, &s.huge, say_line, &s, &error) < 0) {
+			start_refused(&s, error);
+			code = 1;
+			goto out;
+		}
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());
 	{
 		_cleanup_free_ char *error = NULL;
 		if (tpm_start(&s.tpm, p, f, s.log_fd, &old, &error) < 0) {
-			if (s.desktop)
-				notify_failure(&s, p->name, error, "qemu-vm check, and the log");
-			else
-				say(&s, "%s", error);
+			start_refused(&s, error);
 			code = 1;
 			goto out;
 		}
 	}
 	r = start_qemu(&s, &old);
 	if (r < 0) {
-		say(&s, "starting %s: %s", f->qemu_file, strerror(-r));
+		_cleanup_free_ char *error = xasprintf("starting %s: %s", f->qemu_file, strerror(-r));
+		start_refused(&s, error);
 		code = 1;
 		goto out;
 	}

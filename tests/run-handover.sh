@@ -275,13 +275,20 @@ else
 	echo "SKIP: QEMU failing: qemu-system-x86_64 is not installed"
 fi
 
-# A refused start (bind found the card in use): no QEMU, the unit stopped, the reason said.
+# A refused start (bind found the card in use): no QEMU, the unit stopped, the reason said; run
+# without a terminal (as here), a desktop notification too, like every refused start.
+notify_watch && export DBUS_SESSION_BUS_ADDRESS=$notify_addr
 rm -f "$T/stub.argv"
 fake failed
 run ok
 [ $rc -eq 1 ] && [ "$(cat "$T/jobs")" = "$both" ] && [ ! -e "$T/stub.argv" ] &&
 	grep -q "starting $UNIT: the job failed (fix: journalctl -u $UNIT" <<<"$(log_of ok)" &&
 	ok "a failed start: QEMU not started, the unit stopped, the fix said" || bad "failed start (exit $rc): $(cat "$T/jobs" "$T/run.out")"
+if [ -n "${notify_addr:-}" ]; then
+	n=$(notified "VM ok did not start")
+	grep -qF "starting $UNIT: the job failed" <<<"$n" && grep -q "^fix: " <<<"$n" &&
+		ok "… and a desktop notification with the failure and its fix" || bad "notification of a failed unit start: $n"
+fi
 fake denied
 run ok
 [ $rc -eq 1 ] && [ ! -e "$T/stub.argv" ] && grep -q "fix: sudo vfio-setup install --profile" <<<"$(log_of ok)" &&

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Huge pages on demand and held functions on the fake laptop host: what check says of a pool the
-# group may grow and of a skipped function on no driver; vfio-setup install with such a profile
+# group may grow and of a skipped function on no driver; a run the pool refuses, notified; vfio-setup install with such a profile
 # on the laptop tree with an Arch /etc (lines for the right devices only, twice changes nothing,
 # uninstall byte-exact, status); vfio-setup open refusing what is no VFIO device.
 set -u
@@ -11,7 +11,13 @@ B=${B:-build}
 VS=$PWD/$B/vfio-setup
 [ "$(id -u)" = 0 ] || { echo "SKIP: the trees record owner 0:0 and the pool's group is ours (gid 0); run as root"; exit 77; }
 T=$(mktemp -d /tmp/qvm-hostmem.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
 tests/hosts/build-all.sh "$T/hosts" >/dev/null || { echo "FAIL building the fake hosts"; exit 1; }
 mkdir -p "$T/home"
 run() { launcher_on_host "$@"; }
@@ -56,6 +62,44 @@ chmod 664 "$pool"
 out=$(run laptop check "$T/huge.ini")
 has "a short pool the group may grow is reserved at start" \
 	"ok    hugepages: 8192 × 2M needed, 4096 free: reserved at start" "$out"
+
+# A run started without a terminal that the pool refuses: /sys read-only (as in a container)
+# while the mode bits say the group may grow the pool, so check passes and the write fails. The
+# refusal becomes a desktop notification, as every other refused start does; nothing is booked.
+if ! unshare -m true 2>/dev/null; then
+	echo "SKIP: a refused reservation: no mount namespace here (unshare -m) for a read-only pool"
+elif notify_watch; then
+	cat >"$T/ro.ini" <<INI
+[vm]
+memory = 16G
+hugepages = 2M
+display = none
+accel = tcg
+firmware = bios
+qemu = $PWD/tests/launcher/stub-qemu
+[network]
+mode = none
+[input]
+pointer = none
+INI
+	mkdir -p "$T/run" && chmod 700 "$T/run"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh "$pool" \
+		env -i HOME="$T/home" XDG_RUNTIME_DIR="$T/run" PATH=/usr/bin:/bin STUB_QEMU_OUT="$T/stub" \
+		DBUS_SESSION_BUS_ADDRESS="$notify_addr" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		"$B/qemu-vm" --host-root "$H" --allow-root run "$T/ro.ini" >"$T/out" 2>&1
+	rc=$?
+	n=$(notified "VM ro did not start")
+	what="hugepages: growing the 2048kB pool: Read-only file system"
+	if [ $rc -eq 1 ] && grep -qF "$what" <<<"$n" && grep -q "^fix: " <<<"$n" &&
+		grep -qF "log: $T/home/.local/state/qemu-vm/ro/qemu.log\"" <<<"$n"; then
+		ok "a pool that refuses the write: a notification with the failure, its fix and the log path"
+	else bad "notification of a refused reservation (exit $rc): $n"; cat "$T/out" "$T/monitor.log"; fi
+	if grep -qF "ro did not start: $what" "$T/home/.local/state/qemu-vm/ro/qemu.log" && [ ! -e "$T/stub.argv" ] &&
+		[ "$(cat "$pool")" = 4096 ] && [ ! -e "$T/run/qemu-vm/hugepages.book" ]; then
+		ok "… the same text in the log; no QEMU, the pool and the book as they were"
+	else bad "after a refused reservation: pool $(cat "$pool")"; cat "$T/home/.local/state/qemu-vm/ro/qemu.log"; fi
+fi
 chmod 644 "$pool"
 
 # install with that profile on the laptop with an Arch /etc whose HOOKS lack modconf.

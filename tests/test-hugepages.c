@@ -12,8 +12,11 @@
 #include "fsutil.h"
 #include "hugepages.h"
 
-/* A fake kernel over a fake sysfs directory: after each write of nr_hugepages it grants at most
- * @limit pages in all (fragmented memory) and keeps free_hugepages right. */
+/* A fake kernel over a fake sysfs tree with a 2M and a 1G pool: after each write of a pool's
+ * nr_hugepages it grants at most @limit pages in that pool (fragmented memory) and keeps
+ * free_hugepages right. */
+#define SIZE_2M 2048
+#define SIZE_1G 1048576
 struct fake {
 	char root[64];
 	struct huge_sysfs sys;
@@ -22,35 +25,42 @@ struct fake {
 	unsigned writes;
 };
 
-static void put(struct fake *k, const char *file, uint64_t v)
+static void put_in(struct fake *k, uint64_t size_kb, const char *file, uint64_t v)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", k->sys.dir, file), *s = xasprintf("%" PRIu64 "\n", v);
+	_cleanup_free_ char *p = xasprintf("%s/hugepages-%" PRIu64 "kB/%s", k->sys.dir, size_kb, file),
+			    *s = xasprintf("%" PRIu64 "\n", v);
 	ck_assert_int_eq(write_file_atomic(p, s, strlen(s), 0644), 0);
 }
 
-static int fake_read(void *ud, struct huge_counts *ret)
+static void put(struct fake *k, const char *file, uint64_t v)
 {
-	struct fake *k = ud;
-	return k->real.read(k->real.ud, ret);
+	put_in(k, SIZE_2M, file, v);
 }
 
-static int fake_write(void *ud, uint64_t nr)
+static int fake_read(void *ud, uint64_t size_kb, struct huge_counts *ret)
+{
+	struct fake *k = ud;
+	return k->real.read(k->real.ud, size_kb, ret);
+}
+
+static int fake_write(void *ud, uint64_t size_kb, uint64_t nr)
 {
 	struct fake *k = ud;
 	struct huge_counts before, after;
 	uint64_t used;
 
-	ck_assert_int_eq(k->real.read(k->real.ud, &before), 0);
-	ck_assert_int_eq(k->real.write_nr(k->real.ud, nr), 0); /* the real write, into the file */
-	ck_assert_int_eq(k->real.read(k->real.ud, &after), 0);
+	ck_assert_int_eq(k->real.read(k->real.ud, size_kb, &before), 0);
+	/* the real write, into the file */
+	ck_assert_int_eq(k->real.write_nr(k->real.ud, size_kb, nr), 0);
+	ck_assert_int_eq(k->real.read(k->real.ud, size_kb, &after), 0);
 	k->writes++;
 	used = before.nr - before.free;
 	if (after.nr > k->limit)
 		after.nr = k->limit > before.nr ? k->limit : before.nr;
 	if (after.nr < used) /* pages in use stay (the kernel makes them surplus) */
 		after.nr = used;
-	put(k, "nr_hugepages", after.nr);
-	put(k, "free_hugepages", after.nr - used);
+	put_in(k, size_kb, "nr_hugepages", after.nr);
+	put_in(k, size_kb, "free_hugepages", after.nr - used);
 	return 0;
 }
 
@@ -61,19 +71,28 @@ static void fake_init(struct fake *k, uint64_t nr, uint64_t free, uint64_t limit
 	*k = (struct fake){ .limit = limit };
 	snprintf(k->root, sizeof(k->root), "/tmp/test-hugepages.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(k->root));
-	dir = xasprintf("mkdir -p %s/sys/kernel/mm/hugepages/hugepages-2048kB %s/run", k->root, k->root);
+	dir = xasprintf("mkdir -p %s/sys/kernel/mm/hugepages/hugepages-2048kB "
+			"%s/sys/kernel/mm/hugepages/hugepages-1048576kB %s/run",
+			k->root, k->root, k->root);
 	ck_assert_int_eq(system(dir), 0);
-	huge_sysfs_io(&k->sys, k->root, 2048, &k->real);
+	huge_sysfs_io(&k->sys, k->root, &k->real);
 	put(k, "nr_hugepages", nr);
 	put(k, "free_hugepages", free);
+	put_in(k, SIZE_1G, "nr_hugepages", 0);
+	put_in(k, SIZE_1G, "free_hugepages", 0);
 	k->io = (struct huge_io){ .read = fake_read, .write_nr = fake_write, .ud = k };
+}
+
+static struct huge_counts counts_of(struct fake *k, uint64_t size_kb)
+{
+	struct huge_counts c;
+	ck_assert_int_eq(k->io.read(k->io.ud, size_kb, &c), 0);
+	return c;
 }
 
 static struct huge_counts counts(struct fake *k)
 {
-	struct huge_counts c;
-	ck_assert_int_eq(k->io.read(k->io.ud, &c), 0);
-	return c;
+	return counts_of(k, SIZE_2M);
 }
 
 /* QEMU maps @n pages (or gives them back with a negative @n). */
@@ -93,6 +112,15 @@ static void fake_free(struct fake *k)
 static char *book_dir(struct fake *k)
 {
 	return xasprintf("%s/run", k->root);
+}
+
+/* The book in @dir, holding @text; its path. */
+static char *book_with(const char *dir, const char *text)
+{
+	char *book = xasprintf("%s/hugepages.book", dir);
+
+	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	return book;
 }
 
 START_TEST(book_round_trip)
@@ -161,7 +189,7 @@ START_TEST(grow_in_steps)
 	fake_init(&k, 4, 4, 1000);
 	progress_calls = 0;
 	progress_last = 0;
-	ck_assert_int_eq(huge_grow(&k.io, 8, progress, NULL, &added, &reached), 0);
+	ck_assert_int_eq(huge_grow(&k.io, SIZE_2M, 8, progress, NULL, &added, &reached), 0);
 	ck_assert_uint_eq(added, 8);
 	ck_assert_uint_eq(counts(&k).nr, 12);
 	ck_assert_uint_eq(progress_calls, 8); /* 1/8 … 8/8 */
@@ -176,7 +204,7 @@ START_TEST(grow_short_gives_back)
 	uint64_t added = 0, reached = 0;
 
 	fake_init(&k, 2, 2, 7); /* room for 5 more, asked for 8 */
-	ck_assert_int_eq(huge_grow(&k.io, 8, NULL, NULL, &added, &reached), -ENOMEM);
+	ck_assert_int_eq(huge_grow(&k.io, SIZE_2M, 8, NULL, NULL, &added, &reached), -ENOMEM);
 	ck_assert_uint_eq(reached, 5);
 	ck_assert_uint_eq(added, 0);
 	ck_assert_uint_eq(counts(&k).nr, 2); /* what it got is back */
@@ -269,9 +297,8 @@ static void stale_entry_given_back(const char *owner, pid_t pid, const char *tak
 
 	fake_init(&k, 6, 6, 1000);
 	dir = book_dir(&k);
-	book = xasprintf("%s/hugepages.book", dir);
 	text = xasprintf("2048 6 6 %d %s\n", (int)pid, owner);
-	ck_assert_int_eq(write_file_atomic(book, text, strlen(text), 0600), 0);
+	book = book_with(dir, text);
 	ck_assert_int_eq(huge_take(&k.io, dir, taker, 2048, 2, NULL, NULL, &h, &said, &err), 0);
 	ck_assert_uint_eq(counts(&k).nr, 2); /* the stale 6 went back, then 2 added */
 	ck_assert_uint_eq(h.added, 2);
@@ -303,6 +330,118 @@ START_TEST(own_stale_entry_given_back)
 }
 END_TEST
 
+/* The VM crashed with hugepages = 1G and its profile now says 2M: its own 1G entry is stale all
+ * the same, its pages go back to the 1G pool, and the 2M start goes on (it was refused with
+ * "already books pages" on every run). */
+START_TEST(own_stale_entry_of_other_size_given_back)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL;
+
+	fake_init(&k, 0, 0, 1000);
+	put_in(&k, SIZE_1G, "nr_hugepages", 4);
+	put_in(&k, SIZE_1G, "free_hugepages", 4);
+	dir = book_dir(&k);
+	text = xasprintf("1048576 4 4 %d gaming\n", (int)getppid());
+	book = book_with(dir, text);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 0);
+	ck_assert_uint_eq(counts(&k).nr, 2);
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_uint_eq(counts(&k).nr, 0);
+	ck_assert_int_eq(access(book, F_OK), -1);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+/* The same with no 1G pool any more (another kernel command line): the entry cannot be given
+ * back, is dropped all the same with a word, and the start goes on. */
+START_TEST(own_stale_entry_of_gone_pool_dropped)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL, *rm = NULL;
+	bool told = false;
+
+	fake_init(&k, 0, 0, 1000);
+	rm = xasprintf("rm -r %s/hugepages-1048576kB", k.sys.dir);
+	ck_assert_int_eq(system(rm), 0);
+	dir = book_dir(&k);
+	text = xasprintf("1048576 4 4 %d gaming\n", (int)getppid());
+	book = book_with(dir, text);
+	ck_assert_int_eq(huge_take(&k.io, dir, "gaming", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	for (size_t i = 0; i < said.n; i++)
+		told |= strstr(said.v[i], "cannot read the 1048576kB pool to give back the 4 pages gaming") !=
+			NULL;
+	ck_assert(told);
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_int_eq(access(book, F_OK), -1);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+/* A dead supervisor's 1G entry swept by a 2M start: lowered by what it added, but not below what
+ * a live VM booked in the 1G pool and has not mapped yet. */
+START_TEST(dead_entry_of_other_size_spares_live_ones)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = NULL, *work = NULL, *left = NULL;
+	size_t len;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	ck_assert_int_gt(dead, 0);
+	waitpid(dead, NULL, 0);
+	fake_init(&k, 0, 0, 1000);
+	put_in(&k, SIZE_1G, "nr_hugepages", 6);
+	put_in(&k, SIZE_1G, "free_hugepages", 6);
+	dir = book_dir(&k);
+	work = xasprintf("1048576 4 2 %d work\n", (int)getpid());
+	text = xasprintf("1048576 4 4 %d crashed\n%s", (int)dead, work);
+	book = book_with(dir, text);
+	ck_assert_int_eq(huge_take(&k.io, dir, "next", SIZE_2M, 2, NULL, NULL, &h, &said, &err), 0);
+	ck_assert_uint_eq(counts_of(&k, SIZE_1G).nr, 4); /* 6 - 4 would leave work short */
+	huge_give_back(&k.io, &h, &said);
+	ck_assert_int_eq(read_file_full(book, &left, &len), 0);
+	ck_assert_str_eq(left, work); /* the dead entry gone, the live one kept */
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
+/* A full book refuses before the pool is touched: nothing grown, nothing shrunk back. */
+START_TEST(full_book_refused_before_growing)
+{
+	struct fake k;
+	struct huge_hold h = { 0 };
+	struct strv said = { 0 };
+	_cleanup_free_ char *dir = NULL, *err = NULL, *book = NULL, *text = xstrdup("");
+
+	fake_init(&k, 0, 0, 1000);
+	dir = book_dir(&k);
+	for (unsigned i = 0; i < HUGE_MAX_ENTRIES; i++) {
+		char *t = xasprintf("%s2048 0 0 %d vm%u\n", text, (int)getpid(), i);
+		free(text);
+		text = t;
+	}
+	book = book_with(dir, text);
+	ck_assert_int_eq(huge_take(&k.io, dir, "one-more", SIZE_2M, 2, NULL, NULL, &h, &said, &err), -E2BIG);
+	ck_assert_uint_eq(k.writes, 0);
+	ck_assert_ptr_nonnull(strstr(err, "hint: "));
+	ck_assert_ptr_null(h.book_dir);
+	strv_clear(&said);
+	fake_free(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hugepages");
@@ -317,6 +456,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, short_take_fails_with_fixes);
 	tcase_add_test(tc, dead_supervisor_given_back);
 	tcase_add_test(tc, own_stale_entry_given_back);
+	tcase_add_test(tc, own_stale_entry_of_other_size_given_back);
+	tcase_add_test(tc, own_stale_entry_of_gone_pool_dropped);
+	tcase_add_test(tc, dead_entry_of_other_size_spares_live_ones);
+	tcase_add_test(tc, full_book_refused_before_growing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,3 +161,32 @@ start_vm() {
 	bad "qemu-vm run $* $name did not get the guest running: $(cat "$T/$name.out")"
 	return 1
 }
+
+# Desktop notifications of a start that fails without a terminal. notify_watch [as_user]: a private
+# session bus (dbus-daemon, its address in $notify_addr) and dbus-monitor on it, logging every
+# Notify call to $T/monitor.log (no notification server runs: the call itself is what is checked);
+# both run by the test user with as_user, by us otherwise, their pids added to pids. Says SKIP and
+# returns 1 without dbus-daemon or dbus-monitor.
+notify_watch() {
+	local fg=() bg=() daemon
+	[ "${1:-}" = as_user ] && fg=(as_user) bg=(bg_as_user)
+	if ! command -v dbus-daemon >/dev/null || ! command -v dbus-monitor >/dev/null; then
+		echo "SKIP: notifications: dbus-daemon or dbus-monitor is not installed (Debian: apt-get install dbus dbus-bin)"
+		return 1
+	fi
+	daemon=$("${fg[@]}" dbus-daemon --session --fork --print-address=1 --print-pid=1)
+	notify_addr=$(sed -n 1p <<<"$daemon")
+	pids+=("$(sed -n 2p <<<"$daemon")")
+	"${bg[@]}" dbus-monitor --address "$notify_addr" \
+		"type='method_call',interface='org.freedesktop.Notifications'" >"$T/monitor.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 50); do grep -q NameAcquired "$T/monitor.log" 2>/dev/null && break; sleep 0.1; done
+}
+# notified SUMMARY: the Notify call's lines once SUMMARY is among them (5 s); 1 when it is not.
+notified() {
+	for _ in $(seq 50); do
+		grep -q "string \"$1\"" "$T/monitor.log" && { grep -A3 "string \"$1\"" "$T/monitor.log"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}

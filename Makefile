@@ -167,7 +167,12 @@ $(B)/tests/fake-systemd1: tests/handover/fake-systemd1.c
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 
-TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1
+$(B)/tests/fake-logind: tests/supervise/fake-logind.c
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libsystemd)
+
+TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1 $(B)/tests/fake-logind
 
 check-build: all $(TESTS) $(TEST_PROGRAMS)
 

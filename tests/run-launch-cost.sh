@@ -3,7 +3,8 @@
 # What a launch reads does not grow with the host: qemu-vm run of the same profile on the
 # 25-function desktop host and on the same host grown to 256 functions (bench.spec) opens the
 # same number of files and reads the same number of links, up to the exec of QEMU (strace),
-# none of them libsystemd; and the holder of a busy VFIO group is still named.
+# none of them libsystemd; a BIOS guest reads no UEFI firmware descriptor; and the holder of a
+# busy VFIO group is still named.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -87,6 +88,19 @@ fi
 	bad "run loads libsystemd before QEMU is started ($sd1, $sd2 opens)"
 [ "$l1" = "$l2" ] && ok "run reads $l1 links on $funcs_small PCI functions and on $funcs_big" ||
 	bad "run reads $l1 links on $funcs_small PCI functions, $l2 on $funcs_big"
+# QEMU's firmware descriptors are JSON to parse: read for a UEFI guest, not for a BIOS one.
+printf '[vm]\nmemory = 128M\nfirmware = %s\ndisplay = none\nqemu = /bin/true\n[network]\nmode = none\n' bios \
+	>"$T/home/.config/qemu-vm/bios.ini"
+sed 's/^firmware = bios$/firmware = uefi/' "$T/home/.config/qemu-vm/bios.ini" >"$T/home/.config/qemu-vm/uefi.ini"
+fw_reads() { # fw_reads NAME: how many firmware descriptors show NAME opens on the desktop host
+	"${user_env[@]}" strace -f -qq -e trace=open,openat -o "$T/trace.fw" "$B/qemu-vm" --host-root "$T/hosts/desktop" \
+		--allow-root show "$1" >/dev/null 2>&1
+	grep -c '/qemu/firmware/[^"]*\.json"' "$T/trace.fw"
+}
+uefi=$(fw_reads uefi)
+bios=$(fw_reads bios)
+[ "$uefi" -gt 0 ] && [ "$bios" -eq 0 ] && ok "firmware descriptors read for a UEFI guest ($uefi), none for a BIOS one" ||
+	bad "firmware descriptors read: $uefi for UEFI, $bios for BIOS"
 # Who holds /dev/vfio/N is looked for only to explain a busy group; in a tree, its proc is what
 # there is to read (on the system, an open of the group failing with EBUSY starts the search).
 mkdir -p "$T/hosts/desktop/proc/4242/fd"

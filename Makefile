@@ -19,8 +19,9 @@ B ?= build
 
 PKGS := inih libudev libcap json-c libsystemd libmd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libudev is opened when first needed (lib/udev-dl.c), not linked: most commands never call it.
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev,$(PKGS)) 2>/dev/null)
+# libudev and libsystemd are opened when first needed (lib/udev-dl.c, launcher/bus-dl.c), not
+# linked: most commands never call them, and a launch without a D-Bus call does not either.
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev libsystemd,$(PKGS)) 2>/dev/null)
 # libseccomp only at build time: tools/seccomp-gen compiles the launcher's deny list to BPF.
 SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
@@ -165,9 +166,14 @@ $(B)/tests/sandbox-exec: tests/launcher/sandbox-exec.c $(B)/launcher/sandbox.o $
 $(B)/tests/fake-systemd1: tests/handover/fake-systemd1.c
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libsystemd)
 
-TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1
+$(B)/tests/fake-logind: tests/supervise/fake-logind.c
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libsystemd)
+
+TEST_PROGRAMS := $(B)/tests/try-syscalls $(B)/tests/sandbox-exec $(B)/tests/fake-systemd1 $(B)/tests/fake-logind
 
 check-build: all $(TESTS) $(TEST_PROGRAMS)
 

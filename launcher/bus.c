@@ -2,7 +2,6 @@
 /* The supervisor's two D-Bus calls, each on a connection opened for it and closed after. */
 #include <errno.h>
 #include <fcntl.h>
-#include <systemd/sd-bus.h>
 #include "bus.h"
 #include "util.h"
 
@@ -14,29 +13,32 @@ static int say_error(int r, const sd_bus_error *e, const char *what, char *why, 
 
 int bus_inhibit(const char *what, const char *who, const char *why_text, int *ret_fd, char *why, size_t len)
 {
+	const struct bus_fns *B = bus_fns();
 	_cleanup_(bus_unrefp) sd_bus *bus = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	int r, fd;
 
-	r = sd_bus_open_system(&bus);
+	if (!B)
+		return say_error(-ENOSYS, NULL, "the system bus: libsystemd.so.0 cannot be loaded", why, len);
+	r = B->sd_bus_open_system(&bus);
 	if (r < 0)
 		return say_error(r, NULL, "the system bus", why, len);
-	r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
-			       "org.freedesktop.login1.Manager", "Inhibit", &err, &reply, "ssss", what, who,
-			       why_text, "block");
+	r = B->sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+				  "org.freedesktop.login1.Manager", "Inhibit", &err, &reply, "ssss", what,
+				  who, why_text, "block");
 	if (r < 0) {
 		say_error(r, &err, "logind Inhibit", why, len);
-		sd_bus_error_free(&err);
+		B->sd_bus_error_free(&err);
 		return r;
 	}
-	r = sd_bus_message_read(reply, "h", &fd);
+	r = B->sd_bus_message_read(reply, "h", &fd);
 	if (r >= 0) {
 		/* The message owns its fd: keep a copy of our own. */
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		r = fd < 0 ? -errno : 0;
 	}
-	sd_bus_message_unref(reply);
+	B->sd_bus_message_unref(reply);
 	if (r < 0)
 		return say_error(r, NULL, "logind Inhibit reply", why, len);
 	*ret_fd = fd;
@@ -45,19 +47,23 @@ int bus_inhibit(const char *what, const char *who, const char *why_text, int *re
 
 int bus_notify(const char *summary, const char *body, char *why, size_t len)
 {
+	const struct bus_fns *B = bus_fns();
 	_cleanup_(bus_unrefp) sd_bus *bus = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	int r;
 
-	r = sd_bus_open_user(&bus);
+	if (!B)
+		return say_error(-ENOSYS, NULL, "the session bus: libsystemd.so.0 cannot be loaded", why,
+				 len);
+	r = B->sd_bus_open_user(&bus);
 	if (r < 0)
 		return say_error(r, NULL, "the session bus", why, len);
-	r = sd_bus_call_method(bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
-			       "org.freedesktop.Notifications", "Notify", &err, NULL, "susssasa{sv}i",
-			       "qemu-vm", 0u, "computer", summary, body, 0, 0, -1);
+	r = B->sd_bus_call_method(bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+				  "org.freedesktop.Notifications", "Notify", &err, NULL, "susssasa{sv}i",
+				  "qemu-vm", 0u, "computer", summary, body, 0, 0, -1);
 	if (r < 0) {
 		say_error(r, &err, "Notify", why, len);
-		sd_bus_error_free(&err);
+		B->sd_bus_error_free(&err);
 	}
 	return r < 0 ? r : 0;
 }

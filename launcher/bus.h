@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the supervisor asks over D-Bus (sd-bus): a logind inhibitor, a desktop notification. */
 #pragma once
-#include <systemd/sd-bus.h>
+#include "bus-dl.h"
 
-/* For _cleanup_(bus_unrefp): a connection flushed, closed and released. */
+/* For _cleanup_(bus_unrefp): a connection flushed, closed and released. Only a connection
+ * opened through bus_fns() is ever non-NULL. */
 static inline void bus_unrefp(sd_bus **b)
 {
-	sd_bus_flush_close_unref(*b);
+	if (*b)
+		bus_fns()->sd_bus_flush_close_unref(*b);
 }
 
 /* A logind inhibitor lock ("sleep:idle", mode block) on the system bus, held as long as the

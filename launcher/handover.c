@@ -2,7 +2,6 @@
 /* [pci] handover = on: what check reads about the unit and rule vfio-setup installs, and the
  * supervisor's StartUnit/StopUnit of them over the system bus (sd-bus), waiting for each job. */
 #include <errno.h>
-#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 #include "bus.h"
@@ -67,7 +66,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	uint32_t id;
 
 	(void)e;
-	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 && w->removed.n < 256)
+	if (bus_fns()->sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 && w->removed.n < 256)
 		strv_pushf(&w->removed, "%s %s", path, result);
 	return 0;
 }
@@ -94,6 +93,7 @@ static uint64_t now_usec(void)
  * "failed", …) once it is removed. 0, or -errno with D-Bus's message in *@ret_error. */
 static int unit_job(const char *method, const char *unit, char **ret_result, char **ret_error)
 {
+	const struct bus_fns *B = bus_fns();
 	_cleanup_(bus_unrefp) sd_bus *bus = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -104,32 +104,36 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 	uint64_t deadline;
 	int r;
 
-	r = sd_bus_open_system(&bus);
+	if (!B) {
+		*ret_error = xasprintf("the system bus: libsystemd.so.0 cannot be loaded");
+		return -ENOSYS;
+	}
+	r = B->sd_bus_open_system(&bus);
 	if (r < 0) {
 		*ret_error = xasprintf("the system bus: %s", strerror(-r));
 		return r;
 	}
 	/* Before the call: the job may end before its reply is read. */
-	r = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-				"org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
+	r = B->sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+				   "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
 	if (r < 0) {
 		*ret_error = xasprintf("watching systemd's jobs: %s", strerror(-r));
 		return r;
 	}
-	(void)sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-				 "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, "");
-	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-			       "org.freedesktop.systemd1.Manager", method, &err, &reply, "ss", unit,
-			       "replace");
+	(void)B->sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+				    "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, "");
+	r = B->sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+				  "org.freedesktop.systemd1.Manager", method, &err, &reply, "ss", unit,
+				  "replace");
 	if (r < 0) {
 		*ret_error = xasprintf("%s", err.message ? err.message : strerror(-r));
-		if (sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED) ||
-		    sd_bus_error_has_name(&err, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+		if (B->sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED) ||
+		    B->sd_bus_error_has_name(&err, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
 			r = -EACCES;
-		sd_bus_error_free(&err);
+		B->sd_bus_error_free(&err);
 		goto out;
 	}
-	r = sd_bus_message_read(reply, "o", &path);
+	r = B->sd_bus_message_read(reply, "o", &path);
 	if (r < 0) {
 		*ret_error = xasprintf("systemd's reply to %s: %s", method, strerror(-r));
 		goto out;
@@ -139,7 +143,7 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 	while (!(res = job_result(&w, job))) {
 		uint64_t now = now_usec();
 
-		r = sd_bus_process(bus, NULL);
+		r = B->sd_bus_process(bus, NULL);
 		if (r < 0) {
 			*ret_error = xasprintf("the system bus: %s", strerror(-r));
 			goto out;
@@ -152,7 +156,7 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 					       (unsigned long long)(JOB_TIMEOUT_USEC / 1000000));
 			goto out;
 		}
-		r = sd_bus_wait(bus, deadline - now);
+		r = B->sd_bus_wait(bus, deadline - now);
 		if (r < 0) {
 			*ret_error = xasprintf("the system bus: %s", strerror(-r));
 			goto out;
@@ -161,8 +165,8 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 	*ret_result = xstrdup(res);
 	r = 0;
 out:
-	sd_bus_message_unref(reply);
-	sd_bus_slot_unref(slot);
+	B->sd_bus_message_unref(reply);
+	B->sd_bus_slot_unref(slot);
 	strv_clear(&w.removed);
 	return r;
 }

@@ -620,7 +620,7 @@ void host_memory_read(const char *root, struct host_facts *ret)
 	read_hugepages(ret->root, ret);
 }
 
-int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret)
+int host_facts_read(const char *root, struct host_facts *ret)
 {
 	struct host_facts f;
 
@@ -630,7 +630,6 @@ int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret)
 	f.n_cpus = read_cpus(f.root);
 	host_stat(f.root, "/dev/kvm", true, S_IFCHR, &f.kvm);
 	host_stat(f.root, "/dev/vfio/vfio", true, S_IFCHR, &f.vfio);
-	f.has_firmware = firmware_find(f.root, secure_boot, &f.firmware, &f.firmware_error) == 0;
 	f.uid = getuid();
 	*ret = f;
 	return 0;

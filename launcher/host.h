@@ -79,10 +79,10 @@ struct host_facts {
 	uid_t uid; /* who runs the launcher */
 };
 
-/* Reads everything cheap (pci and usb stay empty: the caller adds what the profile names) and
- * the firmware firmware_find picks for @secure_boot; file-specific facts are asked for with
+/* Reads everything cheap (pci and usb stay empty: the caller adds what the profile names, and
+ * the firmware firmware_find picks for a UEFI guest); file-specific facts are asked for with
  * host_stat. */
-int host_facts_read(const char *root, bool secure_boot, struct host_facts *ret);
+int host_facts_read(const char *root, struct host_facts *ret);
 /* Only mem_total and the hugepage pools of @ret (the rest zero): what qemu-vm new sizes from. */
 void host_memory_read(const char *root, struct host_facts *ret);
 void host_facts_free(struct host_facts *f);

@@ -85,9 +85,13 @@ int inspect(const char *root, const struct profile *p, const char *profile_arg, 
 	_cleanup_free_ char *data = expand_path("$XDG_DATA_HOME");
 	int r;
 
-	r = host_facts_read(root, p->secure_boot, &f.host);
+	r = host_facts_read(root, &f.host);
 	if (r < 0)
 		return r;
+	/* The descriptors are read and parsed for a UEFI guest only: nothing else asks for them. */
+	if (p->firmware == FW_UEFI)
+		f.host.has_firmware = firmware_find(f.host.root, p->secure_boot, &f.host.firmware,
+						    &f.host.firmware_error) == 0;
 	f.user = user_name();
 	f.foreign_root = !host_root_is_system(root);
 	f.no_run = f.foreign_root ? "the host root is not the running system, and nothing is run from it"

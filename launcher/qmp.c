@@ -102,13 +102,15 @@ int qmp_execute(struct qmp *q, const char *cmd, struct json_object *args, struct
 int qmp_open(const char *path, struct qmp *ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct qmp q = { .fd = -1 };
+	/* Not cleared: buf is 64 KiB, and the supervisor tries every few ms while QEMU comes up. */
+	struct qmp q;
 	struct json_object *greeting;
 	int r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	q.len = 0;
 	q.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (q.fd < 0)
 		return -errno;

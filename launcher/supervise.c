@@ -557,6 +557,23 @@ static void note_shm_created(struct sup *s, bool wanted, const struct host_file 
 		s->shm_created[s->n_shm_created++] = (typeof(s->shm_created[0])){ path, what };
 }
 
+/* logind's inhibitor, taken while QEMU comes up paused: the D-Bus round trip (and the loading of
+ * libsystemd) overlaps QEMU's start instead of delaying it, and the guest runs only after cont. */
+static void take_inhibitor(struct sup *s)
+{
+	const char *inhibit = plan_inhibit(s->p);
+	_cleanup_free_ char *why_text = NULL;
+	char why[256];
+
+	if (!inhibit)
+		return;
+	why_text = xasprintf("VM %s is running", s->p->name);
+	if (bus_inhibit(inhibit, "qemu-vm", why_text, &s->inhibit_fd, why, sizeof(why)) < 0)
+		say(s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on", why);
+	else
+		say(s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, s->p->name);
+}
+
 /* Everything taken, given back in reverse order. */
 static void give_back(struct sup *s)
 {
@@ -565,6 +582,10 @@ static void give_back(struct sup *s)
 
 	if (s->qmp_up)
 		qmp_close(&s->qmp);
+	if (s->inhibit_fd >= 0) {
+		close(s->inhibit_fd);
+		say(s, "logind inhibitor released");
+	}
 	tpm_stop(&s->tpm);
 	remove_socket(s, PLAN_SUPERVISOR_SOCKET);
 	remove_socket(s, PLAN_QMP_SOCKET);
@@ -580,10 +601,6 @@ static void give_back(struct sup *s)
 	}
 	huge_vm_give_back(s->f, &s->huge, say_line, s);
 	handover_give_back(&s->handover, say_line, s);
-	if (s->inhibit_fd >= 0) {
-		close(s->inhibit_fd);
-		say(s, "logind inhibitor released");
-	}
 	unlink(state);
 	/* Unlinked while still held: a run that opened it meanwhile sees it is gone and retries. */
 	unlink(lock);
@@ -699,7 +716,6 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			 .desktop = o->desktop,
 			 .tpm = { .pidfd = -1, .log = say_line } };
 	_cleanup_free_ char *log_path = NULL;
-	const char *inhibit = plan_inhibit(p);
 	sigset_t mask, old;
 	int r, code;
 
@@ -747,15 +763,6 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		code = 1;
 		goto out;
 	}
-	if (inhibit) {
-		_cleanup_free_ char *why_text = xasprintf("VM %s is running", p->name);
-		char why[256];
-		if (bus_inhibit(inhibit, "qemu-vm", why_text, &s.inhibit_fd, why, sizeof(why)) < 0)
-			say(&s, "no logind inhibitor (%s): the host may sleep while the VM runs; going on",
-			    why);
-		else
-			say(&s, "holding a logind inhibitor (%s, block): VM %s is running", inhibit, p->name);
-	}
 	{
 		_cleanup_free_ char *error = NULL;
 		if (handover_take(p, &f->ho, &s.handover, say_line, &s, &error) < 0) {
@@ -791,6 +798,7 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	}
 	say(&s, "QEMU started, pid %d (paused until its threads are pinned)", (int)s.qemu);
 	write_state(&s);
+	take_inhibitor(&s);
 	code = loop(&s);
 	if (code < 0) {
 		say(&s, "supervisor loop: %s; SIGKILL sent to QEMU", strerror(-code));

@@ -1,36 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Opens libudev.so.1 the first time a caller needs it (see udev-dl.h). */
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdbool.h>
-#include <stddef.h>
+#include "dl.h"
 #include "udev-dl.h"
+#include "util.h"
 
 const struct udev_fns *udev_fns(void)
 {
+#define UDEV_SYM(f) { #f, offsetof(struct udev_fns, f) },
+	static const struct dl_sym syms[] = { UDEV_FUNCS(UDEV_SYM) };
+#undef UDEV_SYM
 	static struct udev_fns fns;
-	static bool loaded, failed;
-	void *lib;
+	static struct dl_once once;
 
-	if (loaded)
-		return &fns;
-	if (failed) {
+	if (dl_load_once(&once, "libudev.so.1", syms, ARRAY_SIZE(syms), &fns) < 0) {
 		errno = ENOSYS;
 		return NULL;
 	}
-	/* Never closed: the process ends soon, and the functions stay in use until then. */
-	lib = dlopen("libudev.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		goto fail;
-#define UDEV_LOAD(f)                              \
-	if (!(*(void **)&fns.f = dlsym(lib, #f))) \
-		goto fail;
-	UDEV_FUNCS(UDEV_LOAD)
-#undef UDEV_LOAD
-	loaded = true;
 	return &fns;
-fail:
-	failed = true;
-	errno = ENOSYS;
-	return NULL;
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What a launch reads does not grow with the host: qemu-vm run of the same profile on the
 # 25-function desktop host and on the same host grown to 256 functions (bench.spec) opens the
-# same number of files and reads the same number of links, up to the exec of QEMU (strace);
-# and the holder of a busy VFIO group is still named.
+# same number of files and reads the same number of links, up to the exec of QEMU (strace),
+# none of them libsystemd; a BIOS guest reads no UEFI firmware descriptor; and the holder of a
+# busy VFIO group is still named.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -36,7 +37,7 @@ count() { # count HOST: "OPENS LINKS" of qemu-vm run: the launcher's up to its f
 		return 1
 	python3 -S - "$T/trace.$1" <<'PY'
 import re, sys
-opens = links = 0
+opens = links = sd = 0
 main = child = None
 forked = execed = False
 for line in open(sys.argv[1]):
@@ -61,9 +62,10 @@ for line in open(sys.argv[1]):
     # resumed>": count its first line only.
     if re.match(r"open(at)?\(", call):
         opens += 1
+        sd += "libsystemd.so" in call
     elif re.match(r"readlink(at)?\(", call):
         links += 1
-print(opens, links, "exec" if execed else "noexec")
+print(opens, links, "exec" if execed else "noexec", sd)
 PY
 }
 
@@ -71,8 +73,8 @@ small=$(count desktop) || bad "run on the desktop host: $(cat "$T/out.desktop")"
 big=$(count bench) || bad "run on the bench host: $(cat "$T/out.bench")"
 funcs_small=$(ls "$T/hosts/desktop/sys/bus/pci/devices" | wc -l)
 funcs_big=$(ls "$T/hosts/bench/sys/bus/pci/devices" | wc -l)
-read -r o1 l1 e1 <<<"$small"
-read -r o2 l2 e2 <<<"$big"
+read -r o1 l1 e1 sd1 <<<"$small"
+read -r o2 l2 e2 sd2 <<<"$big"
 if [ "$e1" = exec ] && [ "$e2" = exec ]; then
 	ok "run reaches the exec of QEMU on both hosts"
 else
@@ -80,8 +82,25 @@ else
 fi
 [ "$o1" = "$o2" ] && ok "run opens $o1 files on $funcs_small PCI functions and on $funcs_big" ||
 	bad "run opens $o1 files on $funcs_small PCI functions, $o2 on $funcs_big"
+# sd-bus is for the supervisor's D-Bus calls (this profile's inhibitor among them), made after
+# QEMU is started: libsystemd and what it pulls in are not loaded on the way to QEMU.
+[ "$sd1" = 0 ] && [ "$sd2" = 0 ] && ok "run loads no libsystemd before QEMU is started" ||
+	bad "run loads libsystemd before QEMU is started ($sd1, $sd2 opens)"
 [ "$l1" = "$l2" ] && ok "run reads $l1 links on $funcs_small PCI functions and on $funcs_big" ||
 	bad "run reads $l1 links on $funcs_small PCI functions, $l2 on $funcs_big"
+# QEMU's firmware descriptors are JSON to parse: read for a UEFI guest, not for a BIOS one.
+printf '[vm]\nmemory = 128M\nfirmware = %s\ndisplay = none\nqemu = /bin/true\n[network]\nmode = none\n' bios \
+	>"$T/home/.config/qemu-vm/bios.ini"
+sed 's/^firmware = bios$/firmware = uefi/' "$T/home/.config/qemu-vm/bios.ini" >"$T/home/.config/qemu-vm/uefi.ini"
+fw_reads() { # fw_reads NAME: how many firmware descriptors show NAME opens on the desktop host
+	"${user_env[@]}" strace -f -qq -e trace=open,openat -o "$T/trace.fw" "$B/qemu-vm" --host-root "$T/hosts/desktop" \
+		--allow-root show "$1" >/dev/null 2>&1
+	grep -c '/qemu/firmware/[^"]*\.json"' "$T/trace.fw"
+}
+uefi=$(fw_reads uefi)
+bios=$(fw_reads bios)
+[ "$uefi" -gt 0 ] && [ "$bios" -eq 0 ] && ok "firmware descriptors read for a UEFI guest ($uefi), none for a BIOS one" ||
+	bad "firmware descriptors read: $uefi for UEFI, $bios for BIOS"
 # Who holds /dev/vfio/N is looked for only to explain a busy group; in a tree, its proc is what
 # there is to read (on the system, an open of the group failing with EBUSY starts the search).
 mkdir -p "$T/hosts/desktop/proc/4242/fd"

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Opens a library the first time a caller needs one of its functions (see dl.h). */
+#include <dlfcn.h>
+#include <errno.h>
+#include "dl.h"
+
+int dl_load_once(struct dl_once *once, const char *soname, const struct dl_sym *syms, size_t n, void *fns)
+{
+	void *lib;
+
+	if (once->loaded)
+		return 0;
+	if (once->failed)
+		return -ENOSYS;
+	once->failed = true;
+	lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return -ENOSYS;
+	for (size_t i = 0; i < n; i++) {
+		void *f = dlsym(lib, syms[i].name);
+
+		if (!f)
+			return -ENOSYS;
+		*(void **)((char *)fns + syms[i].offset) = f;
+	}
+	once->failed = false;
+	once->loaded = true;
+	return 0;
+}

@@ -18,7 +18,11 @@ all | launch | qmp) ;;
 	;;
 esac
 T=$(mktemp -d /tmp/qvm-bench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# A session's runtime directory is a tmpfs (logind mounts one): the run's lock, sockets and state
+# file go there, where an fsync costs nothing, not to /tmp's disk.
+R=$T/qmp-run
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then R=$(mktemp -d /dev/shm/qvm-bench-run.XXXXXX); fi
+trap 'rm -rf "$T" "$R"' EXIT
 mkdir -p "$T/home/.config/qemu-vm" "$T/run" "$T/home/.local/share/qemu-vm/desktop"
 chmod 700 "$T/run"
 export HOME="$T/home" USER=alice XDG_RUNTIME_DIR="$T/run" XDG_CACHE_HOME="$T/cache"
@@ -91,13 +95,13 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "  run → QMP answering: skipped, qemu-system-x86_64 is not installed"
 	return 0
 fi
-mkdir -p "$T/qmp-run"
-chmod 700 "$T/qmp-run"
+mkdir -p "$R"
+chmod 700 "$R"
 printf '[vm]\nmemory = 128M\ncpus = 1\naccel = tcg\ncpu = qemu64\nfirmware = bios\ndisplay = none\nshutdown-timeout = 1\n[network]\nmode = none\n[input]\npointer = none\n' \
 	> "$T/home/.config/qemu-vm/benchvm.ini"
 A=()
 [ "$(id -u)" -eq 0 ] && A=(--allow-root)
-XDG_RUNTIME_DIR="$T/qmp-run" XDG_STATE_HOME="$T/state" python3 - "${N_QMP:-21}" "$B/qemu-vm" "$T/qmp-run/qemu-vm/benchvm" "${A[@]}" <<'PY'
+XDG_RUNTIME_DIR="$R" XDG_STATE_HOME="$T/state" python3 - "${N_QMP:-21}" "$B/qemu-vm" "$R/qemu-vm/benchvm" "${A[@]}" <<'PY'
 import os, shlex, signal, socket, statistics, subprocess, sys, time
 n, qvm, rundir, extra = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 sock = rundir + "/qmp.sock"

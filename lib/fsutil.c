@@ -197,7 +197,6 @@ static int open_tmp_at(int dfd, const char *base, char **ret_name)
 	return -EEXIST;
 }
 
-/* The temporary file, its content and owner, fsync, renameat over @base, fsync of @dfd. */
 /* Renames @tmp to @base unless something is there: -EEXIST. */
 static int rename_noreplace_at(int dfd, const char *tmp, const char *base)
 {
@@ -212,7 +211,8 @@ static int rename_noreplace_at(int dfd, const char *tmp, const char *base)
 	return 0;
 }
 
-/* @replace: false refuses an existing @base (-EEXIST), also one that appears meanwhile. */
+/* The temporary file, its content and owner, fsync, renameat over @base, fsync of @dfd.
+ * @replace: false refuses an existing @base (-EEXIST), also one that appears meanwhile. */
 static int write_at(int dfd, const char *base, const void *data, size_t len, mode_t mode, uid_t uid,
 		    gid_t gid, bool replace)
 {
@@ -244,10 +244,10 @@ static int write_at(int dfd, const char *base, const void *data, size_t len, mod
 	if (r >= 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;
 	/* renameat() replaces a symlink that appeared since the check; it never writes through it. */
-	if (r >= 0 && replace && renameat(dfd, tmp, dfd, base) < 0)
-		r = -errno;
-	else if (r >= 0 && !replace)
+	if (r >= 0 && !replace)
 		r = rename_noreplace_at(dfd, tmp, base);
+	else if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
 	if (r < 0) {
 		(void)unlinkat(dfd, tmp, 0);
 		return r;
@@ -325,7 +325,8 @@ static int remove_at(int dfd, const char *base)
 	return 0;
 }
 
-int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+static int write_path(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+		      bool replace)
 {
 	_cleanup_close_ int dfd = -1;
 	const char *base;
@@ -334,7 +335,12 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
 	r = open_parent(path, &dfd, &base);
 	if (r < 0)
 		return r;
-	return write_at(dfd, base, data, len, mode, uid, gid, true);
+	return write_at(dfd, base, data, len, mode, uid, gid, replace);
+}
+
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
+{
+	return write_path(path, data, len, mode, uid, gid, true);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
@@ -344,14 +350,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 int write_file_new(const char *path, const void *data, size_t len, mode_t mode)
 {
-	_cleanup_close_ int dfd = -1;
-	const char *base;
-	int r;
-
-	r = open_parent(path, &dfd, &base);
-	if (r < 0)
-		return r;
-	return write_at(dfd, base, data, len, mode, (uid_t)FSUTIL_KEEP_ID, (gid_t)FSUTIL_KEEP_ID, false);
+	return write_path(path, data, len, mode, (uid_t)FSUTIL_KEEP_ID, (gid_t)FSUTIL_KEEP_ID, false);
 }
 
 int read_file_full(const char *path, char **ret, size_t *ret_len)

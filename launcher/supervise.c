@@ -764,16 +764,11 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		goto out;
 	}
 	{
+		/* What the host gives the VM, in order; give_back() returns whatever was taken. */
 		_cleanup_free_ char *error = NULL;
-		if (handover_take(p, &f->ho, &s.handover, say_line, &s, &error) < 0) {
-			start_refused(&s, error);
-			code = 1;
-			goto out;
-		}
-	}
-	{
-		_cleanup_free_ char *error = NULL;
-		if (huge_vm_take(p, f, &s.huge, say_line, &s, &error) < 0) {
+		if (handover_take(p, &f->ho, &s.handover, say_line, &s, &error) < 0 ||
+		    huge_vm_take(p, f, &s.huge, say_line, &s, &error) < 0 ||
+		    tpm_start(&s.tpm, p, f, s.log_fd, &old, &error) < 0) {
 			start_refused(&s, error);
 			code = 1;
 			goto out;
@@ -781,14 +776,6 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	}
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());
-	{
-		_cleanup_free_ char *error = NULL;
-		if (tpm_start(&s.tpm, p, f, s.log_fd, &old, &error) < 0) {
-			start_refused(&s, error);
-			code = 1;
-			goto out;
-		}
-	}
 	r = start_qemu(&s, &old);
 	if (r < 0) {
 		_cleanup_free_ char *error = xasprintf("starting %s: %s", f->qemu_file, strerror(-r));

@@ -11,6 +11,20 @@ static int say_error(int r, const sd_bus_error *e, const char *what, char *why, 
 	return r;
 }
 
+int bus_open(bool system, sd_bus **ret, char *why, size_t len)
+{
+	const char *what = system ? "the system bus" : "the session bus";
+	const struct bus_fns *B = bus_fns();
+	int r;
+
+	if (!B) {
+		snprintf(why, len, "%s: libsystemd.so.0 cannot be loaded", what);
+		return -ENOSYS;
+	}
+	r = system ? B->sd_bus_open_system(ret) : B->sd_bus_open_user(ret);
+	return r < 0 ? say_error(r, NULL, what, why, len) : 0;
+}
+
 int bus_inhibit(const char *what, const char *who, const char *why_text, int *ret_fd, char *why, size_t len)
 {
 	const struct bus_fns *B = bus_fns();
@@ -19,11 +33,9 @@ int bus_inhibit(const char *what, const char *who, const char *why_text, int *re
 	sd_bus_message *reply = NULL;
 	int r, fd;
 
-	if (!B)
-		return say_error(-ENOSYS, NULL, "the system bus: libsystemd.so.0 cannot be loaded", why, len);
-	r = B->sd_bus_open_system(&bus);
+	r = bus_open(true, &bus, why, len);
 	if (r < 0)
-		return say_error(r, NULL, "the system bus", why, len);
+		return r;
 	r = B->sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
 				  "org.freedesktop.login1.Manager", "Inhibit", &err, &reply, "ssss", what,
 				  who, why_text, "block");
@@ -52,12 +64,9 @@ int bus_notify(const char *summary, const char *body, char *why, size_t len)
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	int r;
 
-	if (!B)
-		return say_error(-ENOSYS, NULL, "the session bus: libsystemd.so.0 cannot be loaded", why,
-				 len);
-	r = B->sd_bus_open_user(&bus);
+	r = bus_open(false, &bus, why, len);
 	if (r < 0)
-		return say_error(r, NULL, "the session bus", why, len);
+		return r;
 	r = B->sd_bus_call_method(bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
 				  "org.freedesktop.Notifications", "Notify", &err, NULL, "susssasa{sv}i",
 				  "qemu-vm", 0u, "computer", summary, body, 0, 0, -1);

@@ -93,10 +93,11 @@ static uint64_t now_usec(void)
  * "failed", …) once it is removed. 0, or -errno with D-Bus's message in *@ret_error. */
 static int unit_job(const char *method, const char *unit, char **ret_result, char **ret_error)
 {
-	const struct bus_fns *B = bus_fns();
+	const struct bus_fns *B;
 	_cleanup_(bus_unrefp) sd_bus *bus = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
+	char why[256];
 	sd_bus_slot *slot = NULL;
 	struct job_wait w = { 0 };
 	_cleanup_free_ char *job = NULL;
@@ -104,15 +105,12 @@ static int unit_job(const char *method, const char *unit, char **ret_result, cha
 	uint64_t deadline;
 	int r;
 
-	if (!B) {
-		*ret_error = xasprintf("the system bus: libsystemd.so.0 cannot be loaded");
-		return -ENOSYS;
-	}
-	r = B->sd_bus_open_system(&bus);
+	r = bus_open(true, &bus, why, sizeof(why));
 	if (r < 0) {
-		*ret_error = xasprintf("the system bus: %s", strerror(-r));
+		*ret_error = xstrdup(why);
 		return r;
 	}
+	B = bus_fns();
 	/* Before the call: the job may end before its reply is read. */
 	r = B->sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 				   "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);

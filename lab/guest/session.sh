@@ -524,7 +524,6 @@ given_back() {
 		"$handover_unit stopped: the device is back on its host driver"; do
 		grep -q "$l" "$vm_log" || bad+=("no '$l' in the run's log")
 	done
-	ls -A "/run/user/$(id -u "$user")/qemu-vm/lab" 2>/dev/null | grep -q . && bad+=("the runtime directory is not empty")
 	[ ${#bad[@]} -eq 0 ] || { fail "${bad[*]}"; return 1; }
 	why="01:00.0/01:00.1 back on bochs-drm/snd_hda_intel ($handover_unit stopped), nr_hugepages 0, no inhibitor listed; the log has the unit started and stopped, 128 pages added and given back, vCPU 0→CPU 0, vCPU 1→CPU 1"
 }

@@ -254,16 +254,19 @@ int edit_mkinitcpio_hooks(const char *in, char **ret, unsigned *ret_line, char *
 	_cleanup_free_ char *why = NULL, *list = NULL;
 	bool expansion = false;
 	size_t at = 0;
+	unsigned line = 1;
 
-	*ret_line = 0;
+	if (ret_line)
+		*ret_line = 0;
 	if (!find_last_line(in, "HOOKS=", &s)) {
 		*ret_error = xstrdup("HOOKS is not set; mkinitcpio needs it (hint: restore the file from "
 				     "the mkinitcpio package)");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < s.start; i++)
-		*ret_line += in[i] == '\n';
-	(*ret_line)++;
+		line += in[i] == '\n';
+	if (ret_line)
+		*ret_line = line;
 	open = strchr(in + s.start, '=') + 1;
 	if (*open == '(')
 		array_words(open, &words, &close);

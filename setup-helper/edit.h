@@ -20,7 +20,7 @@ int edit_mkinitcpio(const char *in, const struct strv *mods, char **ret, char **
  * autodetect, systemd, udev or base, the first found); *ret is a copy of @in when it has it,
  * on one line or several. One it lacks, and that spans lines, holds an expansion or a partly
  * quoted entry, is refused: -EINVAL, with the fix, and the line HOOKS starts on in *ret_line
- * (0: HOOKS is not set). */
+ * when not NULL (0: HOOKS is not set). */
 int edit_mkinitcpio_hooks(const char *in, char **ret, unsigned *ret_line, char **ret_error);
 
 /* /etc/default/grub: merges @params into GRUB_CMDLINE_LINUX_DEFAULT (or GRUB_CMDLINE_LINUX

@@ -676,7 +676,6 @@ int install_plan_content(const struct target *t, const struct setup_plan *p, con
 		}
 		{
 			_cleanup_free_ char *mods = NULL;
-			unsigned line;
 			int r = edit_mkinitcpio(orig, &p->modules, &mods, ret_error);
 
 			if (r < 0 || !p->add_modconf) {
@@ -684,17 +683,14 @@ int install_plan_content(const struct target *t, const struct setup_plan *p, con
 					*ret = TAKE_PTR(mods);
 				return r;
 			}
-			return edit_mkinitcpio_hooks(mods, ret, &line, ret_error);
+			return edit_mkinitcpio_hooks(mods, ret, NULL, ret_error);
 		}
-	case TGT_MKINITCPIO_HOOKS: {
-		unsigned line;
-
+	case TGT_MKINITCPIO_HOOKS:
 		if (!orig) {
 			*ret_error = xstrdup("missing; mkinitcpio needs it");
 			return -ENOENT;
 		}
-		return edit_mkinitcpio_hooks(orig, ret, &line, ret_error);
-	}
+		return edit_mkinitcpio_hooks(orig, ret, NULL, ret_error);
 	case TGT_GRUB:
 		return edit_grub_default(orig ? orig : "", &p->params, ret, ret_error);
 	case TGT_GRUB_DROPIN: {

@@ -120,6 +120,10 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 	if (r < 0)
 		return r;
 	old = xasprintf("%s.1", path);
+	/* Renamed over an existing file, ext4 (auto_da_alloc) writes the old log out first: about
+	 * a millisecond of every start. The previous .1 goes first, so the rename replaces nothing. */
+	if (unlink(old) < 0 && errno != ENOENT)
+		return -errno;
 	if (rename(path, old) < 0 && errno != ENOENT)
 		return -errno;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -33,6 +33,13 @@ struct sup {
 	struct sv_state st;
 	int lock_fd;
 	int log_fd;
+	/* Said before the log is open (log_start): kept with its time, written once it is. */
+	struct early_line {
+		struct timespec ts;
+		char *msg;
+	} * early;
+	size_t n_early;
+	bool log_started;
 	bool echo; /* also on stderr */
 	pid_t qemu;
 	int pidfd, sigfd, out_fd;
@@ -79,25 +86,36 @@ static void write_all(int fd, const char *s, size_t len)
 	}
 }
 
-_printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
+static void log_line(int fd, const struct timespec *ts, const char *msg)
 {
-	_cleanup_free_ char *msg = NULL, *line = NULL;
-	struct timespec ts;
+	_cleanup_free_ char *line = NULL;
 	struct tm tm;
 	char stamp[32];
+
+	localtime_r(&ts->tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	line = xasprintf("%s.%03ld qemu-vm: %s\n", stamp, ts->tv_nsec / 1000000, msg);
+	write_all(fd, line, strlen(line));
+}
+
+_printf_(2, 3) static void say(struct sup *s, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	struct timespec ts;
 	va_list ap;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	line = xasprintf("%s.%03ld qemu-vm: %s\n", stamp, ts.tv_nsec / 1000000, msg);
-	if (s->log_fd >= 0)
-		write_all(s->log_fd, line, strlen(line));
 	if (s->echo)
 		fprintf(stderr, "qemu-vm: %s\n", msg);
+	if (s->log_fd >= 0)
+		log_line(s->log_fd, &ts, msg);
+	else if (!s->log_started) {
+		s->early = xrealloc(s->early, (s->n_early + 1) * sizeof(*s->early));
+		s->early[s->n_early++] = (struct early_line){ .ts = ts, .msg = TAKE_PTR(msg) };
+	}
 }
 
 /* say for the callbacks of the handover, huge page and TPM steps. */
@@ -106,10 +124,10 @@ static void say_line(void *ctx, const char *msg)
 	say(ctx, "%s", msg);
 }
 
-/* Keeps the last run's log as qemu.log.1 and starts a new one. */
-static int open_log(const char *name, int *ret_fd, char **ret_path)
+/* Keeps the last run's log as qemu.log.1 and starts a new one at @path. */
+static int open_log(const char *path, int *ret_fd)
 {
-	_cleanup_free_ char *path = vm_log_path(name), *dir = NULL, *old = NULL;
+	_cleanup_free_ char *dir = NULL, *old = NULL;
 	int fd;
 	int r;
 
@@ -130,8 +148,31 @@ static int open_log(const char *name, int *ret_fd, char **ret_path)
 	if (fd < 0)
 		return -errno;
 	*ret_fd = fd;
-	*ret_path = TAKE_PTR(path);
 	return 0;
+}
+
+/* Opens the run's log and writes what was said before. It waits until QEMU is started, off
+ * the path to QEMU's start: the rotation, the file's creation and the time zone cost a
+ * fraction of a millisecond there. swtpm and --detach need it sooner. */
+static void log_start(struct sup *s)
+{
+	int r;
+
+	if (s->log_started)
+		return;
+	s->log_started = true;
+	r = open_log(s->log_path, &s->log_fd);
+	if (r < 0)
+		fprintf(stderr, "qemu-vm: no log for this run (%s: %s), going on\n",
+			s->log_path ? s->log_path : "$XDG_STATE_HOME/qemu-vm", strerror(-r));
+	for (size_t i = 0; i < s->n_early; i++) {
+		if (s->log_fd >= 0)
+			log_line(s->log_fd, &s->early[i].ts, s->early[i].msg);
+		free(s->early[i].msg);
+	}
+	free(s->early);
+	s->early = NULL;
+	s->n_early = 0;
 }
 
 /* The notification a failed desktop start gets; the same text is in the log. */
@@ -167,7 +208,8 @@ void run_refused(const char *name, bool desktop, const char *what, const char *f
 
 	if (!desktop)
 		return;
-	open_log(name, &s.log_fd, &s.log_path);
+	s.log_path = vm_log_path(name);
+	log_start(&s);
 	notify_failure(&s, name, what, fix ? fix : "qemu-vm check shows every check");
 	if (s.log_fd >= 0)
 		close(s.log_fd);
@@ -723,17 +765,14 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 			 .inhibit_fd = -1,
 			 .desktop = o->desktop,
 			 .tpm = { .pidfd = -1, .log = say_line } };
-	_cleanup_free_ char *log_path = NULL;
+	_cleanup_free_ char *log_path = vm_log_path(p->name);
 	sigset_t mask, old;
 	int r, code;
 
-	r = open_log(p->name, &s.log_fd, &log_path);
-	if (r < 0)
-		fprintf(stderr, "qemu-vm: no log for this run (%s: %s), going on\n",
-			log_path ? log_path : "$XDG_STATE_HOME/qemu-vm", strerror(-r));
 	s.log_path = log_path;
 	if (o->detach) {
 		bool child = false;
+		log_start(&s);
 		r = detach(&s, log_path ? log_path : "(none)", &child);
 		if (!child) {
 			if (s.log_fd >= 0)
@@ -771,6 +810,8 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 		code = 1;
 		goto out;
 	}
+	if (p->tpm)
+		log_start(&s); /* swtpm writes into it */
 	{
 		/* What the host gives the VM, in order; give_back() returns whatever was taken. */
 		_cleanup_free_ char *error = NULL;
@@ -785,6 +826,7 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	s.since = (long long)time(NULL);
 	sv_init(&s.st, p->shutdown_timeout, now_ms());
 	r = start_qemu(&s, &old);
+	log_start(&s);
 	if (r < 0) {
 		_cleanup_free_ char *error = xasprintf("starting %s: %s", f->qemu_file, strerror(-r));
 		start_refused(&s, error);
@@ -811,6 +853,7 @@ int supervise(const struct profile *p, const struct vm_facts *f, const struct pl
 	}
 	say(&s, "exit status %d", code);
 out:
+	log_start(&s); /* a start refused before QEMU */
 	tell_parent(&s, 1);
 	give_back(&s);
 	if (s.out_fd >= 0)

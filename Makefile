@@ -19,9 +19,12 @@ B ?= build
 
 PKGS := inih libudev libcap json-c libsystemd libmd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libudev and libsystemd are opened when first needed (lib/udev-dl.c, launcher/bus-dl.c), not
-# linked: most commands never call them, and a launch without a D-Bus call does not either.
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev libsystemd,$(PKGS)) 2>/dev/null)
+# libudev, libsystemd and libmd are opened when first needed (lib/udev-dl.c, launcher/bus-dl.c,
+# launcher/firmware-vars.c), not linked: most commands never call them, a launch without a D-Bus
+# call does not either, and only a new UEFI vars copy hashes its template.
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libudev libsystemd libmd,$(PKGS)) 2>/dev/null)
+# vfio-setup hashes every file it writes: it links libmd.
+MD_LIBS := $(shell $(PKG_CONFIG) --libs libmd 2>/dev/null)
 # libseccomp only at build time: tools/seccomp-gen compiles the launcher's deny list to BPF.
 SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
@@ -108,7 +111,7 @@ $(B)/qemu-vm: $(LAUNCHER_OBJ) $(B)/libqvm.a
 
 $(B)/vfio-setup: $(HELPER_OBJ) $(B)/libqvm.a
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(CC) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MD_LIBS)
 
 $(TEST_HELPER_OBJ): ALL_CFLAGS += -Ilauncher -Isetup-helper
 
@@ -116,7 +119,7 @@ $(B)/tests/%: tests/%.c $(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -Ilauncher -Isetup-helper $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) \
-		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
+		$(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(MD_LIBS) $(shell $(PKG_CONFIG) --libs check)
 
 # The profile key reference, generated from the schema table (lib/profile-schema.c).
 $(B)/schema-doc: tools/schema-doc.c $(B)/libqvm.a
@@ -199,7 +202,7 @@ $(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(TEST_HELPER_OBJ) $(LAUNCHE
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Ilauncher -Isetup-helper -Itests $(ALL_LDFLAGS) -o $@ $< \
-		$(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS)
+		$(TEST_HELPER_OBJ) $(LAUNCHER_CORE) $(HELPER_CORE) $(B)/libqvm.a $(PKG_LIBS) $(MD_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS)
 

@@ -6,8 +6,27 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "dl.h"
 #include "firmware-vars.h"
 #include "fsutil.h"
+
+/* libmd's SHA256File, opened when a vars copy is made: the starts that make none (all but a
+ * VM's first, or its first after a firmware change) do not map libmd. NULL, errno ENOSYS, when
+ * it cannot be loaded. */
+static char *sha256_file(const char *path, char *digest)
+{
+	static const struct dl_sym syms[] = { { "SHA256File", 0 } };
+	static struct dl_once once;
+	static struct {
+		__typeof__(SHA256File) *SHA256File;
+	} fns;
+
+	if (dl_load_once(&once, "libmd.so.0", syms, ARRAY_SIZE(syms), &fns) < 0) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return fns.SHA256File(path, digest);
+}
 
 char *vars_record_path(const char *vars_path)
 {
@@ -102,8 +121,13 @@ int vars_prepare(const char *root, const char *vars_path, const struct firmware_
 	}
 	/* The hash says which build of the template it was; only the paths decide a match, so
 	 * that a firmware package update keeps the guest's boot entries and keys. */
-	if (!SHA256File(template, digest))
-		return set_error(ret_error, -errno, "reading %s: %s", fw->vars, strerror(errno));
+	if (!sha256_file(template, digest))
+		return errno == ENOSYS
+			       ? set_error(ret_error, -ENOSYS,
+					   "libmd.so.0 cannot be loaded, for the SHA-256 of %s "
+					   "(hint: sudo apt-get install libmd0)",
+					   fw->vars)
+			       : set_error(ret_error, -errno, "reading %s: %s", fw->vars, strerror(errno));
 	text = xasprintf("# qemu-vm: the firmware this vars copy was made for; another firmware gets a "
 			 "fresh copy\ncode=%s\ntemplate=%s\ntemplate-sha256=%s\n",
 			 fw->code, fw->vars, digest);

@@ -27,14 +27,14 @@ static int read_message(struct qmp *q, struct json_object **ret)
 				return -EBADMSG;
 			return 0;
 		}
-		if (q->len == sizeof(q->buf) - 1)
+		if (q->len == QMP_BUF_SIZE - 1)
 			return -EMSGSIZE;
 		r = poll(&pfd, 1, QMP_TIMEOUT_MS);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return r < 0 ? -errno : -ETIMEDOUT;
-		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len);
+		n = read(q->fd, q->buf + q->len, QMP_BUF_SIZE - 1 - q->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -102,7 +102,8 @@ int qmp_execute(struct qmp *q, const char *cmd, struct json_object *args, struct
 int qmp_open(const char *path, struct qmp *ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	/* Not cleared: buf is 64 KiB, and the supervisor tries every few ms while QEMU comes up. */
+	/* On the heap, not cleared: 64 KiB written (or copied) at each attempt would be pages
+	 * touched for nothing, and the supervisor tries every few ms while QEMU comes up. */
 	struct qmp q;
 	struct json_object *greeting;
 	int r;
@@ -119,12 +120,13 @@ int qmp_open(const char *path, struct qmp *ret)
 		close(q.fd);
 		return r;
 	}
+	q.buf = xmalloc(QMP_BUF_SIZE);
 	/* Whoever listens there gets our commands: it must be our own QEMU. */
 	{
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		if (getsockopt(q.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
-			close(q.fd);
+			qmp_close(&q);
 			return -EPERM;
 		}
 	}
@@ -137,7 +139,7 @@ int qmp_open(const char *path, struct qmp *ret)
 	if (r == 0)
 		r = qmp_execute(&q, "qmp_capabilities", NULL, NULL, NULL);
 	if (r < 0) {
-		close(q.fd);
+		qmp_close(&q);
 		return r;
 	}
 	*ret = q;
@@ -149,6 +151,8 @@ void qmp_close(struct qmp *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	q->fd = -1;
+	free(q->buf);
+	q->buf = NULL;
 }
 
 int qmp_wait_closed(struct qmp *q, int timeout_ms)
@@ -185,9 +189,9 @@ int qmp_read_events(struct qmp *q, struct strv *ret_names)
 			json_object_put(msg);
 			continue;
 		}
-		if (q->len == sizeof(q->buf) - 1)
+		if (q->len == QMP_BUF_SIZE - 1)
 			q->len = 0; /* one message larger than the buffer: not an event we know */
-		n = recv(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len, MSG_DONTWAIT);
+		n = recv(q->fd, q->buf + q->len, QMP_BUF_SIZE - 1 - q->len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

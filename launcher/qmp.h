@@ -5,9 +5,11 @@
 #include <json-c/json.h>
 #include "strv.h"
 
+#define QMP_BUF_SIZE 65536
+
 struct qmp {
 	int fd;
-	char buf[65536];
+	char *buf; /* QMP_BUF_SIZE bytes from qmp_open to qmp_close */
 	size_t len;
 };
 

@@ -452,36 +452,37 @@ int profile_vm_name(const char *path, char **ret_name)
 /* Reads @f as the profile named @path (its file name is the VM's name). */
 static int load_stream(FILE *f, const char *path, struct profile *ret, struct profile_errors *errs)
 {
-	struct profile p = { 0 };
+	/* Filled in place: a copy of this large struct costs its pages, and a launch pays for each. */
+	struct profile *p = ret;
 	struct ini_doc doc = { .file = path, .errs = errs };
 	int r;
 
-	p.path = xstrdup(path);
-	if (profile_vm_name(path, &p.name) < 0) {
+	memset(p, 0, sizeof(*p));
+	p->path = xstrdup(path);
+	if (profile_vm_name(path, &p->name) < 0) {
 		_cleanup_free_ char *e = escape_control(path);
 		strv_pushf(
 			&errs->msgs,
 			"%s: the file name is the VM's name (in QEMU's -name and the QMP socket path), and "
 			"it may not be empty, '.' or '..', nor hold control characters; rename the file",
 			e);
-		profile_free(&p);
+		profile_free(p);
 		return -EINVAL;
 	}
-	defaults(&doc, &p, BASE_PROFILE, &p);
+	defaults(&doc, p, BASE_PROFILE, p);
 	r = ini_read(f, &doc);
 	if (r < 0) {
 		ini_doc_free(&doc);
-		profile_free(&p);
+		profile_free(p);
 		return r;
 	}
-	validate(&doc, &p);
+	validate(&doc, p);
 	ini_sort_errors(&doc);
 	ini_doc_free(&doc);
 	if (errs->msgs.n) {
-		profile_free(&p);
+		profile_free(p);
 		return -EINVAL;
 	}
-	*ret = p;
 	return 0;
 }
 

@@ -105,7 +105,7 @@ int qmp_open(const char *path, struct qmp *ret)
 	/* On the heap, not cleared: 64 KiB written (or copied) at each attempt would be pages
 	 * touched for nothing, and the supervisor tries every few ms while QEMU comes up. */
 	struct qmp q;
-	struct json_object *greeting;
+	struct json_object *greeting = NULL;
 	int r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))

@@ -173,7 +173,7 @@ print(f"    bare QEMU              {b:7.2f} ms")
 for name, xs, goal in (("behind /usr/bin/env", es, ""), ("qemu-vm run", rs, " (goal ≤ 1.03)")):
     m = statistics.median(xs)
     per = statistics.quantiles([x / y for x, y in zip(xs, bs)], n=4)
-    print(f"    {name:<22} {m:7.2f} ms  +{m - b:5.2f} ms  ratio {m / b:.3f}{goal}; per round "
+    print(f"    {name:<22} {m:7.2f} ms  {m - b:+6.2f} ms  ratio {m / b:.3f}{goal}; per round "
           f"{per[1]:.3f} (IQR {per[0]:.3f}–{per[2]:.3f})")
 PY
 }

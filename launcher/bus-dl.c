@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Opens libsystemd.so.0 the first time a D-Bus call needs it (see bus-dl.h). */
-#include <errno.h>
 #include "bus-dl.h"
 #include "dl.h"
 #include "util.h"
@@ -13,9 +12,5 @@ const struct bus_fns *bus_fns(void)
 	static struct bus_fns fns;
 	static struct dl_once once;
 
-	if (dl_load_once(&once, "libsystemd.so.0", syms, ARRAY_SIZE(syms), &fns) < 0) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	return &fns;
+	return dl_load_once(&once, "libsystemd.so.0", syms, ARRAY_SIZE(syms), &fns);
 }

@@ -21,11 +21,8 @@ static char *sha256_file(const char *path, char *digest)
 		__typeof__(SHA256File) *SHA256File;
 	} fns;
 
-	if (dl_load_once(&once, "libmd.so.0", syms, ARRAY_SIZE(syms), &fns) < 0) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	return fns.SHA256File(path, digest);
+	return dl_load_once(&once, "libmd.so.0", syms, ARRAY_SIZE(syms), &fns) ? fns.SHA256File(path, digest)
+									       : NULL;
 }
 
 char *vars_record_path(const char *vars_path)

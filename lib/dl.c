@@ -4,26 +4,29 @@
 #include <errno.h>
 #include "dl.h"
 
-int dl_load_once(struct dl_once *once, const char *soname, const struct dl_sym *syms, size_t n, void *fns)
+void *dl_load_once(struct dl_once *once, const char *soname, const struct dl_sym *syms, size_t n, void *fns)
 {
 	void *lib;
 
 	if (once->loaded)
-		return 0;
+		return fns;
 	if (once->failed)
-		return -ENOSYS;
+		goto fail;
 	once->failed = true;
 	lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
-		return -ENOSYS;
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		void *f = dlsym(lib, syms[i].name);
 
 		if (!f)
-			return -ENOSYS;
+			goto fail;
 		*(void **)((char *)fns + syms[i].offset) = f;
 	}
 	once->failed = false;
 	once->loaded = true;
-	return 0;
+	return fns;
+fail:
+	errno = ENOSYS;
+	return NULL;
 }

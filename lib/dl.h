@@ -16,6 +16,7 @@ struct dl_once {
 	bool loaded, failed;
 };
 
-/* The first call opens @soname (never closed) and writes each of @syms into @fns; 0 then and on
- * every later call, -ENOSYS (also on every later call) when it or one of them cannot be found. */
-int dl_load_once(struct dl_once *once, const char *soname, const struct dl_sym *syms, size_t n, void *fns);
+/* The first call opens @soname (never closed) and writes each of @syms into @fns; @fns then and
+ * on every later call, NULL with errno ENOSYS (also on every later call) when it or one of them
+ * cannot be found. */
+void *dl_load_once(struct dl_once *once, const char *soname, const struct dl_sym *syms, size_t n, void *fns);

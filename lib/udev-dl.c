@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Opens libudev.so.1 the first time a caller needs it (see udev-dl.h). */
-#include <errno.h>
 #include "dl.h"
 #include "udev-dl.h"
 #include "util.h"
@@ -13,9 +12,5 @@ const struct udev_fns *udev_fns(void)
 	static struct udev_fns fns;
 	static struct dl_once once;
 
-	if (dl_load_once(&once, "libudev.so.1", syms, ARRAY_SIZE(syms), &fns) < 0) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	return &fns;
+	return dl_load_once(&once, "libudev.so.1", syms, ARRAY_SIZE(syms), &fns);
 }

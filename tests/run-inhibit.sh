@@ -42,9 +42,8 @@ user_env() {
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${bus[@]}")
 }
 # The "system bus": a private dbus-daemon of the test user's.
-daemon=$(as_user dbus-daemon --session --fork --print-address=1 --print-pid=1)
-pids+=("$(sed -n 2p <<<"$daemon")")
-bus=(DBUS_SYSTEM_BUS_ADDRESS="$(sed -n 1p <<<"$daemon")")
+private_bus as_user
+bus=(DBUS_SYSTEM_BUS_ADDRESS="$private_bus_addr")
 
 spid=""
 # No logind on the bus: the log says so, and the VM runs.

@@ -162,21 +162,29 @@ start_vm() {
 	return 1
 }
 
+# private_bus [as_user]: a private dbus-daemon, run by the test user with as_user, by us
+# otherwise; its address in $private_bus_addr, its pid added to pids.
+private_bus() {
+	local daemon
+	daemon=$("$@" dbus-daemon --session --fork --print-address=1 --print-pid=1)
+	private_bus_addr=$(sed -n 1p <<<"$daemon")
+	pids+=("$(sed -n 2p <<<"$daemon")")
+}
+
 # Desktop notifications of a start that fails without a terminal. notify_watch [as_user]: a private
 # session bus (dbus-daemon, its address in $notify_addr) and dbus-monitor on it, logging every
 # Notify call to $T/monitor.log (no notification server runs: the call itself is what is checked);
 # both run by the test user with as_user, by us otherwise, their pids added to pids. Says SKIP and
 # returns 1 without dbus-daemon or dbus-monitor.
 notify_watch() {
-	local fg=() bg=() daemon
+	local fg=() bg=()
 	[ "${1:-}" = as_user ] && fg=(as_user) bg=(bg_as_user)
 	if ! command -v dbus-daemon >/dev/null || ! command -v dbus-monitor >/dev/null; then
 		echo "SKIP: notifications: dbus-daemon or dbus-monitor is not installed (Debian: apt-get install dbus dbus-bin)"
 		return 1
 	fi
-	daemon=$("${fg[@]}" dbus-daemon --session --fork --print-address=1 --print-pid=1)
-	notify_addr=$(sed -n 1p <<<"$daemon")
-	pids+=("$(sed -n 2p <<<"$daemon")")
+	private_bus "${fg[@]}"
+	notify_addr=$private_bus_addr
 	"${bg[@]}" dbus-monitor --address "$notify_addr" \
 		"type='method_call',interface='org.freedesktop.Notifications'" >"$T/monitor.log" 2>&1 &
 	pids+=($!)
